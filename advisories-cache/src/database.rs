@@ -1,0 +1,204 @@
+//! Opening a database folder: validate it, reuse its compiled index when the fingerprint
+//! still matches (else compile and store one), and hand out advisory records by crate
+//! name, decoding each only when first asked for.
+
+use crate::error::{CacheError, Result};
+use crate::fingerprint::{Fnv, fingerprint};
+use crate::index::{self, LoadedIndex, Rejected};
+use crate::info::{self, CommitInfo};
+use crate::load::{self, SkippedFile};
+use crate::lock;
+use crate::record::AdvisoryRecord;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// How to open a database.
+#[derive(Clone, Debug)]
+pub struct OpenOptions {
+    /// Where compiled indexes are kept; `None` compiles in memory only.
+    pub index_dir: Option<PathBuf>,
+    /// How long to wait for a running fetch to finish swapping the folder.
+    pub lock_timeout: Duration,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            index_dir: Some(crate::location::index_dir()),
+            lock_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What happened to the compiled index on open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IndexStatus {
+    /// A valid index was reused: no advisory was parsed.
+    Reused,
+    /// There was none (or it was out of date); one was compiled.
+    Built,
+    /// The stored one was damaged; it was compiled again. The reason is kept.
+    RebuiltCorrupt(String),
+    /// Compiled, but could not be stored (read-only cache); the reason is kept.
+    NotStored(String),
+}
+
+/// Facts about the database for reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DbInfo {
+    /// The folder.
+    pub path: PathBuf,
+    /// Git commit, when known.
+    pub commit: Option<CommitInfo>,
+    /// Number of advisories loaded.
+    pub advisory_count: usize,
+    /// Newest advisory date, `YYYY-MM-DD`.
+    pub newest_advisory: Option<String>,
+    /// Last update, seconds since the epoch: the commit time, else the newest advisory date.
+    pub last_updated: Option<i64>,
+    /// Whole days since `last_updated`.
+    pub age_days: Option<i64>,
+}
+
+/// An opened advisory database.
+#[derive(Debug)]
+pub struct Database {
+    /// Facts for reports.
+    pub info: DbInfo,
+    /// Advisory files that were skipped, with the reason.
+    pub skipped: Vec<SkippedFile>,
+    /// What happened to the compiled index.
+    pub index_status: IndexStatus,
+    index: LoadedIndex,
+    decoded: Vec<OnceLock<Option<AdvisoryRecord>>>,
+}
+
+impl Database {
+    /// Opens the database at `dir`.
+    pub fn open(dir: &Path, opts: &OpenOptions) -> Result<Database> {
+        if std::fs::symlink_metadata(dir).is_err() {
+            crate::fetch::recover_interrupted_swap(dir, opts.lock_timeout)?;
+        }
+        // Only folders that `fetch` manages have a swap lock; others are never swapped.
+        let swap_lock = lock::lock_path(dir, "");
+        let _guard = if swap_lock.exists() {
+            Some(lock::shared(&swap_lock, opts.lock_timeout)?)
+        } else {
+            None
+        };
+        load::check_layout(dir)?;
+        let fp = fingerprint(dir)?;
+        let index_path = opts
+            .index_dir
+            .as_ref()
+            .map(|d| d.join(index_file_name(dir)));
+        let rejected = match &index_path {
+            Some(p) => match index::read(p, &fp) {
+                Ok(idx) => return Ok(Self::from_index(dir, idx, IndexStatus::Reused)),
+                Err(r) => r,
+            },
+            None => Rejected::Missing,
+        };
+        let loaded = load::load_dir(dir)?;
+        let bytes = index::encode(&fp, &loaded.records, &loaded.skipped);
+        let mut status = match rejected {
+            Rejected::Corrupt(why) => IndexStatus::RebuiltCorrupt(why),
+            _ => IndexStatus::Built,
+        };
+        if let Some(p) = &index_path {
+            if let Err(e) = index::write_atomic(p, &bytes) {
+                status = IndexStatus::NotStored(format!("{}: {e}", p.display()));
+            }
+        }
+        let idx = index::decode(bytes, &fp).map_err(|r| CacheError::NotADatabase {
+            path: dir.to_path_buf(),
+            reason: format!("could not compile its index: {r:?}"),
+        })?;
+        Ok(Self::from_index(dir, idx, status))
+    }
+
+    fn from_index(dir: &Path, index: LoadedIndex, index_status: IndexStatus) -> Database {
+        let commit = info::commit_of(dir);
+        let newest = index.body.newest_advisory.clone();
+        let last_updated = commit.as_ref().map(|c| c.time).or_else(|| {
+            newest
+                .as_deref()
+                .and_then(info::parse_date_days)
+                .map(|d| d * 86_400)
+        });
+        let age_days = last_updated.map(|t| (info::now_unix() - t).div_euclid(86_400).max(0));
+        let decoded = (0..index.body.spans.len())
+            .map(|_| OnceLock::new())
+            .collect();
+        Database {
+            info: DbInfo {
+                path: dir.to_path_buf(),
+                commit,
+                advisory_count: index.body.spans.len(),
+                newest_advisory: newest,
+                last_updated,
+                age_days,
+            },
+            skipped: index.body.skipped.clone(),
+            index_status,
+            index,
+            decoded,
+        }
+    }
+
+    fn record(&self, n: u32) -> Option<&AdvisoryRecord> {
+        self.decoded
+            .get(n as usize)?
+            .get_or_init(|| self.index.record(n))
+            .as_ref()
+    }
+
+    /// Advisories of the `crates/` collection for crate `name`.
+    pub fn for_crate(&self, name: &str) -> Vec<&AdvisoryRecord> {
+        let names = &self.index.body.names;
+        match names.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
+            Ok(i) => names[i].1.iter().filter_map(|&n| self.record(n)).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Looks an advisory up by its id.
+    pub fn get(&self, id: &str) -> Option<&AdvisoryRecord> {
+        let ids = &self.index.body.ids;
+        let i = ids.binary_search_by(|(k, _)| k.as_str().cmp(id)).ok()?;
+        self.record(ids[i].1)
+    }
+
+    /// Every advisory (decodes all of them).
+    pub fn all(&self) -> Vec<&AdvisoryRecord> {
+        (0..self.decoded.len() as u32)
+            .filter_map(|n| self.record(n))
+            .collect()
+    }
+
+    /// Every advisory id, sorted.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.index.body.ids.iter().map(|(id, _)| id.as_str())
+    }
+
+    /// Fails when the database is older than `max_days`.
+    pub fn check_age(&self, max_days: i64) -> Result<()> {
+        match self.info.age_days {
+            Some(age) if age > max_days => Err(CacheError::Stale {
+                path: self.info.path.clone(),
+                age_days: age,
+                max_days,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The index file name for a database folder: a hash of its absolute path.
+pub fn index_file_name(dir: &Path) -> String {
+    let abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let mut h = Fnv::default();
+    h.write(abs.as_os_str().as_encoded_bytes());
+    format!("{:016x}.idx", h.finish())
+}

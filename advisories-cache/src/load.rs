@@ -1,0 +1,210 @@
+//! Reading advisory files from a database folder, tolerantly: one malformed file is
+//! skipped and reported, never the end of the run (a new CVSS version or an unknown field
+//! in one advisory must not break every audit). Symlinks are never followed, so a
+//! hostile database cannot make us read outside its folder.
+
+use crate::error::{CacheError, Result};
+use crate::record::{AdvisoryRecord, Collection};
+use std::collections::HashSet;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Advisory files larger than this are rejected (the largest real one is ~20 KiB).
+pub const MAX_ADVISORY_BYTES: u64 = 1024 * 1024;
+
+/// An advisory file that could not be used, and why.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SkippedFile {
+    /// Path relative to the database folder.
+    pub path: String,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+/// What reading a database folder produced.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The usable advisories (placeholders and duplicates dropped).
+    pub records: Vec<AdvisoryRecord>,
+    /// Files skipped with the reason.
+    pub skipped: Vec<SkippedFile>,
+}
+
+/// Checks that `dir` looks like an advisory database: a folder with a `crates/` folder.
+pub fn check_layout(dir: &Path) -> Result<()> {
+    let meta = match fs::symlink_metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(CacheError::Missing {
+                path: dir.to_path_buf(),
+            });
+        }
+        Err(e) => return Err(CacheError::io("failed to read", dir, e)),
+    };
+    // The database root itself may be a symlink the user chose (e.g. --db link); only
+    // what is inside it is held to the no-symlink rule.
+    let is_dir = meta.is_dir() || (meta.file_type().is_symlink() && dir.is_dir());
+    if !is_dir {
+        return Err(CacheError::NotADatabase {
+            path: dir.to_path_buf(),
+            reason: "not a folder".into(),
+        });
+    }
+    match fs::symlink_metadata(dir.join("crates")) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(CacheError::NotADatabase {
+            path: dir.to_path_buf(),
+            reason: "`crates` is not a folder".into(),
+        }),
+        Err(_) => Err(CacheError::NotADatabase {
+            path: dir.to_path_buf(),
+            reason: "it has no `crates/` folder".into(),
+        }),
+    }
+}
+
+/// Every advisory file of the database: `(collection, relative path, absolute path)`,
+/// sorted for a deterministic result. Symlinks and non-files are left out.
+pub fn advisory_files(dir: &Path) -> Result<Vec<(Collection, String, PathBuf)>> {
+    let mut out = Vec::new();
+    for (collection, sub) in [(Collection::Crates, "crates"), (Collection::Rust, "rust")] {
+        let coll_dir = dir.join(sub);
+        let entries = match fs::read_dir(&coll_dir) {
+            Ok(e) => e,
+            Err(_) if collection == Collection::Rust => continue,
+            Err(e) => return Err(CacheError::io("failed to read", &coll_dir, e)),
+        };
+        for pkg in entries {
+            let pkg = pkg.map_err(|e| CacheError::io("failed to read", &coll_dir, e))?;
+            let Ok(ft) = pkg.file_type() else { continue };
+            if !ft.is_dir() {
+                continue; // files and symlinks at this level are not advisories
+            }
+            let pkg_name = pkg.file_name().to_string_lossy().into_owned();
+            let pkg_dir = pkg.path();
+            let files = match fs::read_dir(&pkg_dir) {
+                Ok(f) => f,
+                Err(e) => return Err(CacheError::io("failed to read", &pkg_dir, e)),
+            };
+            for file in files {
+                let file = file.map_err(|e| CacheError::io("failed to read", &pkg_dir, e))?;
+                let name = file.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') {
+                    continue; // dotfiles like .DS_Store, as rustsec does
+                }
+                let Ok(ft) = file.file_type() else { continue };
+                if !ft.is_file() {
+                    continue;
+                }
+                out.push((collection, format!("{sub}/{pkg_name}/{name}"), file.path()));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
+/// Reads and parses every advisory of the database folder.
+pub fn load_dir(dir: &Path) -> Result<Loaded> {
+    check_layout(dir)?;
+    let mut loaded = Loaded::default();
+    let mut seen = HashSet::new();
+    for (collection, rel, path) in advisory_files(dir)? {
+        match load_one(&path, &rel, collection) {
+            Ok(None) => {}
+            Ok(Some(record)) => {
+                if seen.insert(record.id.clone()) {
+                    loaded.records.push(record);
+                } else {
+                    loaded.skipped.push(SkippedFile {
+                        path: rel,
+                        reason: format!("duplicate advisory id {}", record.id),
+                    });
+                }
+            }
+            Err(reason) => loaded.skipped.push(SkippedFile { path: rel, reason }),
+        }
+    }
+    Ok(loaded)
+}
+
+/// Parses one advisory file with the same checks `rustsec`'s `Database::open` applies
+/// (file name matches the id, folder matches the crate). `Ok(None)` for placeholders.
+pub fn load_one(
+    path: &Path,
+    rel: &str,
+    collection: Collection,
+) -> std::result::Result<Option<AdvisoryRecord>, String> {
+    let text = read_limited(path)?;
+    let advisory: rustsec::Advisory = text.parse().map_err(|e: rustsec::Error| one_line(&e))?;
+    record_from_parsed(&advisory, rel, collection)
+}
+
+/// Validates a parsed advisory against where it was found and compiles it.
+pub fn record_from_parsed(
+    advisory: &rustsec::Advisory,
+    rel: &str,
+    collection: Collection,
+) -> std::result::Result<Option<AdvisoryRecord>, String> {
+    let id = advisory.metadata.id.as_str();
+    let file_name = rel.rsplit('/').next().unwrap_or(rel);
+    if !file_name.ends_with(".md") {
+        return Err("unexpected file extension (advisories are .md files)".into());
+    }
+    let is_draft = file_name.starts_with("RUSTSEC-0000-0000.");
+    if file_name != format!("{id}.md") && !is_draft {
+        return Err(format!("file is named {file_name} but holds advisory {id}"));
+    }
+    let dir_name = rel.rsplit('/').nth(1).unwrap_or("");
+    if dir_name != advisory.metadata.package.as_str() {
+        return Err(format!(
+            "advisory for crate `{}` is in folder `{dir_name}`",
+            advisory.metadata.package
+        ));
+    }
+    let declared = advisory.metadata.collection.map(|c| match c {
+        rustsec::Collection::Crates => Collection::Crates,
+        rustsec::Collection::Rust => Collection::Rust,
+    });
+    if declared.is_some_and(|d| d != collection) {
+        return Err("collection mismatch".into());
+    }
+    if advisory.metadata.id.is_placeholder() {
+        return Ok(None);
+    }
+    Ok(Some(AdvisoryRecord::from_advisory(advisory, collection)))
+}
+
+fn read_limited(path: &Path) -> std::result::Result<String, String> {
+    let file = fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_ADVISORY_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_ADVISORY_BYTES {
+        return Err(format!("larger than {MAX_ADVISORY_BYTES} bytes"));
+    }
+    String::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_string())
+}
+
+/// Folds an error and its sources into one line.
+pub fn one_line(err: &dyn std::error::Error) -> String {
+    let mut msg = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let s = s.to_string();
+        if !msg.contains(&s) {
+            msg.push_str(": ");
+            msg.push_str(&s);
+        }
+        source = s_source(source);
+    }
+    msg.replace('\n', " ")
+}
+
+fn s_source<'a>(
+    e: Option<&'a (dyn std::error::Error + 'static)>,
+) -> Option<&'a (dyn std::error::Error + 'static)> {
+    e.and_then(|e| e.source())
+}

@@ -1,0 +1,83 @@
+//! Advisory locks on sibling lock files. A fetch holds `.<db>.fetch.lock` for its whole
+//! run (one fetch at a time); readers hold `.<db>.lock` shared while they load, and the
+//! fetch takes it exclusively only for the moment it swaps folders, so nobody ever loads
+//! a half-replaced database and audits are not blocked by a slow download.
+
+use crate::error::{CacheError, Result};
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A held lock; released on drop.
+#[derive(Debug)]
+pub struct LockGuard {
+    _file: Option<File>,
+}
+
+/// The lock file guarding `db_dir` for `purpose` (`"fetch"` or `""` for the swap lock).
+pub fn lock_path(db_dir: &Path, purpose: &str) -> PathBuf {
+    let name = db_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "advisory-db".into());
+    let parent = db_dir.parent().unwrap_or(Path::new("."));
+    if purpose.is_empty() {
+        parent.join(format!(".{name}.lock"))
+    } else {
+        parent.join(format!(".{name}.{purpose}.lock"))
+    }
+}
+
+/// Takes an exclusive lock, waiting up to `timeout`.
+pub fn exclusive(path: &Path, timeout: Duration) -> Result<LockGuard> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| CacheError::io("failed to create lock file", path, e))?;
+    wait_for(path, timeout, || file.try_lock())?;
+    Ok(LockGuard { _file: Some(file) })
+}
+
+/// Takes a shared lock for reading. Where the lock file cannot be created (a read-only
+/// cache), nobody can be swapping the folder either, so reading goes ahead unlocked.
+pub fn shared(path: &Path, timeout: Duration) -> Result<LockGuard> {
+    let file = match OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .or_else(|_| File::open(path))
+    {
+        Ok(f) => f,
+        Err(_) => return Ok(LockGuard { _file: None }),
+    };
+    wait_for(path, timeout, || file.try_lock_shared())?;
+    Ok(LockGuard { _file: Some(file) })
+}
+
+fn wait_for(
+    path: &Path,
+    timeout: Duration,
+    mut attempt: impl FnMut() -> std::result::Result<(), TryLockError>,
+) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        match attempt() {
+            Ok(()) => return Ok(()),
+            Err(TryLockError::WouldBlock) => {
+                if start.elapsed() >= timeout {
+                    return Err(CacheError::LockTimeout {
+                        path: path.to_path_buf(),
+                        seconds: timeout.as_secs(),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(TryLockError::Error(e)) => {
+                return Err(CacheError::io("failed to lock", path, e));
+            }
+        }
+    }
+}

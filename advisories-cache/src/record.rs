@@ -1,0 +1,254 @@
+//! The advisory as the audit needs it: a flat, serializable record compiled once from a
+//! `rustsec::Advisory`. Matching uses the OSV ranges that `rustsec` itself derives, so a
+//! record affects exactly the versions `rustsec`'s own query would, pre-releases included.
+
+use rustsec::advisory::{Advisory, Informational};
+use semver::Version;
+use serde::{Deserialize, Serialize};
+
+/// Which collection of the database an advisory belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Collection {
+    /// `crates/`: third-party crates.
+    Crates,
+    /// `rust/`: the toolchain and standard library.
+    Rust,
+}
+
+/// Severity on the CVSS qualitative scale, ordered from lowest to highest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// CVSS 0.0
+    None,
+    /// CVSS 0.1–3.9
+    Low,
+    /// CVSS 4.0–6.9
+    Medium,
+    /// CVSS 7.0–8.9
+    High,
+    /// CVSS 9.0–10.0
+    Critical,
+}
+
+impl Severity {
+    /// Lower-case name, as used in reports and policy files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::None => "none",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Parses a lower-case severity name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "none" => Severity::None,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => return None,
+        })
+    }
+}
+
+/// One `[introduced, fixed)` interval of affected versions; `None` is unbounded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AffectedRange {
+    /// Inclusive lower bound.
+    pub introduced: Option<String>,
+    /// Exclusive upper bound.
+    pub fixed: Option<String>,
+}
+
+/// The source an advisory applies to, as (kind, url) the way `cargo-lock` normalizes it.
+/// `None` in [`AdvisoryRecord::source`] means the crates.io default.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceKey {
+    /// `registry`, `sparse`, `git`, `path`, `local-registry`, `directory`.
+    pub kind: String,
+    /// The normalized URL.
+    pub url: String,
+}
+
+/// Everything about one advisory that matching and the reports need.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdvisoryRecord {
+    /// `RUSTSEC-YYYY-NNNN`.
+    pub id: String,
+    /// The crate (or toolchain component) it is about.
+    pub package: String,
+    /// `crates/` or `rust/`.
+    pub collection: Collection,
+    /// Other ids for the same issue (CVE, GHSA).
+    pub aliases: Vec<String>,
+    /// One-line title.
+    pub title: String,
+    /// Markdown description.
+    pub description: String,
+    /// Date reported, `YYYY-MM-DD`.
+    pub date: String,
+    /// The advisory's own URL, if it names one.
+    pub url: Option<String>,
+    /// The rustsec.org page of the advisory.
+    pub rustsec_url: Option<String>,
+    /// Reference URLs.
+    pub references: Vec<String>,
+    /// Categories (`memory-corruption`, …).
+    pub categories: Vec<String>,
+    /// Keywords.
+    pub keywords: Vec<String>,
+    /// CVSS vector string.
+    pub cvss: Option<String>,
+    /// CVSS base score.
+    pub cvss_score: Option<f64>,
+    /// Severity derived from CVSS, as `rustsec` derives it.
+    pub severity: Option<Severity>,
+    /// `unmaintained`, `unsound`, `notice`, or another informational kind; `None` for a vulnerability.
+    pub informational: Option<String>,
+    /// Date it was withdrawn, if it was.
+    pub withdrawn: Option<String>,
+    /// The source it applies to; `None` = crates.io.
+    pub source: Option<SourceKey>,
+    /// Operating systems it is limited to (empty: all).
+    pub affected_os: Vec<String>,
+    /// CPU architectures it is limited to (empty: all).
+    pub affected_arch: Vec<String>,
+    /// Affected functions (path, version requirements), for reports.
+    pub affected_functions: Vec<(String, Vec<String>)>,
+    /// Patched version requirements, as written.
+    pub patched: Vec<String>,
+    /// Never-affected version requirements, as written.
+    pub unaffected: Vec<String>,
+    /// Affected intervals, derived by `rustsec` from `patched` and `unaffected`.
+    pub ranges: Vec<AffectedRange>,
+}
+
+impl AdvisoryRecord {
+    /// Compiles a parsed advisory into a record.
+    pub fn from_advisory(advisory: &Advisory, collection: Collection) -> Self {
+        let m = &advisory.metadata;
+        let ranges = rustsec::osv::ranges_for_advisory(&advisory.versions)
+            .into_iter()
+            .map(|r| AffectedRange {
+                introduced: r.introduced.map(|v| v.to_string()),
+                fixed: r.fixed.map(|v| v.to_string()),
+            })
+            .collect();
+        let severity = m.cvss.as_ref().map(|c| match c.severity() {
+            rustsec::advisory::Severity::None => Severity::None,
+            rustsec::advisory::Severity::Low => Severity::Low,
+            rustsec::advisory::Severity::Medium => Severity::Medium,
+            rustsec::advisory::Severity::High => Severity::High,
+            rustsec::advisory::Severity::Critical => Severity::Critical,
+        });
+        let informational = m.informational.as_ref().map(|i| match i {
+            Informational::Notice => "notice".to_string(),
+            Informational::Unmaintained => "unmaintained".to_string(),
+            Informational::Unsound => "unsound".to_string(),
+            Informational::Other(other) => other.clone(),
+            other => other.to_string(),
+        });
+        let source = m.source.as_ref().map(source_key);
+        let (affected_os, affected_arch, affected_functions) = match &advisory.affected {
+            Some(a) => (
+                a.os.iter().map(|o| o.as_str().to_string()).collect(),
+                a.arch.iter().map(|o| o.as_str().to_string()).collect(),
+                a.functions
+                    .iter()
+                    .map(|(path, reqs)| {
+                        (
+                            path.to_string(),
+                            reqs.iter().map(|r| r.to_string()).collect(),
+                        )
+                    })
+                    .collect(),
+            ),
+            None => (Vec::new(), Vec::new(), Vec::new()),
+        };
+        AdvisoryRecord {
+            id: m.id.as_str().to_string(),
+            package: m.package.as_str().to_string(),
+            collection,
+            aliases: m.aliases.iter().map(|a| a.as_str().to_string()).collect(),
+            title: m.title.clone(),
+            description: m.description.clone(),
+            date: m.date.as_str().to_string(),
+            url: m.url.as_ref().map(|u| u.to_string()),
+            rustsec_url: m.id.url(),
+            references: m.references.iter().map(|u| u.to_string()).collect(),
+            categories: m.categories.iter().map(|c| c.to_string()).collect(),
+            keywords: m.keywords.iter().map(|k| k.as_str().to_string()).collect(),
+            cvss: m.cvss.as_ref().map(|c| c.to_string()),
+            cvss_score: m.cvss.as_ref().map(|c| c.score()),
+            severity,
+            informational,
+            withdrawn: m.withdrawn.as_ref().map(|d| d.as_str().to_string()),
+            source,
+            affected_os,
+            affected_arch,
+            affected_functions,
+            patched: advisory
+                .versions
+                .patched()
+                .iter()
+                .map(|r| r.to_string())
+                .collect(),
+            unaffected: advisory
+                .versions
+                .unaffected()
+                .iter()
+                .map(|r| r.to_string())
+                .collect(),
+            ranges,
+        }
+    }
+
+    /// Is `version` inside one of the affected ranges? Same rule as `rustsec`'s
+    /// `Versions::is_vulnerable`: plain semver ordering over OSV intervals.
+    pub fn affects(&self, version: &Version) -> bool {
+        self.ranges.iter().any(|r| {
+            let above = match &r.introduced {
+                None => true,
+                Some(start) => Version::parse(start).is_ok_and(|s| *version >= s),
+            };
+            let below = match &r.fixed {
+                None => true,
+                Some(end) => Version::parse(end).is_ok_and(|e| *version < e),
+            };
+            above && below
+        })
+    }
+
+    /// Is this a withdrawn (soft-deleted) advisory?
+    pub fn is_withdrawn(&self) -> bool {
+        self.withdrawn.is_some()
+    }
+}
+
+/// Normalizes a `cargo-lock` source id into the (kind, url) pair `rustsec` compares.
+pub fn source_key(source: &rustsec::SourceId) -> SourceKey {
+    use rustsec::package::SourceKind;
+    let kind = match source.kind() {
+        SourceKind::Git(_) => "git",
+        SourceKind::Path => "path",
+        SourceKind::Registry => "registry",
+        SourceKind::SparseRegistry => "sparse",
+        SourceKind::LocalRegistry => "local-registry",
+        SourceKind::Directory => "directory",
+        _ => "other",
+    };
+    SourceKey {
+        kind: kind.to_string(),
+        url: source.url().to_string(),
+    }
+}
+
+/// The (kind, url) of the crates.io default source, which advisories without `source` use.
+pub fn default_source_key() -> SourceKey {
+    source_key(&rustsec::SourceId::default())
+}

@@ -1,0 +1,110 @@
+//! One audit: match a lockfile against the database, apply ignores, decide which
+//! findings fail the run. Library API shared by `audit` and (later) `scan`.
+
+use crate::findings::{AuditReport, DatabaseSummary, Finding, FindingKind, LockfileSummary};
+use crate::lockfile::Lockfile;
+use crate::matching::{self, MatchSettings};
+use advisories_cache::Database;
+
+/// An ignore rule: an advisory id or alias, with an optional reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IgnoreRule {
+    /// Advisory id or alias (CVE, GHSA).
+    pub id: String,
+    /// Why, when given.
+    pub reason: Option<String>,
+}
+
+impl IgnoreRule {
+    /// Does this rule cover the finding?
+    pub fn covers(&self, f: &Finding) -> bool {
+        f.advisory
+            .as_ref()
+            .is_some_and(|a| a.id == self.id || a.aliases.iter().any(|x| *x == self.id))
+    }
+}
+
+/// How to audit.
+#[derive(Clone, Debug)]
+pub struct AuditOptions {
+    /// Target filters and severity floor.
+    pub matching: MatchSettings,
+    /// Ignore rules.
+    pub ignores: Vec<IgnoreRule>,
+    /// Kinds that fail the run.
+    pub denied_kinds: Vec<FindingKind>,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        AuditOptions {
+            matching: MatchSettings::default(),
+            ignores: Vec::new(),
+            denied_kinds: vec![FindingKind::Vulnerability],
+        }
+    }
+}
+
+/// Audits a parsed lockfile.
+pub fn audit(
+    db: &Database,
+    lock: &Lockfile,
+    lockfile_path: &str,
+    opts: &AuditOptions,
+    extra: Vec<Finding>,
+) -> AuditReport {
+    let mut findings = matching::find(db, lock, &opts.matching);
+    findings.extend(extra);
+    for f in &mut findings {
+        if let Some(rule) = opts.ignores.iter().find(|r| r.covers(f)) {
+            f.ignored = true;
+            f.ignore_reason = rule.reason.clone();
+        }
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+    let mut report = AuditReport {
+        database: DatabaseSummary::of(db),
+        lockfile: LockfileSummary {
+            path: lockfile_path.to_string(),
+            packages: lock.packages.len(),
+            version: lock.version,
+        },
+        findings,
+        summary: Default::default(),
+        denied_kinds: opts.denied_kinds.clone(),
+    };
+    report.recount();
+    report
+}
+
+/// Parses `--deny` values into the kinds that fail the run (vulnerabilities always do).
+pub fn denied_kinds(values: &[String]) -> Result<Vec<FindingKind>, String> {
+    let mut kinds = vec![FindingKind::Vulnerability];
+    for v in values {
+        let add: &[FindingKind] = match v.as_str() {
+            "warnings" => &[
+                FindingKind::Unsound,
+                FindingKind::Unmaintained,
+                FindingKind::Notice,
+                FindingKind::Yanked,
+            ],
+            "unsound" => &[FindingKind::Unsound],
+            "unmaintained" => &[FindingKind::Unmaintained],
+            "notice" => &[FindingKind::Notice],
+            "yanked" => &[FindingKind::Yanked],
+            "vulnerability" | "vulnerabilities" => &[],
+            other => {
+                return Err(format!(
+                    "unknown --deny value `{other}` (expected warnings, unmaintained, unsound, notice, yanked)"
+                ));
+            }
+        };
+        for k in add {
+            if !kinds.contains(k) {
+                kinds.push(*k);
+            }
+        }
+    }
+    Ok(kinds)
+}

@@ -1,0 +1,224 @@
+//! The findings model: what an audit found, as plain data. Every output format renders
+//! this value and nothing else, so all formats always agree. Field and kind names are a
+//! public contract (see the README's JSON schema); a test pins them.
+
+use advisories_cache::{AdvisoryRecord, Severity};
+use serde::Serialize;
+
+/// What kind of problem a finding is. The order is the report order: vulnerabilities
+/// first, then the warning kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingKind {
+    /// A security vulnerability.
+    Vulnerability,
+    /// Unsound API (informational).
+    Unsound,
+    /// Unmaintained crate (informational).
+    Unmaintained,
+    /// Other notice (informational).
+    Notice,
+    /// The locked version was yanked from the registry.
+    Yanked,
+}
+
+impl FindingKind {
+    /// The stable lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::Vulnerability => "vulnerability",
+            FindingKind::Unsound => "unsound",
+            FindingKind::Unmaintained => "unmaintained",
+            FindingKind::Notice => "notice",
+            FindingKind::Yanked => "yanked",
+        }
+    }
+
+    /// All kinds, in report order.
+    pub const ALL: [FindingKind; 5] = [
+        FindingKind::Vulnerability,
+        FindingKind::Unsound,
+        FindingKind::Unmaintained,
+        FindingKind::Notice,
+        FindingKind::Yanked,
+    ];
+
+    /// Parses a stable name.
+    pub fn parse(s: &str) -> Option<Self> {
+        FindingKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Is this one of the warning (non-vulnerability) kinds?
+    pub fn is_warning(self) -> bool {
+        self != FindingKind::Vulnerability
+    }
+}
+
+/// The package a finding is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PackageRef {
+    /// Crate name.
+    pub name: String,
+    /// Locked version.
+    pub version: String,
+    /// Source as written in the lockfile.
+    pub source: Option<String>,
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    /// Its kind.
+    pub kind: FindingKind,
+    /// The advisory (none for `yanked`).
+    pub advisory: Option<AdvisoryRecord>,
+    /// The package.
+    pub package: PackageRef,
+    /// Index of the package in the lockfile.
+    pub package_index: usize,
+    /// Whether an ignore rule covers it (ignored findings never fail the run).
+    pub ignored: bool,
+    /// Why it is ignored, when a rule says.
+    pub ignore_reason: Option<String>,
+}
+
+impl Finding {
+    /// Advisory id, or `yanked` for yanked findings.
+    pub fn id(&self) -> &str {
+        self.advisory.as_ref().map_or("yanked", |a| a.id.as_str())
+    }
+
+    /// Severity of the advisory, when it has CVSS.
+    pub fn severity(&self) -> Option<Severity> {
+        self.advisory.as_ref().and_then(|a| a.severity)
+    }
+
+    /// Patched requirements.
+    pub fn patched(&self) -> &[String] {
+        self.advisory.as_ref().map_or(&[], |a| &a.patched)
+    }
+
+    /// Title, or a generated one for yanked crates.
+    pub fn title(&self) -> String {
+        match &self.advisory {
+            Some(a) => a.title.clone(),
+            None => format!(
+                "{} {} was yanked from its registry",
+                self.package.name, self.package.version
+            ),
+        }
+    }
+
+    /// The sort key for report order.
+    pub fn sort_key(&self) -> (FindingKind, &str, &str, &str) {
+        (
+            self.kind,
+            self.package.name.as_str(),
+            self.package.version.as_str(),
+            self.id(),
+        )
+    }
+}
+
+/// Facts about the database, as reported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DatabaseSummary {
+    /// The folder.
+    pub path: String,
+    /// Git commit, when known.
+    pub commit: Option<String>,
+    /// Last update (RFC 3339).
+    pub last_updated: Option<String>,
+    /// Number of advisories.
+    pub advisory_count: usize,
+    /// Age in whole days.
+    pub age_days: Option<i64>,
+    /// Newest advisory date.
+    pub newest_advisory: Option<String>,
+    /// Advisory files skipped as unreadable (path: reason).
+    pub skipped_files: Vec<String>,
+}
+
+impl DatabaseSummary {
+    /// Builds the summary of an opened database.
+    pub fn of(db: &advisories_cache::Database) -> Self {
+        let i = &db.info;
+        DatabaseSummary {
+            path: i.path.display().to_string(),
+            commit: i.commit.as_ref().map(|c| c.id.clone()),
+            last_updated: i.last_updated.map(advisories_cache::info::format_rfc3339),
+            advisory_count: i.advisory_count,
+            age_days: i.age_days,
+            newest_advisory: i.newest_advisory.clone(),
+            skipped_files: db
+                .skipped
+                .iter()
+                .map(|s| format!("{}: {}", s.path, s.reason))
+                .collect(),
+        }
+    }
+}
+
+/// Facts about the lockfile, as reported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LockfileSummary {
+    /// The file.
+    pub path: String,
+    /// Number of packages.
+    pub packages: usize,
+    /// Format version.
+    pub version: i64,
+}
+
+/// Counts over the findings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Vulnerabilities not ignored.
+    pub vulnerabilities: usize,
+    /// Warnings (unsound, unmaintained, notice, yanked) not ignored.
+    pub warnings: usize,
+    /// Ignored findings.
+    pub ignored: usize,
+    /// Findings that fail the run under the current policy.
+    pub denied: usize,
+}
+
+/// The result of auditing one lockfile.
+#[derive(Clone, Debug)]
+pub struct AuditReport {
+    /// The database.
+    pub database: DatabaseSummary,
+    /// The lockfile.
+    pub lockfile: LockfileSummary,
+    /// Findings in report order.
+    pub findings: Vec<Finding>,
+    /// Counts.
+    pub summary: Summary,
+    /// Kinds that fail the run.
+    pub denied_kinds: Vec<FindingKind>,
+}
+
+impl AuditReport {
+    /// Does this finding fail the run?
+    pub fn is_denied(&self, f: &Finding) -> bool {
+        !f.ignored && self.denied_kinds.contains(&f.kind)
+    }
+
+    /// Recomputes the counts from the findings.
+    pub fn recount(&mut self) {
+        let mut s = Summary::default();
+        for f in &self.findings {
+            if f.ignored {
+                s.ignored += 1;
+            } else if f.kind == FindingKind::Vulnerability {
+                s.vulnerabilities += 1;
+            } else {
+                s.warnings += 1;
+            }
+            if self.is_denied(f) {
+                s.denied += 1;
+            }
+        }
+        self.summary = s;
+    }
+}

@@ -1,0 +1,12 @@
+//! `cargo-depaudit`: audit a Cargo workspace's dependencies against a locally cached
+//! RustSec advisory database. The binary is a thin wrapper around [`app::run`].
+
+pub mod app;
+pub mod audit;
+pub mod cli;
+pub mod findings;
+pub mod lockfile;
+pub mod matching;
+pub mod output;
+pub mod report;
+pub mod workspace;

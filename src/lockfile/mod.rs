@@ -1,0 +1,261 @@
+//! `Cargo.lock` as the audit sees it: packages (name, version, source, the line of their
+//! `[[package]]` header) and the resolved dependency edges between them. Every format is
+//! read: v1 with `[root]`, v1 with `[metadata]` checksums, v2, v3, v4.
+//!
+//! Parsing is two-tier for speed without losing exactness: a hand-written reader for the
+//! canonical layout cargo writes (`fast.rs`), which bails out on anything it does not
+//! fully understand, and the `toml` crate for everything else. Both produce the same
+//! [`RawLockfile`]; a property test holds them equal.
+
+mod fast;
+mod graph;
+
+pub use graph::DepGraph;
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Lockfiles larger than this are refused (the largest real ones are ~300 KiB).
+pub const MAX_LOCKFILE_BYTES: u64 = 64 * 1024 * 1024;
+/// More packages than this are refused.
+pub const MAX_PACKAGES: usize = 200_000;
+
+/// The lockfile as written, before versions are parsed and dependencies resolved.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+pub struct RawLockfile {
+    /// The `version = N` line (absent in v1).
+    pub version: Option<i64>,
+    /// `[[package]]` tables.
+    #[serde(default)]
+    pub package: Vec<RawPackage>,
+    /// The v1 `[root]` table.
+    pub root: Option<RawPackage>,
+    /// The `[metadata]` table's presence (v1 checksums), as a count of entries.
+    #[serde(default, deserialize_with = "count_table")]
+    pub metadata: usize,
+}
+
+fn count_table<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let t: std::collections::BTreeMap<String, toml::Value> = Deserialize::deserialize(d)?;
+    Ok(t.len())
+}
+
+/// One `[[package]]` (or `[root]`) table as written.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+pub struct RawPackage {
+    /// Crate name.
+    pub name: String,
+    /// Version text.
+    pub version: String,
+    /// Source URL with kind prefix; absent for path packages.
+    pub source: Option<String>,
+    /// Checksum (v2+).
+    pub checksum: Option<String>,
+    /// Dependency references: `name`, `name version` or `name version (source)`.
+    #[serde(default)]
+    pub dependencies: Vec<String>,
+    /// `[replace]` target (old lockfiles).
+    pub replace: Option<String>,
+}
+
+/// One locked package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    /// Crate name.
+    pub name: String,
+    /// Parsed version.
+    pub version: semver::Version,
+    /// Source (`registry+https://…`, `git+https://…`), absent for path packages.
+    pub source: Option<String>,
+    /// Raw dependency references.
+    pub dependencies: Vec<String>,
+    /// 1-based line of its `[[package]]` (or `[root]`) header.
+    pub line: u32,
+}
+
+impl Package {
+    /// `name version`, the way paths print a step.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.name, self.version)
+    }
+}
+
+/// A parsed lockfile.
+#[derive(Debug, Clone)]
+pub struct Lockfile {
+    /// Format version (1 when absent).
+    pub version: i64,
+    /// All packages, `[root]` first when present.
+    pub packages: Vec<Package>,
+    /// Resolved dependency edges.
+    pub graph: DepGraph,
+}
+
+/// Why a lockfile could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LockfileError {
+    /// The file could not be read.
+    #[error("failed to read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The file is not a readable lockfile.
+    #[error("{path} is not a valid Cargo.lock: {reason}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Reads and parses the lockfile at `path`.
+pub fn load(path: &Path) -> Result<Lockfile, LockfileError> {
+    let bytes = read_bounded(path)?;
+    parse_bytes(&bytes).map_err(|reason| LockfileError::Invalid {
+        path: path.to_path_buf(),
+        reason,
+    })
+}
+
+/// Reads a regular file of at most [`MAX_LOCKFILE_BYTES`] without following it into
+/// FIFOs or devices.
+pub fn read_bounded(path: &Path) -> Result<Vec<u8>, LockfileError> {
+    use std::io::Read;
+    let io = |source| LockfileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.is_dir() {
+        return Err(LockfileError::Invalid {
+            path: path.to_path_buf(),
+            reason: "it is a folder, not a file".into(),
+        });
+    }
+    if !meta.is_file() {
+        return Err(LockfileError::Invalid {
+            path: path.to_path_buf(),
+            reason: "not a regular file".into(),
+        });
+    }
+    if meta.len() > MAX_LOCKFILE_BYTES {
+        return Err(too_large(path));
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_LOCKFILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_LOCKFILE_BYTES {
+        return Err(too_large(path));
+    }
+    Ok(bytes)
+}
+
+fn too_large(path: &Path) -> LockfileError {
+    LockfileError::Invalid {
+        path: path.to_path_buf(),
+        reason: format!("larger than {} MiB", MAX_LOCKFILE_BYTES / (1024 * 1024)),
+    }
+}
+
+/// Parses lockfile bytes; the error is a one-line reason.
+pub fn parse_bytes(bytes: &[u8]) -> Result<Lockfile, String> {
+    if bytes.contains(&0) {
+        return Err("binary data (NUL bytes)".into());
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        )
+    })?;
+    let raw = parse_raw(text)?;
+    let lines = match fast::package_lines(text) {
+        Some(lines) => lines,
+        None => header_lines(text),
+    };
+    from_raw(raw, &lines)
+}
+
+/// Parses text into the raw form: the fast reader, else the `toml` crate.
+pub fn parse_raw(text: &str) -> Result<RawLockfile, String> {
+    if let Some(raw) = fast::parse(text) {
+        return Ok(raw);
+    }
+    parse_raw_toml(text)
+}
+
+/// The `toml` crate's reading of the text (the reference for the fast reader).
+pub fn parse_raw_toml(text: &str) -> Result<RawLockfile, String> {
+    toml::from_str::<RawLockfile>(text).map_err(|e| {
+        let msg = e.message().replace('\n', " ");
+        match e.span() {
+            Some(span) => {
+                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                format!("line {line}: {msg}")
+            }
+            None => msg,
+        }
+    })
+}
+
+/// Lines of `[root]` and `[[package]]` headers, in order, for the `toml` fallback.
+fn header_lines(text: &str) -> Vec<u32> {
+    let mut root = None;
+    let mut pkgs = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let compact: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+        if compact.starts_with("[[package]]") {
+            pkgs.push(i as u32 + 1);
+        } else if compact.starts_with("[root]") {
+            root = Some(i as u32 + 1);
+        }
+    }
+    root.into_iter().chain(pkgs).collect()
+}
+
+fn from_raw(raw: RawLockfile, lines: &[u32]) -> Result<Lockfile, String> {
+    if raw.package.is_empty() && raw.root.is_none() {
+        return Err(if raw.version.is_none() && raw.metadata == 0 {
+            "no [[package]] entries (is this a Cargo.lock?)".into()
+        } else {
+            "it lists no packages".into()
+        });
+    }
+    let count = raw.package.len() + usize::from(raw.root.is_some());
+    if count > MAX_PACKAGES {
+        return Err(format!(
+            "{count} packages, more than the {MAX_PACKAGES} allowed"
+        ));
+    }
+    let mut packages = Vec::with_capacity(count);
+    for (i, p) in raw.root.into_iter().chain(raw.package).enumerate() {
+        let version = semver::Version::parse(&p.version).map_err(|e| {
+            format!(
+                "package `{}` has an invalid version `{}`: {e}",
+                p.name, p.version
+            )
+        })?;
+        if p.name.is_empty() {
+            return Err("a package has an empty name".into());
+        }
+        packages.push(Package {
+            name: p.name,
+            version,
+            source: p.source,
+            dependencies: p.dependencies,
+            line: lines.get(i).copied().unwrap_or(0),
+        });
+    }
+    let graph = DepGraph::resolve(&packages);
+    Ok(Lockfile {
+        version: raw.version.unwrap_or(1),
+        packages,
+        graph,
+    })
+}

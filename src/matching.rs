@@ -1,0 +1,103 @@
+//! Matching locked packages against advisories, with exactly `cargo audit`'s rules:
+//! only packages from the crates.io registry are matched (a path or git crate that shares
+//! a name with an advisory crate is not that crate), an advisory naming another `source`
+//! only matches that source, withdrawn advisories never match, the version must fall in
+//! an affected range, and `affected.os`/`affected.arch` narrow it only when targets are
+//! given. Informational advisories become warnings of their kind.
+
+use crate::findings::{Finding, FindingKind, PackageRef};
+use crate::lockfile::Lockfile;
+use advisories_cache::record::{SourceKey, default_source_key, source_key};
+use advisories_cache::{AdvisoryRecord, Database, Severity};
+use std::collections::HashMap;
+
+/// What narrows the match.
+#[derive(Clone, Debug, Default)]
+pub struct MatchSettings {
+    /// Target operating systems (`linux`, `windows`, …); empty = all.
+    pub target_os: Vec<String>,
+    /// Target architectures (`x86_64`, …); empty = all.
+    pub target_arch: Vec<String>,
+    /// Drop advisories whose CVSS severity is below this (advisories without CVSS stay).
+    pub min_severity: Option<Severity>,
+}
+
+/// Finds every advisory finding for the lockfile (yanked crates are checked elsewhere).
+pub fn find(db: &Database, lock: &Lockfile, settings: &MatchSettings) -> Vec<Finding> {
+    let default_key = default_source_key();
+    let mut registry_of: HashMap<&str, Option<SourceKey>> = HashMap::new();
+    let mut out = Vec::new();
+    for (i, pkg) in lock.packages.iter().enumerate() {
+        let Some(source) = pkg.source.as_deref() else {
+            continue; // path packages are never matched
+        };
+        let key = registry_of
+            .entry(source)
+            .or_insert_with(|| crates_io_key(source))
+            .as_ref();
+        let Some(key) = key else { continue };
+        for adv in db.for_crate(&pkg.name) {
+            if adv.source.as_ref().unwrap_or(&default_key) != key {
+                continue;
+            }
+            if adv.is_withdrawn() || !adv.affects(&pkg.version) {
+                continue;
+            }
+            if !applies_to_targets(adv, settings) {
+                continue;
+            }
+            if let (Some(min), Some(sev)) = (settings.min_severity, adv.severity) {
+                if sev < min {
+                    continue;
+                }
+            }
+            let Some(kind) = kind_of(adv) else { continue };
+            out.push(Finding {
+                kind,
+                advisory: Some(adv.clone()),
+                package: PackageRef {
+                    name: pkg.name.clone(),
+                    version: pkg.version.to_string(),
+                    source: pkg.source.clone(),
+                },
+                package_index: i,
+                ignored: false,
+                ignore_reason: None,
+            });
+        }
+    }
+    out
+}
+
+/// The finding kind of an advisory; `None` for informational kinds no report shows
+/// (`cargo audit` drops them too).
+pub fn kind_of(adv: &AdvisoryRecord) -> Option<FindingKind> {
+    match adv.informational.as_deref() {
+        None => Some(FindingKind::Vulnerability),
+        Some("unsound") => Some(FindingKind::Unsound),
+        Some("unmaintained") => Some(FindingKind::Unmaintained),
+        Some("notice") => Some(FindingKind::Notice),
+        Some(_) => None,
+    }
+}
+
+fn applies_to_targets(adv: &AdvisoryRecord, s: &MatchSettings) -> bool {
+    let os_ok = adv.affected_os.is_empty()
+        || s.target_os.is_empty()
+        || s.target_os.iter().any(|o| adv.affected_os.contains(o));
+    let arch_ok = adv.affected_arch.is_empty()
+        || s.target_arch.is_empty()
+        || s.target_arch.iter().any(|a| adv.affected_arch.contains(a));
+    os_ok && arch_ok
+}
+
+/// The (kind, url) of a lockfile source when it is the crates.io registry, else `None`.
+pub fn crates_io_key(source: &str) -> Option<SourceKey> {
+    let id = rustsec::SourceId::from_url(source).ok()?;
+    id.is_default_registry().then(|| source_key(&id))
+}
+
+/// Whether a lockfile source is the crates.io registry.
+pub fn is_crates_io(source: Option<&str>) -> bool {
+    source.and_then(crates_io_key).is_some()
+}

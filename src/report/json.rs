@@ -1,0 +1,54 @@
+//! The JSON report. Its shape is documented in the README and pinned by a test:
+//! `database`, `lockfile`, `findings[]` (`kind`, `advisory`, `package`, `patched`,
+//! `unaffected`, `ignored`), `summary`.
+
+use crate::findings::{AuditReport, Finding};
+use serde_json::{Value, json};
+
+/// One finding as a JSON value.
+pub fn finding_value(f: &Finding) -> Value {
+    let advisory = f.advisory.as_ref().map(|a| {
+        json!({
+            "id": a.id,
+            "aliases": a.aliases,
+            "title": a.title,
+            "date": a.date,
+            "url": a.url.clone().or_else(|| a.rustsec_url.clone()),
+            "cvss": a.cvss,
+            "severity": a.severity.map(|s| s.as_str()),
+        })
+    });
+    let (patched, unaffected) = match &f.advisory {
+        Some(a) => (a.patched.clone(), a.unaffected.clone()),
+        None => (vec![], vec![]),
+    };
+    let mut v = json!({
+        "kind": f.kind.as_str(),
+        "advisory": advisory,
+        "package": f.package,
+        "patched": patched,
+        "unaffected": unaffected,
+        "ignored": f.ignored,
+    });
+    if let Some(reason) = &f.ignore_reason {
+        v["ignore_reason"] = json!(reason);
+    }
+    v
+}
+
+/// The whole report as a JSON value.
+pub fn report_value(r: &AuditReport) -> Value {
+    json!({
+        "database": r.database,
+        "lockfile": r.lockfile,
+        "findings": r.findings.iter().map(finding_value).collect::<Vec<_>>(),
+        "summary": r.summary,
+    })
+}
+
+/// Pretty-printed JSON with a trailing newline.
+pub fn render(r: &AuditReport) -> String {
+    let mut s = serde_json::to_string_pretty(&report_value(r)).unwrap_or_default();
+    s.push('\n');
+    s
+}

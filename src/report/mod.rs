@@ -1,0 +1,22 @@
+//! Renderers: each turns an [`AuditReport`](crate::findings::AuditReport) into one output
+//! format and does nothing else.
+
+pub mod json;
+pub mod table;
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A readable table (the default).
+    Table,
+    /// One JSON document.
+    Json,
+}
+
+/// Renders `report` in `format`; `color` adds ANSI colour (table only).
+pub fn render(report: &crate::findings::AuditReport, format: Format, color: bool) -> String {
+    match format {
+        Format::Table => table::render(report, color),
+        Format::Json => json::render(report),
+    }
+}

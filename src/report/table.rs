@@ -1,0 +1,97 @@
+//! The terminal table: one row per finding (vulnerabilities first), then a one-line
+//! summary that includes the database's age.
+
+use crate::findings::{AuditReport, FindingKind};
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+
+/// Renders the table and summary.
+pub fn render(r: &AuditReport, color: bool) -> String {
+    let mut out = String::new();
+    if !r.findings.is_empty() {
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(terminal_width())
+            .set_header(vec![
+                "ID", "Crate", "Version", "Kind", "Severity", "Title", "Patched",
+            ]);
+        for f in &r.findings {
+            let kind = if f.ignored {
+                format!("{} (ignored)", f.kind.as_str())
+            } else {
+                f.kind.as_str().to_string()
+            };
+            let patched = match f.patched() {
+                [] if f.kind == FindingKind::Yanked => "-".to_string(),
+                [] => "no fix published".to_string(),
+                p => p.join(", "),
+            };
+            table.add_row(vec![
+                f.id().to_string(),
+                f.package.name.clone(),
+                f.package.version.clone(),
+                kind,
+                f.severity().map_or("-", |s| s.as_str()).to_string(),
+                f.title(),
+                patched,
+            ]);
+        }
+        out.push_str(&table.to_string());
+        out.push('\n');
+    }
+    out.push_str(&summary_line(r, color));
+    out.push('\n');
+    out
+}
+
+/// `N vulnerabilities, M warnings … · database …`.
+pub fn summary_line(r: &AuditReport, color: bool) -> String {
+    let s = &r.summary;
+    let verdict = if s.denied > 0 { "FAIL" } else { "ok" };
+    let paint = |text: &str, code: &str| {
+        if color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    };
+    let verdict = paint(verdict, if s.denied > 0 { "1;31" } else { "1;32" });
+    let db = &r.database;
+    let age = match db.age_days {
+        Some(d) => format!("{d} days old"),
+        None => "age unknown".into(),
+    };
+    let commit = db
+        .commit
+        .as_deref()
+        .map(|c| format!(", commit {}", &c[..c.len().min(10)]))
+        .unwrap_or_default();
+    format!(
+        "{verdict}: {} {}, {} {}, {} ignored in {} packages of {} · database {} ({age}, {} advisories{commit})",
+        s.vulnerabilities,
+        plural(s.vulnerabilities, "vulnerability", "vulnerabilities"),
+        s.warnings,
+        plural(s.warnings, "warning", "warnings"),
+        s.ignored,
+        r.lockfile.packages,
+        r.lockfile.path,
+        db.last_updated
+            .as_deref()
+            .map(|d| &d[..d.len().min(10)])
+            .unwrap_or("undated"),
+        db.advisory_count,
+    )
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+fn terminal_width() -> u16 {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|&w: &u16| w >= 40)
+        .unwrap_or(140)
+}
