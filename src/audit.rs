@@ -20,7 +20,7 @@ impl IgnoreRule {
     pub fn covers(&self, f: &Finding) -> bool {
         f.advisory
             .as_ref()
-            .is_some_and(|a| a.id == self.id || a.aliases.iter().any(|x| *x == self.id))
+            .is_some_and(|a| a.id == self.id || a.aliases.contains(&self.id))
     }
 }
 

@@ -106,10 +106,10 @@ impl Database {
             Rejected::Corrupt(why) => IndexStatus::RebuiltCorrupt(why),
             _ => IndexStatus::Built,
         };
-        if let Some(p) = &index_path {
-            if let Err(e) = index::write_atomic(p, &bytes) {
-                status = IndexStatus::NotStored(format!("{}: {e}", p.display()));
-            }
+        if let Some(p) = &index_path
+            && let Err(e) = index::write_atomic(p, &bytes)
+        {
+            status = IndexStatus::NotStored(format!("{}: {e}", p.display()));
         }
         let idx = index::decode(bytes, &fp).map_err(|r| CacheError::NotADatabase {
             path: dir.to_path_buf(),

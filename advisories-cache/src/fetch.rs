@@ -254,10 +254,10 @@ pub fn recover_interrupted_swap(dir: &Path, timeout: Duration) -> Result<()> {
         return Ok(());
     }
     let _guard = lock::exclusive(&lock::lock_path(dir, ""), timeout)?;
-    if std::fs::symlink_metadata(dir).is_err() {
-        if let Some(old) = olds.iter().find(|o| SnapshotMarker::read(o).is_some()) {
-            std::fs::rename(old, dir).map_err(|e| CacheError::io("failed to restore", old, e))?;
-        }
+    if std::fs::symlink_metadata(dir).is_err()
+        && let Some(old) = olds.iter().find(|o| SnapshotMarker::read(o).is_some())
+    {
+        std::fs::rename(old, dir).map_err(|e| CacheError::io("failed to restore", old, e))?;
     }
     Ok(())
 }
@@ -294,18 +294,23 @@ fn local_path(url: &str) -> Option<PathBuf> {
 
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+        let decoded = (bytes[i] == b'%' && i + 2 < bytes.len())
+            .then(|| Some(hex(bytes[i + 1])? * 16 + hex(bytes[i + 2])?))
+            .flatten();
+        match decoded {
+            Some(b) => {
                 out.push(b);
                 i += 3;
-                continue;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
             }
         }
-        out.push(bytes[i]);
-        i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
 }

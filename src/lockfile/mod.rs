@@ -227,6 +227,17 @@ fn from_raw(raw: RawLockfile, lines: &[u32]) -> Result<Lockfile, String> {
             "it lists no packages".into()
         });
     }
+    // v2 has no `version` key either; it is told from v1 by per-package checksums.
+    let format = raw.version.unwrap_or_else(|| {
+        if raw.root.is_none()
+            && raw.metadata == 0
+            && raw.package.iter().any(|p| p.checksum.is_some())
+        {
+            2
+        } else {
+            1
+        }
+    });
     let count = raw.package.len() + usize::from(raw.root.is_some());
     if count > MAX_PACKAGES {
         return Err(format!(
@@ -254,8 +265,11 @@ fn from_raw(raw: RawLockfile, lines: &[u32]) -> Result<Lockfile, String> {
     }
     let graph = DepGraph::resolve(&packages);
     Ok(Lockfile {
-        version: raw.version.unwrap_or(1),
+        version: format,
         packages,
         graph,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,174 @@
+//! `fetch` against a local git source made from `../shared/advisory-db.bundle` (no
+//! network): a first fetch, an update that lists the advisories added between the two
+//! bundle commits, an up-to-date fetch, a failing fetch that leaves the database intact,
+//! and refusing to overwrite a folder we did not create.
+
+use crate::common::*;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+const OLD: &str = "6d1a2a9";
+const NEW: &str = "c962fb9";
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Advisory ids in a commit, from its file names.
+fn ids_at(repo: &Path, commit: &str) -> BTreeSet<String> {
+    git(repo, &["ls-tree", "-r", "--name-only", commit])
+        .lines()
+        .filter(|p| p.starts_with("crates/") || p.starts_with("rust/"))
+        .filter_map(|p| {
+            p.rsplit('/')
+                .next()?
+                .strip_suffix(".md")
+                .map(str::to_string)
+        })
+        .filter(|id| id.starts_with("RUSTSEC-") && id != "RUSTSEC-0000-0000")
+        .collect()
+}
+
+fn source_repo() -> Option<(tempfile::TempDir, std::path::PathBuf)> {
+    let shared = shared()?;
+    let bundle = shared.join("advisory-db.bundle");
+    if Command::new("git").arg("--version").output().is_err() || !bundle.is_file() {
+        eprintln!("skipping: git or the bundle is missing");
+        return None;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let out = Command::new("git")
+        .args(["clone", "-q"])
+        .arg(&bundle)
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    Some((tmp, src))
+}
+
+#[test]
+fn fetch_then_update_lists_new_advisories() {
+    let Some((tmp, src)) = source_repo() else {
+        return;
+    };
+    git(&src, &["checkout", "-q", OLD]);
+    let url = format!("file://{}", src.display());
+    let db = tmp.path().join("cache/advisory-db");
+    let cache = tmp.path().join("cache");
+
+    let first = run_in(&cache, &["fetch", "--db-url", &url, "--db", s(&db)]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stdout.contains("Fetched commit"), "{}", first.stdout);
+    assert!(db.join("crates").is_dir());
+
+    // Audit from it: the report names the commit.
+    let lock = lockfile("basic.lock");
+    let r = run_in(&cache, &["--db", s(&db), "-n", "-f", s(&lock), "--json"]);
+    let commit = r.json()["database"]["commit"].as_str().unwrap().to_string();
+    assert!(commit.starts_with(OLD), "{commit}");
+
+    git(&src, &["checkout", "-q", NEW]);
+    let second = run_in(&cache, &["fetch", "--db-url", &url, "--db", s(&db)]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    let listed: BTreeSet<String> = second
+        .stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("new: ").map(str::to_string))
+        .collect();
+    let expected: BTreeSet<String> = ids_at(&src, NEW)
+        .difference(&ids_at(&src, OLD))
+        .cloned()
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(listed, expected);
+    let r = run_in(&cache, &["--db", s(&db), "-n", "-f", s(&lock), "--json"]);
+    assert!(
+        r.json()["database"]["commit"]
+            .as_str()
+            .unwrap()
+            .starts_with(NEW)
+    );
+    assert_eq!(r.json()["database"]["advisory_count"], 1225);
+
+    let third = run_in(&cache, &["fetch", "--db-url", &url, "--db", s(&db)]);
+    assert_eq!(third.code, 0);
+    assert!(third.stdout.contains("Up to date"), "{}", third.stdout);
+
+    // A failing fetch leaves the database as it was, and no temporary folders behind.
+    let bad = run_in(
+        &cache,
+        &[
+            "fetch",
+            "-q",
+            "--db-url",
+            "file:///nonexistent/advisory-db",
+            "--db",
+            s(&db),
+        ],
+    );
+    assert_eq!(bad.code, 2);
+    assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("nonexistent"), "{}", bad.stderr);
+    let r = run_in(&cache, &["--db", s(&db), "-n", "-f", s(&lock), "--json"]);
+    assert!(
+        r.json()["database"]["commit"]
+            .as_str()
+            .unwrap()
+            .starts_with(NEW)
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".new-") || n.contains(".clone-") || n.contains(".old-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn audit_fetches_when_no_database_and_online() {
+    let Some((tmp, src)) = source_repo() else {
+        return;
+    };
+    let db = tmp.path().join("db");
+    let lock = lockfile("basic.lock");
+    let out = Command::new(bin())
+        .args(["--db", s(&db), "-f", s(&lock), "--json"])
+        .env("DEPAUDIT_CACHE_DIR", tmp.path().join("cache"))
+        .env("DEPAUDIT_DB_URL", format!("file://{}", src.display()))
+        .output()
+        .unwrap();
+    let r = finish(out);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    assert!(db.join("crates").is_dir());
+}
+
+#[test]
+fn fetch_refuses_to_replace_a_foreign_folder() {
+    let Some((tmp, src)) = source_repo() else {
+        return;
+    };
+    let foreign = tmp.path().join("mine");
+    std::fs::create_dir_all(foreign.join("notes")).unwrap();
+    let url = format!("file://{}", src.display());
+    let r = run_in(
+        &tmp.path().join("cache"),
+        &["fetch", "--db-url", &url, "--db", s(&foreign)],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("refusing"), "{}", r.stderr);
+    assert!(foreign.join("notes").is_dir());
+}

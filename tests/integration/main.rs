@@ -1,0 +1,10 @@
+//! The one integration-test binary: it drives the built `cargo-depaudit` on synthetic
+//! fixtures under `tests/fixtures/` and, when present, the real data in `../shared`.
+
+#![allow(clippy::print_stderr)] // tests say on stderr why they skip
+
+mod audit;
+mod bad_input;
+mod common;
+mod corpus;
+mod fetch;
