@@ -51,40 +51,44 @@ def our_set(out):
              f["package"]["name"], f["package"]["version"])
             for f in j["findings"] if not f["ignored"]}
 
-if not os.path.isdir(db):
-    print(f"skip: no advisory database at {db}"); sys.exit(0)
-lockfiles = sorted(p for r in roots for p in glob.glob(os.path.join(r, "**", "Cargo.lock"), recursive=True))
-if not lockfiles:
-    print("skip: no lockfiles found under " + ", ".join(roots)); sys.exit(0)
-ca, dp = cargo_audit(), ours()
-cache = tempfile.mkdtemp(prefix="depaudit-parity-")
-env = dict(os.environ, DEPAUDIT_CACHE_DIR=cache)
-totals = dict(files=0, reference=0, ours=0, missing=0, extra=0, exit_mismatch=0)
-for lock in lockfiles:
-    r = subprocess.run([ca, "audit", "--db", db, "--no-fetch", "--no-yanked", "--json", "--file", lock],
-                       capture_output=True, text=True)
-    o = subprocess.run([dp, "--db", db, "--offline", "--no-yanked", "--json", "--file", lock],
-                       capture_output=True, text=True, env=env)
-    totals["files"] += 1
-    try:
-        ref = reference_set(r.stdout)
-    except Exception:
-        print(f"{lock}: cargo audit failed (exit {r.returncode}): {r.stderr.strip()[:200]}")
-        if o.returncode != 2:
+def main():
+    if not os.path.isdir(db):
+        print(f"skip: no advisory database at {db}"); sys.exit(0)
+    lockfiles = sorted(p for r in roots for p in glob.glob(os.path.join(r, "**", "Cargo.lock"), recursive=True))
+    if not lockfiles:
+        print("skip: no lockfiles found under " + ", ".join(roots)); sys.exit(0)
+    ca, dp = cargo_audit(), ours()
+    cache = tempfile.mkdtemp(prefix="depaudit-parity-")
+    env = dict(os.environ, DEPAUDIT_CACHE_DIR=cache)
+    totals = dict(files=0, reference=0, ours=0, missing=0, extra=0, exit_mismatch=0)
+    for lock in lockfiles:
+        r = subprocess.run([ca, "audit", "--db", db, "--no-fetch", "--no-yanked", "--json", "--file", lock],
+                           capture_output=True, text=True)
+        o = subprocess.run([dp, "--db", db, "--offline", "--no-yanked", "--json", "--file", lock],
+                           capture_output=True, text=True, env=env)
+        totals["files"] += 1
+        try:
+            ref = reference_set(r.stdout)
+        except Exception:
+            print(f"{lock}: cargo audit failed (exit {r.returncode}): {r.stderr.strip()[:200]}")
+            if o.returncode != 2:
+                totals["exit_mismatch"] += 1
+            continue
+        got = our_set(o.stdout) if o.returncode in (0, 1) else set()
+        missing, extra = ref - got, got - ref
+        totals["reference"] += len(ref); totals["ours"] += len(got)
+        totals["missing"] += len(missing); totals["extra"] += len(extra)
+        if r.returncode != o.returncode:
             totals["exit_mismatch"] += 1
-        continue
-    got = our_set(o.stdout) if o.returncode in (0, 1) else set()
-    missing, extra = ref - got, got - ref
-    totals["reference"] += len(ref); totals["ours"] += len(got)
-    totals["missing"] += len(missing); totals["extra"] += len(extra)
-    if r.returncode != o.returncode:
-        totals["exit_mismatch"] += 1
-        print(f"{lock}: exit code cargo audit {r.returncode}, ours {o.returncode} {o.stderr.strip()[:200]}")
-    for m in sorted(missing):
-        print(f"{lock}: MISSING {m}")
-    for e in sorted(extra):
-        print(f"{lock}: EXTRA {e}")
-shutil.rmtree(cache, ignore_errors=True)
-print("parity: {files} lockfiles, cargo audit {reference} findings, cargo-depaudit {ours}, "
-      "missing {missing}, extra {extra}, exit-code mismatches {exit_mismatch}".format(**totals))
-sys.exit(0 if totals["missing"] == totals["extra"] == totals["exit_mismatch"] == 0 else 1)
+            print(f"{lock}: exit code cargo audit {r.returncode}, ours {o.returncode} {o.stderr.strip()[:200]}")
+        for m in sorted(missing):
+            print(f"{lock}: MISSING {m}")
+        for e in sorted(extra):
+            print(f"{lock}: EXTRA {e}")
+    shutil.rmtree(cache, ignore_errors=True)
+    print("parity: {files} lockfiles, cargo audit {reference} findings, cargo-depaudit {ours}, "
+          "missing {missing}, extra {extra}, exit-code mismatches {exit_mismatch}".format(**totals))
+    sys.exit(0 if totals["missing"] == totals["extra"] == totals["exit_mismatch"] == 0 else 1)
+
+if __name__ == "__main__":
+    main()

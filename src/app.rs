@@ -51,6 +51,7 @@ pub fn run(cli: Cli, out: &mut Output) -> Result<i32, AppError> {
     match cli.command {
         Some(Command::Audit(args)) => run_audit(&args, out),
         Some(Command::Fetch(args)) => run_fetch(&args, out),
+        Some(Command::Scan(args)) => run_scan(&args, out),
         None => run_audit(&cli.audit, out),
     }
 }
@@ -101,10 +102,15 @@ fn run_fetch(args: &FetchArgs, out: &mut Output) -> Result<i32, AppError> {
 
 /// Opens the database named by `args`, fetching it first when it is missing and fetching
 /// is allowed.
-pub fn open_database(args: &DbArgs, offline: bool, out: &mut Output) -> Result<Database, AppError> {
+pub fn open_database(
+    args: &DbArgs,
+    offline: bool,
+    crates: Option<&[&str]>,
+    out: &mut Output,
+) -> Result<Database, AppError> {
     let (dir, _) = location::resolve_db_dir(args.db.as_deref());
     let opts = OpenOptions::default();
-    let db = match Database::open(&dir, &opts) {
+    let db = match Database::open_for(&dir, &opts, crates) {
         Err(CacheError::Missing { .. }) if !offline => {
             let url = location::resolve_db_url(None);
             out.status(&format!(
@@ -117,7 +123,7 @@ pub fn open_database(args: &DbArgs, offline: bool, out: &mut Output) -> Result<D
                 lock_timeout: Duration::from_secs(300),
                 open: opts.clone(),
             })?;
-            Database::open(&dir, &opts)?
+            Database::open_for(&dir, &opts, crates)?
         }
         Err(CacheError::Missing { path }) => {
             return Err(AppError::Usage(format!(
@@ -169,14 +175,17 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
     };
     let color = out.color_for(&args.color).map_err(AppError::Usage)?;
 
-    let lockfile_path = match &args.file {
-        Some(f) => f.clone(),
+    let paths_limit = parse_paths_limit(&args.paths)?;
+    let (lockfile_path, members) = match &args.file {
+        Some(f) => (f.clone(), None),
         None => {
-            crate::workspace::locate(args.manifest_path.as_deref(), args.lockfile_only)?.lockfile
+            let t = crate::workspace::locate(args.manifest_path.as_deref(), args.lockfile_only)?;
+            (t.lockfile, t.members)
         }
     };
     let lock = lockfile::load(&lockfile_path)?;
-    let db = open_database(&args.db, args.offline, out)?;
+    let names: Vec<&str> = lock.packages.iter().map(|p| p.name.as_str()).collect();
+    let db = open_database(&args.db, args.offline, Some(&names), out)?;
     let opts = AuditOptions {
         matching,
         ignores: args
@@ -188,6 +197,8 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
             })
             .collect(),
         denied_kinds,
+        paths_limit,
+        members,
     };
     let report = audit::audit(
         &db,
@@ -196,7 +207,12 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
         &opts,
         Vec::new(),
     );
-    let rendered = report::render(&report, format, color && args.output.is_none());
+    let rendered = report::render(
+        &report,
+        format,
+        color && args.output.is_none(),
+        !args.no_tree,
+    );
     write_report(args.output.as_deref(), &rendered, out)?;
     if args.output.is_some() && format == Format::Table {
         // nothing more: the file has it all
@@ -208,6 +224,170 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
     } else {
         exit::OK
     })
+}
+
+fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppError> {
+    use crate::cli::ScanFormat;
+    use crate::scan;
+    use std::io::IsTerminal;
+    out.quiet = args.quiet;
+    let fail_on_new_only = match args.fail_on.as_str() {
+        "any" => false,
+        "new" if args.baseline.is_some() => true,
+        "new" => {
+            return Err(AppError::Usage(
+                "--fail-on new needs --baseline FILE".into(),
+            ));
+        }
+        other => {
+            return Err(AppError::Usage(format!(
+                "unknown --fail-on value `{other}` (expected any, new)"
+            )));
+        }
+    };
+    let opts = AuditOptions {
+        ignores: args
+            .ignore
+            .iter()
+            .map(|id| IgnoreRule {
+                id: id.clone(),
+                reason: None,
+            })
+            .collect(),
+        denied_kinds: audit::denied_kinds(&args.deny).map_err(AppError::Usage)?,
+        paths_limit: parse_paths_limit(&args.paths_per_finding)?,
+        ..Default::default()
+    };
+    let baseline = match &args.baseline {
+        Some(p) => Some(scan::read_baseline(p).map_err(AppError::Usage)?),
+        None => None,
+    };
+    let db = open_database(&args.db, args.offline, None, out)?;
+    let (lockfiles, walk_errors) = scan::discover(
+        &args.paths,
+        &scan::Discover {
+            all_dirs: args.all_dirs,
+        },
+    );
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let show_progress = !args.quiet && std::io::stderr().is_terminal() && lockfiles.len() > 20;
+    let total = lockfiles.len();
+    let started = std::time::Instant::now();
+    let progress = |done: usize| {
+        if show_progress
+            && started.elapsed() > Duration::from_millis(300)
+            && (done % 10 == 0 || done == total)
+        {
+            let width = 30;
+            let filled = done * width / total.max(1);
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                format!(
+                    "\r[{}{}] {done}/{total} lockfiles",
+                    "#".repeat(filled),
+                    ".".repeat(width - filled)
+                )
+                .as_bytes(),
+            );
+        }
+    };
+    let entries = scan::audit_all(&db, &lockfiles, &opts, jobs, &progress);
+    if show_progress && started.elapsed() > Duration::from_millis(300) {
+        out.status("");
+    }
+    let result = scan::summarize(
+        &db,
+        &entries,
+        &walk_errors,
+        baseline.as_ref(),
+        fail_on_new_only,
+    );
+    let text = match args.format {
+        ScanFormat::Jsonl => {
+            let mut t = String::new();
+            for v in result.lines.iter().chain(std::iter::once(&result.summary)) {
+                t.push_str(&serde_json::to_string(v).unwrap_or_default());
+                t.push('\n');
+            }
+            t
+        }
+        ScanFormat::Json => {
+            let mut t = serde_json::to_string_pretty(&serde_json::json!({
+                "lockfiles": result.lines,
+                "summary": result.summary,
+            }))
+            .unwrap_or_default();
+            t.push('\n');
+            t
+        }
+        ScanFormat::Table => scan_table(&result),
+    };
+    write_report(args.output.as_deref(), &text, out)?;
+    out.status(&format!(
+        "scanned {} lockfiles: {} failing findings, {} errors",
+        entries.len(),
+        result.failing,
+        result.errors
+    ));
+    Ok(if result.failing > 0 || result.errors > 0 {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
+}
+
+fn scan_table(result: &crate::scan::ScanOutput) -> String {
+    let mut table = comfy_table::Table::new();
+    table
+        .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_header(vec![
+            "Lockfile",
+            "Packages",
+            "Vulnerabilities",
+            "Warnings",
+            "Error",
+        ]);
+    for l in &result.lines {
+        let findings = l["findings"].as_array().cloned().unwrap_or_default();
+        let live = |vuln: bool| {
+            findings
+                .iter()
+                .filter(|f| f["ignored"] == false && (f["kind"] == "vulnerability") == vuln)
+                .count()
+                .to_string()
+        };
+        table.add_row(vec![
+            l["path"].as_str().unwrap_or_default().to_string(),
+            l["packages"].to_string(),
+            live(true),
+            live(false),
+            l["error"].as_str().unwrap_or("").to_string(),
+        ]);
+    }
+    let mut t = table.to_string();
+    t.push_str("\nTop fixes:\n");
+    for f in result.summary["top_fixes"].as_array().into_iter().flatten() {
+        t.push_str(&format!(
+            "  {} ({} findings in {} lockfiles)\n",
+            f["fix"].as_str().unwrap_or_default(),
+            f["findings"],
+            f["lockfiles"]
+        ));
+    }
+    t
+}
+
+/// `--paths N|all`.
+pub fn parse_paths_limit(value: &str) -> Result<Option<usize>, AppError> {
+    if value == "all" {
+        return Ok(None);
+    }
+    value
+        .parse()
+        .map(Some)
+        .map_err(|_| AppError::Usage(format!("--paths takes a number or `all`, not `{value}`")))
 }
 
 fn validated_targets(

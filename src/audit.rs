@@ -4,6 +4,7 @@
 use crate::findings::{AuditReport, DatabaseSummary, Finding, FindingKind, LockfileSummary};
 use crate::lockfile::Lockfile;
 use crate::matching::{self, MatchSettings};
+use crate::paths;
 use advisories_cache::Database;
 
 /// An ignore rule: an advisory id or alias, with an optional reason.
@@ -33,6 +34,10 @@ pub struct AuditOptions {
     pub ignores: Vec<IgnoreRule>,
     /// Kinds that fail the run.
     pub denied_kinds: Vec<FindingKind>,
+    /// How many paths to keep per finding (`None`: all).
+    pub paths_limit: Option<usize>,
+    /// Workspace members from `cargo metadata`, when it ran (the path roots).
+    pub members: Option<Vec<(String, String)>>,
 }
 
 impl Default for AuditOptions {
@@ -41,9 +46,14 @@ impl Default for AuditOptions {
             matching: MatchSettings::default(),
             ignores: Vec::new(),
             denied_kinds: vec![FindingKind::Vulnerability],
+            paths_limit: Some(3),
+            members: None,
         }
     }
 }
+
+/// Upper bound on paths per finding even with `--paths all`.
+pub const MAX_PATHS: usize = 1000;
 
 /// Audits a parsed lockfile.
 pub fn audit(
@@ -63,6 +73,14 @@ pub fn audit(
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+    let roots = paths::roots(lock, opts.members.as_deref());
+    let limit = opts.paths_limit.unwrap_or(MAX_PATHS).min(MAX_PATHS);
+    for f in &mut findings {
+        f.paths = paths::paths_to(lock, &roots, f.package_index as u32, limit)
+            .iter()
+            .map(|p| paths::labels(lock, p))
+            .collect();
+    }
     let mut report = AuditReport {
         database: DatabaseSummary::of(db),
         lockfile: LockfileSummary {
@@ -73,6 +91,11 @@ pub fn audit(
         findings,
         summary: Default::default(),
         denied_kinds: opts.denied_kinds.clone(),
+        paths_note: if opts.members.is_some() {
+            "roots are the workspace members; dependency kinds are not resolved".into()
+        } else {
+            "read from Cargo.lock only: roots are packages nothing depends on; dependency kinds (normal/build/dev) unknown".into()
+        },
     };
     report.recount();
     report

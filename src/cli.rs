@@ -30,6 +30,66 @@ pub enum Command {
     Audit(AuditArgs),
     /// Clone or update the advisory database.
     Fetch(FetchArgs),
+    /// Audit every Cargo.lock under some folders (lockfile-only, in parallel).
+    Scan(ScanArgs),
+}
+
+/// Scan output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScanFormat {
+    /// One JSON object per lockfile, then a summary object (the default).
+    Jsonl,
+    /// One JSON document.
+    Json,
+    /// A table, one row per lockfile.
+    Table,
+}
+
+/// `scan` options.
+#[derive(Debug, Args, Clone)]
+pub struct ScanArgs {
+    /// Folders (or lockfiles) to scan.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Database options.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Never fetch the database.
+    #[arg(long, short = 'n', alias = "no-fetch")]
+    pub offline: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: ScanFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// A previous scan's JSON Lines: mark findings new / unchanged / fixed.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// What fails the scan: `any` denied finding, or only `new` ones (needs --baseline).
+    #[arg(long, value_name = "WHEN", default_value = "any")]
+    pub fail_on: String,
+    /// Parallel audits (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Ignore an advisory (id or alias); repeatable.
+    #[arg(long, value_name = "ID")]
+    pub ignore: Vec<String>,
+    /// Also fail on: warnings, unmaintained, unsound, notice, yanked.
+    #[arg(short = 'D', long, value_name = "KIND", value_delimiter = ',')]
+    pub deny: Vec<String>,
+    /// Dependency paths per finding: a number, or `all`.
+    #[arg(long, value_name = "N|all", default_value = "3")]
+    pub paths_per_finding: String,
+    /// Also descend into hidden folders, `target/` and `vendor/`.
+    #[arg(long)]
+    pub all_dirs: bool,
+    /// Accepted for symmetry with audit (scan never checks yanked crates yet).
+    #[arg(long)]
+    pub no_yanked: bool,
+    /// No progress bar or status lines.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 /// Where the advisory database is.
@@ -94,6 +154,12 @@ pub struct AuditArgs {
     /// Do not check for yanked crates.
     #[arg(long)]
     pub no_yanked: bool,
+    /// Dependency paths per finding: a number, or `all`.
+    #[arg(long, value_name = "N|all", default_value = "3")]
+    pub paths: String,
+    /// Do not print the dependency trees under the table.
+    #[arg(long)]
+    pub no_tree: bool,
     /// Print nothing on standard error but errors.
     #[arg(short = 'q', long)]
     pub quiet: bool,

@@ -80,6 +80,8 @@ pub struct Finding {
     pub ignored: bool,
     /// Why it is ignored, when a rule says.
     pub ignore_reason: Option<String>,
+    /// Dependency chains from a root to the package, as `name version` labels, shortest first.
+    pub paths: Vec<Vec<String>>,
 }
 
 impl Finding {
@@ -196,6 +198,8 @@ pub struct AuditReport {
     pub summary: Summary,
     /// Kinds that fail the run.
     pub denied_kinds: Vec<FindingKind>,
+    /// What is known about the dependency kinds along the paths.
+    pub paths_note: String,
 }
 
 impl AuditReport {

@@ -8,5 +8,7 @@ pub mod findings;
 pub mod lockfile;
 pub mod matching;
 pub mod output;
+pub mod paths;
 pub mod report;
+pub mod scan;
 pub mod workspace;

@@ -63,6 +63,7 @@ pub fn find(db: &Database, lock: &Lockfile, settings: &MatchSettings) -> Vec<Fin
                 package_index: i,
                 ignored: false,
                 ignore_reason: None,
+                paths: Vec::new(),
             });
         }
     }

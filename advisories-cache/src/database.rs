@@ -3,7 +3,7 @@
 //! name, decoding each only when first asked for.
 
 use crate::error::{CacheError, Result};
-use crate::fingerprint::{Fnv, fingerprint};
+use crate::fingerprint::{Fnv, crate_stamp, fingerprint, root_stamp};
 use crate::index::{self, LoadedIndex, Rejected};
 use crate::info::{self, CommitInfo};
 use crate::load::{self, SkippedFile};
@@ -75,8 +75,14 @@ pub struct Database {
 }
 
 impl Database {
-    /// Opens the database at `dir`.
+    /// Opens the database at `dir`, proving the whole compiled index fresh.
     pub fn open(dir: &Path, opts: &OpenOptions) -> Result<Database> {
+        Self::open_for(dir, opts, None)
+    }
+
+    /// Opens the database at `dir` for auditing crates named in `crates`: the compiled
+    /// index is reused when it is proved fresh for those crates (`None`: for all).
+    pub fn open_for(dir: &Path, opts: &OpenOptions, crates: Option<&[&str]>) -> Result<Database> {
         if std::fs::symlink_metadata(dir).is_err() {
             crate::fetch::recover_interrupted_swap(dir, opts.lock_timeout)?;
         }
@@ -95,13 +101,23 @@ impl Database {
             .map(|d| d.join(index_file_name(dir)));
         let rejected = match &index_path {
             Some(p) => match index::read(p, &fp) {
-                Ok(idx) => return Ok(Self::from_index(dir, idx, IndexStatus::Reused)),
+                Ok(idx) if is_fresh(dir, &idx, &fp, crates) => {
+                    return Ok(Self::from_index(dir, idx, IndexStatus::Reused));
+                }
+                Ok(_) => Rejected::Stale,
                 Err(r) => r,
             },
             None => Rejected::Missing,
         };
+        // Stamps are taken before reading, so an edit made while we read shows as stale
+        // next time rather than being missed.
+        let (root, stamps) = if fp == "plain" {
+            (root_stamp(dir), all_crate_stamps(dir)?)
+        } else {
+            (0, Vec::new())
+        };
         let loaded = load::load_dir(dir)?;
-        let bytes = index::encode(&fp, &loaded.records, &loaded.skipped);
+        let bytes = index::encode(&fp, &loaded.records, &loaded.skipped, root, stamps);
         let mut status = match rejected {
             Rejected::Corrupt(why) => IndexStatus::RebuiltCorrupt(why),
             _ => IndexStatus::Built,
@@ -193,6 +209,47 @@ impl Database {
             _ => Ok(()),
         }
     }
+}
+
+/// Is a decoded index still true to a plain folder, for the crates the caller needs?
+fn is_fresh(dir: &Path, idx: &LoadedIndex, fp: &str, crates: Option<&[&str]>) -> bool {
+    if fp != "plain" {
+        return true; // snapshots are immutable; the key already names the commit
+    }
+    let body = &idx.body;
+    if root_stamp(dir) != body.root_stamp {
+        return false; // a crate folder appeared or went
+    }
+    let check = |name: &str| match body
+        .crate_stamps
+        .binary_search_by(|(n, _)| n.as_str().cmp(name))
+    {
+        Ok(i) => crate_stamp(dir, name) == Some(body.crate_stamps[i].1),
+        Err(_) => true, // no folder then, and `crates/` is unchanged, so none now
+    };
+    match crates {
+        Some(names) => names.iter().all(|n| check(n)),
+        None => body.crate_stamps.iter().all(|(n, _)| check(n)),
+    }
+}
+
+fn all_crate_stamps(dir: &Path) -> Result<Vec<(String, u64)>> {
+    let crates_dir = dir.join("crates");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(&crates_dir)
+        .map_err(|e| CacheError::io("failed to read", &crates_dir, e))?
+    {
+        let Ok(e) = e else { continue };
+        if !e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(stamp) = crate_stamp(dir, &name) {
+            out.push((name, stamp));
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// The index file name for a database folder: a hash of its absolute path.

@@ -1,7 +1,10 @@
-//! A cheap content fingerprint of a database folder, so a compiled index is reused only
-//! while the folder is unchanged. Our own snapshots are immutable and say their commit;
-//! any other folder is fingerprinted from every advisory file's name, size, inode and
-//! change times (no file is read), which catches edits, additions and removals.
+//! Proving a compiled index is still fresh without reading advisories. Our own snapshots
+//! are immutable and say their commit. Any other folder is checked by stamps (name, size,
+//! inode and change times; nothing is read): the folders `crates/` and `rust/`, which
+//! change when a crate folder appears or goes, and each `crates/<name>/` folder with its
+//! files — checked only for the crates the audited lockfile names, so a warm run makes a
+//! few dozen `stat` calls instead of thousands, and an advisory the audit relies on can
+//! never be stale.
 
 use crate::error::Result;
 use crate::info::SnapshotMarker;
@@ -35,7 +38,9 @@ impl Fnv {
     }
 }
 
-/// Fingerprint of the database folder `dir`.
+/// The index key of a database folder. Our own snapshots are immutable: the key is their
+/// commit and fetch time. Any other folder gets the key `plain`, and its freshness is
+/// proved by stamps instead (see [`root_stamp`] and [`crate_stamp`]).
 pub fn fingerprint(dir: &Path) -> Result<String> {
     if let Some(marker) = SnapshotMarker::read(dir) {
         return Ok(format!(
@@ -43,18 +48,50 @@ pub fn fingerprint(dir: &Path) -> Result<String> {
             marker.commit, marker.commit_time, marker.fetched_at
         ));
     }
+    Ok("plain".to_string())
+}
+
+/// Stamp of the folder itself and of `crates/` and `rust/`: it changes whenever a crate
+/// folder is added, removed or renamed.
+pub fn root_stamp(dir: &Path) -> u64 {
     let mut h = Fnv::default();
-    for (_, rel, path) in crate::load::advisory_files(dir)? {
-        h.write(rel.as_bytes());
+    for p in [dir.to_path_buf(), dir.join("crates"), dir.join("rust")] {
+        match std::fs::symlink_metadata(&p) {
+            Ok(meta) => stamp(&mut h, &meta),
+            Err(_) => h.write(b"-"),
+        }
+    }
+    h.finish()
+}
+
+/// Stamp of `crates/<name>/`: the folder and every file in it (name, size, inode, change
+/// times). It changes when an advisory of that crate is added, removed or edited in place.
+/// `None` when there is no such folder.
+pub fn crate_stamp(dir: &Path, name: &str) -> Option<u64> {
+    let crate_dir = dir.join("crates").join(name);
+    let meta = std::fs::symlink_metadata(&crate_dir).ok()?;
+    if !meta.is_dir() {
+        return None;
+    }
+    let mut h = Fnv::default();
+    stamp(&mut h, &meta);
+    let mut files: Vec<(std::ffi::OsString, Option<std::fs::Metadata>)> =
+        std::fs::read_dir(&crate_dir)
+            .ok()?
+            .flatten()
+            .map(|e| (e.file_name(), std::fs::symlink_metadata(e.path()).ok()))
+            .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, meta) in files {
+        h.write(name.as_encoded_bytes());
         h.write(&[0]);
-        if let Ok(meta) = std::fs::symlink_metadata(&path) {
+        if let Some(meta) = meta {
             h.write_u64(meta.len());
             stamp(&mut h, &meta);
         }
     }
-    Ok(format!("walk:{:016x}", h.finish()))
+    Some(h.finish())
 }
-
 #[cfg(unix)]
 fn stamp(h: &mut Fnv, meta: &std::fs::Metadata) {
     use std::os::unix::fs::MetadataExt;

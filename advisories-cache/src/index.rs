@@ -37,6 +37,10 @@ pub struct IndexBody {
     pub ids: Vec<(String, u32)>,
     /// Byte span of each record inside the records area.
     pub spans: Vec<(u32, u32)>,
+    /// For plain folders: stamp of the folder, `crates/` and `rust/` when compiled.
+    pub root_stamp: u64,
+    /// For plain folders: `(crate folder, stamp)` of every `crates/<name>/`, sorted.
+    pub crate_stamps: Vec<(String, u64)>,
 }
 
 /// Why an index file was not used.
@@ -51,7 +55,13 @@ pub enum Rejected {
 }
 
 /// Serializes records into index bytes.
-pub fn encode(fingerprint: &str, records: &[AdvisoryRecord], skipped: &[SkippedFile]) -> Vec<u8> {
+pub fn encode(
+    fingerprint: &str,
+    records: &[AdvisoryRecord],
+    skipped: &[SkippedFile],
+    root_stamp: u64,
+    crate_stamps: Vec<(String, u64)>,
+) -> Vec<u8> {
     let mut blob = Vec::new();
     let mut spans = Vec::with_capacity(records.len());
     let mut names: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
@@ -73,6 +83,8 @@ pub fn encode(fingerprint: &str, records: &[AdvisoryRecord], skipped: &[SkippedF
         names: names.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         ids,
         spans,
+        root_stamp,
+        crate_stamps,
     };
     let body_bytes = postcard::to_stdvec(&body).unwrap_or_default();
     let mut rest = Vec::with_capacity(8 + body_bytes.len() + blob.len());

@@ -29,6 +29,7 @@ pub fn finding_value(f: &Finding) -> Value {
         "patched": patched,
         "unaffected": unaffected,
         "ignored": f.ignored,
+        "paths": f.paths,
     });
     if let Some(reason) = &f.ignore_reason {
         v["ignore_reason"] = json!(reason);
@@ -43,6 +44,7 @@ pub fn report_value(r: &AuditReport) -> Value {
         "lockfile": r.lockfile,
         "findings": r.findings.iter().map(finding_value).collect::<Vec<_>>(),
         "summary": r.summary,
+        "paths_note": r.paths_note,
     })
 }
 

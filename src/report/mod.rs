@@ -13,10 +13,16 @@ pub enum Format {
     Json,
 }
 
-/// Renders `report` in `format`; `color` adds ANSI colour (table only).
-pub fn render(report: &crate::findings::AuditReport, format: Format, color: bool) -> String {
+/// Renders `report` in `format`; `color` adds ANSI colour and `tree` the dependency
+/// trees (table only).
+pub fn render(
+    report: &crate::findings::AuditReport,
+    format: Format,
+    color: bool,
+    tree: bool,
+) -> String {
     match format {
-        Format::Table => table::render(report, color),
+        Format::Table => table::render(report, color, tree),
         Format::Json => json::render(report),
     }
 }

@@ -4,8 +4,8 @@
 use crate::findings::{AuditReport, FindingKind};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
-/// Renders the table and summary.
-pub fn render(r: &AuditReport, color: bool) -> String {
+/// Renders the table, the dependency trees (unless `tree` is off) and the summary.
+pub fn render(r: &AuditReport, color: bool, tree: bool) -> String {
     let mut out = String::new();
     if !r.findings.is_empty() {
         let mut table = Table::new();
@@ -39,9 +39,32 @@ pub fn render(r: &AuditReport, color: bool) -> String {
         }
         out.push_str(&table.to_string());
         out.push('\n');
+        if tree {
+            out.push_str(&trees(r));
+        }
     }
     out.push_str(&summary_line(r, color));
     out.push('\n');
+    out
+}
+
+/// Each finding's paths as an indented tree, the vulnerable crate at the root.
+pub fn trees(r: &AuditReport) -> String {
+    let mut out = String::new();
+    for f in r.findings.iter().filter(|f| !f.paths.is_empty()) {
+        out.push_str(&format!(
+            "\n{} {} {} ({})\n",
+            f.id(),
+            f.package.name,
+            f.package.version,
+            f.kind.as_str()
+        ));
+        for path in &f.paths {
+            for (depth, step) in path.iter().rev().skip(1).enumerate() {
+                out.push_str(&format!("{}└── {step}\n", "    ".repeat(depth)));
+            }
+        }
+    }
     out
 }
 

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Benchmark: cargo-depaudit against `cargo audit`, side by side, in one run.
+
+Prints medians and ratios for
+  1. a single audit with a warm cache on the ~400- and ~1,100-package corpus lockfiles
+     (time and peak RSS), against `cargo audit --no-fetch --no-yanked`;
+  2. a scan of 1,000 lockfiles (the corpus repeated in a temp dir) against running
+     `cargo audit` once per lockfile, and the per-lockfile cost at 100 and 1,000;
+  3. a cold start (no compiled index yet) against `cargo audit`.
+Each process is started with posix_spawn and reaped with wait4, so the figures are the
+child's own wall time and peak RSS.
+
+Usage: scripts/bench.py [--runs N]   (cargo-audit: $CARGO_AUDIT, PATH, or installed into $TMPDIR)
+"""
+import os, shutil, statistics, subprocess, sys, tempfile, time
+
+repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+shared = os.path.join(repo, "..", "shared")
+db = os.path.join(shared, "advisory-db")
+corpus = os.path.join(shared, "corpus", "lockfiles")
+runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 15
+if not os.path.isdir(db):
+    print("skip: ../shared is absent"); sys.exit(0)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from parity import cargo_audit, ours  # noqa: E402  (same install/build logic)
+
+def spawn(argv, env):
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    fa = [(os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, devnull, 2)]
+    t0 = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, env, file_actions=fa)
+    _, status, ru = os.wait4(pid, 0)
+    dt = time.perf_counter() - t0
+    os.close(devnull)
+    return dt, ru.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status)
+
+def measure(argv, env, n=runs):
+    samples = [spawn(argv, env) for _ in range(n)]
+    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+
+def pick(packages):
+    best = None
+    for d in sorted(os.listdir(corpus)):
+        p = os.path.join(corpus, d, "Cargo.lock")
+        n = open(p).read().count("[[package]]")
+        if best is None or abs(n - packages) < abs(best[1] - packages):
+            best = (p, n)
+    return best
+
+ca, dp = cargo_audit(), ours()
+cache = tempfile.mkdtemp(prefix="depaudit-bench-")
+env = dict(os.environ, DEPAUDIT_CACHE_DIR=cache)
+print(f"machine: {os.cpu_count()} CPUs; medians of {runs} runs; database {os.path.abspath(db)}")
+print()
+print("single audit, warm cache          ours        cargo audit   speed-up   RSS ours / theirs")
+for target in (400, 1100):
+    lock, n = pick(target)
+    mine = [dp, "--db", db, "--offline", "--no-yanked", "--json", "-f", lock]
+    theirs = [ca, "audit", "--db", db, "--no-fetch", "--no-yanked", "--json", "-f", lock]
+    spawn(mine, env)  # warm the compiled index
+    (t1, r1), (t2, r2) = measure(mine, env), measure(theirs, env)
+    print(f"  {n:5d} packages            {t1*1000:8.2f} ms  {t2*1000:8.2f} ms   {t2/t1:6.1f}x    "
+          f"{r1:5.1f} / {r2:5.1f} MiB ({r1/r2:.2f})")
+
+print()
+print("cold start (no compiled index)")
+lock, n = pick(400)
+colds = []
+for _ in range(max(3, runs // 3)):
+    fresh = tempfile.mkdtemp(prefix="depaudit-cold-")
+    colds.append(spawn([dp, "--db", db, "--offline", "--no-yanked", "--json", "-f", lock],
+                       dict(os.environ, DEPAUDIT_CACHE_DIR=fresh))[0])
+    shutil.rmtree(fresh, ignore_errors=True)
+t_cold = statistics.median(colds)
+t_ca, _ = measure([ca, "audit", "--db", db, "--no-fetch", "--no-yanked", "--json", "-f", lock], env, max(3, runs // 3))
+print(f"  {n} packages: ours {t_cold*1000:.1f} ms, cargo audit {t_ca*1000:.1f} ms ({t_ca/t_cold:.1f}x)")
+
+print()
+print("scan of many lockfiles")
+work = tempfile.mkdtemp(prefix="depaudit-scan-")
+locks = sorted(os.path.join(corpus, d, "Cargo.lock") for d in os.listdir(corpus))
+def tree(count):
+    root = os.path.join(work, str(count))
+    for i in range(count):
+        d = os.path.join(root, f"repo{i:04d}")
+        os.makedirs(d)
+        shutil.copy(locks[i % len(locks)], os.path.join(d, "Cargo.lock"))
+    return root
+per = {}
+for count in (100, 1000):
+    root = tree(count)
+    t, _ = measure([dp, "scan", root, "--db", db, "--offline", "-q", "-o", os.devnull], env, 3)
+    per[count] = t / count
+    print(f"  {count:5d} lockfiles: ours {t:.3f} s total, {per[count]*1000:.3f} ms per lockfile")
+root = os.path.join(work, "1000")
+t0 = time.perf_counter()
+for i in range(1000):
+    lock = os.path.join(root, f"repo{i:04d}", "Cargo.lock")
+    spawn([ca, "audit", "--db", db, "--no-fetch", "--no-yanked", "--json", "-f", lock], env)
+t_ca = time.perf_counter() - t0
+t_ours = per[1000] * 1000
+print(f"  cargo audit once per lockfile over 1000: {t_ca:.2f} s -> ours is {t_ca/t_ours:.0f}x faster")
+print(f"  growth: per-lockfile cost at 1000 / at 100 = {per[1000]/per[100]:.2f} (1.0 = linear)")
+shutil.rmtree(work, ignore_errors=True)
+shutil.rmtree(cache, ignore_errors=True)

@@ -1,0 +1,308 @@
+//! `scan`: audit every `Cargo.lock` under some folders in one run — the database loaded
+//! once, lockfiles audited in parallel, strictly lockfile-only (nothing from the scanned
+//! repositories is ever run). Discovery never follows symlinks, skips `target/`, `vendor/`
+//! and hidden folders unless asked, and only reads regular files, so FIFOs, devices and
+//! link loops named `Cargo.lock` cannot hang it. One bad lockfile is an error entry,
+//! never the end of the scan. With a baseline (a previous scan's JSON Lines) each finding
+//! is `new` or `unchanged`, and findings that disappeared are listed as `fixed`.
+
+use crate::audit::{self, AuditOptions};
+use crate::findings::{AuditReport, Finding};
+use crate::lockfile;
+use advisories_cache::Database;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Discovery options.
+#[derive(Clone, Debug, Default)]
+pub struct Discover {
+    /// Also descend into hidden folders, `target/` and `vendor/`.
+    pub all_dirs: bool,
+}
+
+/// Finds lockfiles under `roots` (a root that is a file is taken as is). Returns the
+/// lockfiles and the folders that could not be read.
+pub fn discover(roots: &[PathBuf], opts: &Discover) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for root in roots {
+        match std::fs::symlink_metadata(root) {
+            Ok(m) if m.is_file() => found.push(root.clone()),
+            Ok(m) if m.is_dir() => walk(root, opts, &mut found, &mut errors),
+            Ok(_) => errors.push((root.clone(), "not a regular file or folder".into())),
+            Err(e) => errors.push((root.clone(), e.to_string())),
+        }
+    }
+    found.sort();
+    found.dedup();
+    (found, errors)
+}
+
+fn walk(
+    root: &Path,
+    opts: &Discover,
+    found: &mut Vec<PathBuf>,
+    errors: &mut Vec<(PathBuf, String)>,
+) {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) => {
+                errors.push((dir, e.to_string()));
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let Ok(ft) = entry.file_type() else { continue };
+            let name = entry.file_name();
+            if ft.is_dir() {
+                let n = name.to_string_lossy();
+                let skipped = n.starts_with('.') || n == "target" || n == "vendor";
+                if opts.all_dirs || !skipped {
+                    stack.push(entry.path());
+                }
+            } else if ft.is_file() && name == "Cargo.lock" {
+                found.push(entry.path());
+            }
+            // symlinks, FIFOs, sockets and devices are never followed or read
+        }
+    }
+}
+
+/// One lockfile's result.
+#[derive(Debug)]
+pub struct Entry {
+    /// The lockfile.
+    pub path: PathBuf,
+    /// The audit, or the one-line error.
+    pub result: Result<AuditReport, String>,
+}
+
+/// Audits `lockfiles` with `jobs` threads; results keep the input order.
+pub fn audit_all(
+    db: &Database,
+    lockfiles: &[PathBuf],
+    opts: &AuditOptions,
+    jobs: usize,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Vec<Entry> {
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Entry>>> = lockfiles.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..jobs.max(1).min(lockfiles.len().max(1)) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = lockfiles.get(i) else { break };
+                    let result = lockfile::load(path)
+                        .map(|lock| audit::audit(db, &lock, &display_path(path), opts, Vec::new()))
+                        .map_err(|e| advisories_cache::load::one_line(&e));
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(Entry {
+                            path: path.clone(),
+                            result,
+                        });
+                    }
+                    progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .filter_map(|m| m.into_inner().ok().flatten())
+        .collect()
+}
+
+/// A path for reports: UTF-8 as is, any other byte escaped as `\xNN`, so names with odd
+/// bytes stay distinct and printable in every format (JSON escapes control characters).
+pub fn display_path(p: &Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = p.as_os_str().as_bytes();
+        let mut out = String::new();
+        for chunk in bytes.utf8_chunks() {
+            out.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        }
+        out
+    }
+    #[cfg(not(unix))]
+    {
+        p.display().to_string()
+    }
+}
+
+/// A finding's identity across scans.
+pub fn finding_key(lockfile: &str, f: &Finding) -> String {
+    format!(
+        "{lockfile}\u{1f}{}\u{1f}{}\u{1f}{}",
+        f.id(),
+        f.package.name,
+        f.package.version
+    )
+}
+
+/// Keys and summaries of the findings in a baseline file (a previous scan's JSON Lines).
+pub fn read_baseline(path: &Path) -> Result<BTreeMap<String, Value>, String> {
+    let bytes = lockfile::read_bounded(path).map_err(|e| advisories_cache::load::one_line(&e))?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8", path.display()))?;
+    let mut keys = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: Value = serde_json::from_str(line)
+            .map_err(|e| format!("{} line {}: not JSON: {e}", path.display(), n + 1))?;
+        if v["type"] != "lockfile" {
+            continue;
+        }
+        let lock = v["path"].as_str().unwrap_or_default();
+        for f in v["findings"].as_array().into_iter().flatten() {
+            let id = f["advisory"]["id"].as_str().unwrap_or("yanked");
+            let key = format!(
+                "{lock}\u{1f}{id}\u{1f}{}\u{1f}{}",
+                f["package"]["name"].as_str().unwrap_or_default(),
+                f["package"]["version"].as_str().unwrap_or_default()
+            );
+            keys.insert(key, f.clone());
+        }
+    }
+    Ok(keys)
+}
+
+/// The outcome of a scan, ready to render.
+#[derive(Debug)]
+pub struct ScanOutput {
+    /// One JSON object per lockfile.
+    pub lines: Vec<Value>,
+    /// The closing summary object.
+    pub summary: Value,
+    /// Denied findings that count for `--fail-on`.
+    pub failing: usize,
+    /// Lockfiles that could not be audited.
+    pub errors: usize,
+}
+
+/// Builds per-lockfile objects and the summary; `baseline` marks new/unchanged/fixed.
+pub fn summarize(
+    db: &Database,
+    entries: &[Entry],
+    walk_errors: &[(PathBuf, String)],
+    baseline: Option<&BTreeMap<String, Value>>,
+    fail_on_new_only: bool,
+) -> ScanOutput {
+    let mut lines = Vec::new();
+    let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_severity: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut fixes: BTreeMap<String, (HashSet<String>, usize, String)> = BTreeMap::new();
+    let mut seen_keys = HashSet::new();
+    let (mut failing, mut errors, mut new_count, mut fixed_count) = (0, 0, 0, 0);
+    for e in entries {
+        let path = display_path(&e.path);
+        match &e.result {
+            Err(msg) => {
+                errors += 1;
+                lines.push(json!({"type": "lockfile", "path": path, "packages": null, "findings": [], "error": msg}));
+            }
+            Ok(report) => {
+                let mut findings = Vec::new();
+                for f in &report.findings {
+                    let mut v = crate::report::json::finding_value(f);
+                    let key = finding_key(&path, f);
+                    let is_new = baseline.is_none_or(|b| !b.contains_key(&key));
+                    if let Some(_b) = baseline {
+                        v["status"] = json!(if is_new { "new" } else { "unchanged" });
+                        seen_keys.insert(key);
+                    }
+                    if !f.ignored {
+                        *by_kind.entry(f.kind.as_str()).or_default() += 1;
+                        *by_severity
+                            .entry(f.severity().map_or("unknown", |s| s.as_str()))
+                            .or_default() += 1;
+                        if f.kind == crate::findings::FindingKind::Vulnerability {
+                            let fix = match f.patched() {
+                                [] => format!("{}: no fix published ({})", f.package.name, f.id()),
+                                p => format!("update {} to {}", f.package.name, p.join(" or ")),
+                            };
+                            let entry = fixes
+                                .entry(fix)
+                                .or_insert_with(|| (HashSet::new(), 0, f.package.name.clone()));
+                            entry.0.insert(path.clone());
+                            entry.1 += 1;
+                        }
+                    }
+                    if report.is_denied(f) && (!fail_on_new_only || is_new) {
+                        failing += 1;
+                    }
+                    if is_new && baseline.is_some() && !f.ignored {
+                        new_count += 1;
+                    }
+                    findings.push(v);
+                }
+                let mut line = json!({
+                    "type": "lockfile",
+                    "path": path,
+                    "packages": report.lockfile.packages,
+                    "findings": findings,
+                    "error": null,
+                });
+                if let Some(b) = baseline {
+                    let prefix = format!("{path}\u{1f}");
+                    let fixed: Vec<Value> = b
+                        .range(prefix.clone()..)
+                        .take_while(|(k, _)| k.starts_with(&prefix))
+                        .filter(|(k, _)| !seen_keys.contains(*k))
+                        .map(|(_, v)| v.clone())
+                        .collect();
+                    fixed_count += fixed.len();
+                    line["fixed"] = json!(fixed);
+                }
+                lines.push(line);
+            }
+        }
+    }
+    for (p, msg) in walk_errors {
+        errors += 1;
+        lines.push(json!({"type": "lockfile", "path": display_path(p), "packages": null, "findings": [], "error": msg}));
+    }
+    let mut top: Vec<_> = fixes.into_iter().collect();
+    top.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(&b.0)));
+    let top_fixes: Vec<Value> = top
+        .iter()
+        .take(10)
+        .map(|(fix, (locks, n, _))| json!({"fix": fix, "findings": n, "lockfiles": locks.len()}))
+        .collect();
+    let info = &db.info;
+    let mut summary = json!({
+        "type": "summary",
+        "lockfiles": entries.len(),
+        "errors": errors,
+        "findings": {"by_kind": by_kind, "by_severity": by_severity},
+        "database": {
+            "path": info.path.display().to_string(),
+            "commit": info.commit.as_ref().map(|c| c.id.clone()),
+            "advisory_count": info.advisory_count,
+            "age_days": info.age_days,
+        },
+        "top_fixes": top_fixes,
+        "failing": failing,
+    });
+    if baseline.is_some() {
+        summary["baseline"] = json!({"new": new_count, "fixed": fixed_count});
+    }
+    ScanOutput {
+        lines,
+        summary,
+        failing,
+        errors,
+    }
+}
