@@ -8,5 +8,6 @@ pub mod findings;
 pub mod lockfile;
 pub mod matching;
 pub mod output;
+pub mod policy;
 pub mod report;
 pub mod workspace;

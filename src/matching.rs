@@ -46,10 +46,10 @@ pub fn find(db: &Database, lock: &Lockfile, settings: &MatchSettings) -> Vec<Fin
             if !applies_to_targets(adv, settings) {
                 continue;
             }
-            if let (Some(min), Some(sev)) = (settings.min_severity, adv.severity) {
-                if sev < min {
-                    continue;
-                }
+            if let (Some(min), Some(sev)) = (settings.min_severity, adv.severity)
+                && sev < min
+            {
+                continue;
             }
             let Some(kind) = kind_of(adv) else { continue };
             out.push(Finding {
@@ -63,6 +63,10 @@ pub fn find(db: &Database, lock: &Lockfile, settings: &MatchSettings) -> Vec<Fin
                 package_index: i,
                 ignored: false,
                 ignore_reason: None,
+                ignore_origin: None,
+                ignore_until: None,
+                ignore_expired: None,
+                package_line: pkg.line,
             });
         }
     }

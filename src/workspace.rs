@@ -38,17 +38,18 @@ pub fn locate(manifest_path: Option<&Path>, lockfile_only: bool) -> Result<Targe
     if manifest_given && !manifest.is_file() {
         return Err(WorkspaceError::NoManifest(manifest));
     }
-    if !lockfile_only && manifest.is_file() {
-        if let Some((root, members)) = cargo_metadata(&manifest) {
-            let lockfile = root.join("Cargo.lock");
-            if lockfile.is_file() {
-                return Ok(Target {
-                    lockfile,
-                    members: Some(members),
-                });
-            }
-            return Err(WorkspaceError::NoLockfile(root));
+    if !lockfile_only
+        && manifest.is_file()
+        && let Some((root, members)) = cargo_metadata(&manifest)
+    {
+        let lockfile = root.join("Cargo.lock");
+        if lockfile.is_file() {
+            return Ok(Target {
+                lockfile,
+                members: Some(members),
+            });
         }
+        return Err(WorkspaceError::NoLockfile(root));
     }
     let start = manifest
         .parent()

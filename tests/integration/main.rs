@@ -1,0 +1,5 @@
+//! The one integration-test binary: each module drives the built `cargo-depaudit` on
+//! fixtures under `tests/fixtures/`.
+
+mod policy;
+mod reports;
