@@ -91,40 +91,7 @@ pub fn audit(
 ) -> AuditReport {
     let mut findings = matching::find(db, lock, &opts.matching);
     findings.extend(extra);
-    let mut used = vec![false; opts.ignores.len()];
-    let mut notes = Vec::new();
-    for f in &mut findings {
-        // An active rule wins over an expired one for the same finding.
-        let active = opts
-            .ignores
-            .iter()
-            .position(|r| r.covers(f) && !r.expired(opts.today));
-        if let Some(i) = active {
-            let rule = &opts.ignores[i];
-            used[i] = true;
-            f.ignored = true;
-            f.ignore_reason = rule.reason.clone();
-            f.ignore_origin = Some(rule.origin.clone());
-            f.ignore_until = rule.until.clone();
-        } else if let Some(i) = opts.ignores.iter().position(|r| r.covers(f)) {
-            let rule = &opts.ignores[i];
-            used[i] = true;
-            let until = rule.until.clone().unwrap_or_default();
-            f.ignore_expired = Some(until.clone());
-            f.ignore_origin = Some(rule.origin.clone());
-            notes.push(format!(
-                "ignore for {} expired on {until} ({}); {} {} is reported again",
-                rule.id, rule.origin, f.package.name, f.package.version
-            ));
-        }
-    }
-    let stale_ignores = opts
-        .ignores
-        .iter()
-        .zip(&used)
-        .filter(|(r, used)| !**used && !r.expired(opts.today))
-        .map(|(r, _)| format!("{} ({})", r.id, r.origin))
-        .collect();
+    let (stale_ignores, notes) = apply_ignores(&mut findings, &opts.ignores, opts.today);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
     let mut report = AuditReport {
@@ -145,6 +112,49 @@ pub fn audit(
     };
     report.recount();
     report
+}
+
+/// Marks the findings that an active ignore rule covers; a finding whose only matching
+/// rule has expired stays reported with a note. Returns the stale rules (active, matched
+/// nothing) as `id (origin)` and the notes.
+pub fn apply_ignores(
+    findings: &mut [Finding],
+    ignores: &[IgnoreRule],
+    today: i64,
+) -> (Vec<String>, Vec<String>) {
+    let mut used = vec![false; ignores.len()];
+    let mut notes = Vec::new();
+    for f in findings.iter_mut() {
+        // An active rule wins over an expired one for the same finding.
+        let active = ignores
+            .iter()
+            .position(|r| r.covers(f) && !r.expired(today));
+        if let Some(i) = active {
+            let rule = &ignores[i];
+            used[i] = true;
+            f.ignored = true;
+            f.ignore_reason = rule.reason.clone();
+            f.ignore_origin = Some(rule.origin.clone());
+            f.ignore_until = rule.until.clone();
+        } else if let Some(i) = ignores.iter().position(|r| r.covers(f)) {
+            let rule = &ignores[i];
+            used[i] = true;
+            let until = rule.until.clone().unwrap_or_default();
+            f.ignore_expired = Some(until.clone());
+            f.ignore_origin = Some(rule.origin.clone());
+            notes.push(format!(
+                "ignore for {} expired on {until} ({}); {} {} is reported again",
+                rule.id, rule.origin, f.package.name, f.package.version
+            ));
+        }
+    }
+    let stale = ignores
+        .iter()
+        .zip(&used)
+        .filter(|(r, used)| !**used && !r.expired(today))
+        .map(|(r, _)| format!("{} ({})", r.id, r.origin))
+        .collect();
+    (stale, notes)
 }
 
 /// Parses `--deny` values into the kinds that fail the run (vulnerabilities always do).
@@ -176,4 +186,228 @@ pub fn denied_kinds(values: &[String]) -> Result<Vec<FindingKind>, String> {
         }
     }
     Ok(kinds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::{AuditReport, LockfileSummary, PackageRef, Summary};
+    use advisories_cache::{AdvisoryRecord, Collection};
+
+    fn advisory(id: &str, aliases: &[&str], severity: Option<Severity>) -> AdvisoryRecord {
+        AdvisoryRecord {
+            id: id.into(),
+            package: "demo".into(),
+            collection: Collection::Crates,
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            title: "t".into(),
+            description: "d".into(),
+            date: "2020-01-01".into(),
+            url: None,
+            rustsec_url: None,
+            references: vec![],
+            categories: vec![],
+            keywords: vec![],
+            cvss: None,
+            cvss_score: None,
+            severity,
+            informational: None,
+            withdrawn: None,
+            source: None,
+            affected_os: vec![],
+            affected_arch: vec![],
+            affected_functions: vec![],
+            patched: vec![],
+            unaffected: vec![],
+            ranges: vec![],
+        }
+    }
+
+    fn finding(kind: FindingKind, adv: Option<AdvisoryRecord>, version: &str) -> Finding {
+        Finding {
+            kind,
+            advisory: adv,
+            package: PackageRef {
+                name: "demo".into(),
+                version: version.into(),
+                source: None,
+            },
+            package_index: 0,
+            ignored: false,
+            ignore_reason: None,
+            ignore_origin: None,
+            ignore_until: None,
+            ignore_expired: None,
+            package_line: 1,
+        }
+    }
+
+    fn rule(id: &str, until: Option<&str>) -> IgnoreRule {
+        IgnoreRule {
+            id: id.into(),
+            reason: Some("because".into()),
+            until: until.map(String::from),
+            origin: "depaudit.toml".into(),
+            ..IgnoreRule::default()
+        }
+    }
+
+    fn day(d: &str) -> i64 {
+        advisories_cache::info::parse_date_days(d).unwrap()
+    }
+
+    fn report(
+        findings: Vec<Finding>,
+        threshold: Option<Severity>,
+        fail_without: bool,
+    ) -> AuditReport {
+        let mut r = AuditReport {
+            database: crate::findings::DatabaseSummary {
+                path: "db".into(),
+                commit: None,
+                last_updated: None,
+                advisory_count: 0,
+                age_days: None,
+                newest_advisory: None,
+                skipped_files: vec![],
+            },
+            lockfile: LockfileSummary {
+                path: "Cargo.lock".into(),
+                packages: 1,
+                version: 3,
+            },
+            findings,
+            summary: Summary::default(),
+            denied_kinds: vec![FindingKind::Vulnerability, FindingKind::Yanked],
+            severity_threshold: threshold,
+            fail_without_severity: fail_without,
+            stale_ignores: vec![],
+            deny_stale_ignores: false,
+            notes: vec![],
+        };
+        r.recount();
+        r
+    }
+
+    #[test]
+    fn rules_match_id_or_alias_and_their_scope() {
+        let f = finding(
+            FindingKind::Vulnerability,
+            Some(advisory("RUSTSEC-2020-0001", &["CVE-2020-1111"], None)),
+            "1.2.3",
+        );
+        assert!(rule("RUSTSEC-2020-0001", None).covers(&f));
+        assert!(rule("CVE-2020-1111", None).covers(&f));
+        assert!(!rule("RUSTSEC-2020-0002", None).covers(&f));
+        let scoped = |krate: Option<&str>, req: Option<&str>| IgnoreRule {
+            krate: krate.map(String::from),
+            version: req.map(|r| semver::VersionReq::parse(r).unwrap()),
+            ..rule("CVE-2020-1111", None)
+        };
+        assert!(scoped(Some("demo"), Some("=1.2.3")).covers(&f));
+        assert!(!scoped(None, Some("<1.2.3")).covers(&f));
+        assert!(!scoped(Some("other"), None).covers(&f));
+        let yanked = finding(FindingKind::Yanked, None, "1.2.3");
+        assert!(!rule("RUSTSEC-2020-0001", None).covers(&yanked));
+    }
+
+    #[test]
+    fn expiry_is_inclusive_of_the_until_day() {
+        let r = rule("RUSTSEC-2020-0001", Some("2024-06-30"));
+        assert!(!r.expired(day("2024-06-30")));
+        assert!(r.expired(day("2024-07-01")));
+        assert!(!rule("RUSTSEC-2020-0001", None).expired(i64::MAX));
+    }
+
+    #[test]
+    fn expired_ignores_stop_ignoring_and_unused_ones_are_stale() {
+        let adv = |id: &str| Some(advisory(id, &[], None));
+        let mut findings = vec![
+            finding(
+                FindingKind::Vulnerability,
+                adv("RUSTSEC-2020-0001"),
+                "1.0.0",
+            ),
+            finding(
+                FindingKind::Vulnerability,
+                adv("RUSTSEC-2020-0002"),
+                "1.0.0",
+            ),
+        ];
+        let rules = vec![
+            rule("RUSTSEC-2020-0001", Some("2030-01-01")),
+            rule("RUSTSEC-2020-0002", Some("2020-12-31")),
+            rule("RUSTSEC-2020-0003", None),
+            rule("RUSTSEC-2020-0004", Some("2020-12-31")),
+        ];
+        let (stale, notes) = apply_ignores(&mut findings, &rules, day("2025-01-01"));
+        assert!(findings[0].ignored);
+        assert_eq!(findings[0].ignore_until.as_deref(), Some("2030-01-01"));
+        assert_eq!(findings[0].ignore_origin.as_deref(), Some("depaudit.toml"));
+        assert!(!findings[1].ignored, "expired rule no longer ignores");
+        assert_eq!(findings[1].ignore_expired.as_deref(), Some("2020-12-31"));
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].starts_with("ignore for RUSTSEC-2020-0002 expired on 2020-12-31"));
+        // 0003 matched nothing; 0004 matched nothing but has expired (warned at load).
+        assert_eq!(stale, vec!["RUSTSEC-2020-0003 (depaudit.toml)"]);
+
+        let mut r = report(findings, None, true);
+        assert_eq!(r.summary.ignored, 1);
+        assert_eq!(r.summary.denied, 1);
+        r.stale_ignores = stale;
+        r.recount();
+        assert_eq!(r.summary.stale_ignores, 1);
+        r.findings.retain(|f| f.ignored);
+        r.recount();
+        assert!(!r.fails(), "stale ignores alone pass by default");
+        r.deny_stale_ignores = true;
+        assert!(r.fails(), "and fail with deny stale-ignores");
+    }
+
+    #[test]
+    fn severity_threshold_and_missing_severity() {
+        let f = |sev| {
+            finding(
+                FindingKind::Vulnerability,
+                Some(advisory("RUSTSEC-2020-0001", &[], sev)),
+                "1.0.0",
+            )
+        };
+        let r = report(
+            vec![f(Some(Severity::Low)), f(Some(Severity::High)), f(None)],
+            Some(Severity::Medium),
+            true,
+        );
+        let denied: Vec<bool> = r.findings.iter().map(|x| r.is_denied(x)).collect();
+        assert_eq!(denied, [false, true, true]);
+        assert_eq!(r.summary.denied, 2);
+        let r = report(
+            vec![f(Some(Severity::Low)), f(None)],
+            Some(Severity::Medium),
+            false,
+        );
+        assert_eq!(r.summary.denied, 0);
+        assert!(!r.fails());
+        assert_eq!(r.summary.vulnerabilities, 2, "still reported");
+        let r = report(vec![f(Some(Severity::Low))], None, true);
+        assert!(r.fails(), "no threshold: everything denied fails");
+    }
+
+    #[test]
+    fn denied_kinds_decide_what_fails() {
+        let unsound = |_| {
+            let mut a = advisory("RUSTSEC-2020-0009", &[], None);
+            a.informational = Some("unsound".into());
+            finding(FindingKind::Unsound, Some(a), "1.0.0")
+        };
+        let r = report(
+            vec![unsound(()), finding(FindingKind::Yanked, None, "1.0.0")],
+            None,
+            true,
+        );
+        assert!(!r.is_denied(&r.findings[0]), "unsound is not denied here");
+        assert!(r.is_denied(&r.findings[1]), "yanked is");
+        assert_eq!(r.summary.warnings, 2);
+        assert_eq!(r.summary.denied, 1);
+    }
 }

@@ -833,3 +833,294 @@ pub fn describe(p: &Policy) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Result<FilePolicy, PolicyError> {
+        parse(text, Path::new("depaudit.toml"))
+    }
+
+    /// The error's (line, key, message).
+    fn err(text: &str) -> (usize, String, String) {
+        match p(text) {
+            Err(PolicyError::Invalid {
+                line, key, message, ..
+            }) => (line, key, message),
+            other => panic!("expected an invalid-policy error, got {other:?}"),
+        }
+    }
+
+    const FULL: &str = r#"
+deny = ["unsound", "yanked", "stale-ignores"]
+severity-threshold = "medium"
+fail-without-severity = false
+exclude-dev = true
+max-db-age-days = 30
+target = ["x86_64-unknown-linux-gnu", "aarch64-apple-darwin"]
+
+[[ignore]]
+id = "RUSTSEC-2020-0159"
+reason = "chrono localtime_r: we never call it"
+until = "2030-01-31"
+
+[[ignore]]
+id = "GHSA-wqxc-qrq4-w5v4"
+reason = "scoped"
+crate = "abi_stable"
+version = "0.8.3"
+until = 2029-12-01
+"#;
+
+    #[test]
+    fn parses_every_key() {
+        let f = p(FULL).unwrap();
+        let deny = f.deny.unwrap();
+        assert_eq!(
+            deny.kinds,
+            vec![
+                FindingKind::Vulnerability,
+                FindingKind::Unsound,
+                FindingKind::Yanked
+            ]
+        );
+        assert!(deny.stale_ignores);
+        assert_eq!(f.severity_threshold, Some(Severity::Medium));
+        assert_eq!(f.fail_without_severity, Some(false));
+        assert_eq!(f.exclude_dev, Some(true));
+        assert_eq!(f.max_db_age_days, Some(30));
+        let t = f.targets.unwrap();
+        assert_eq!(t.os, vec!["linux", "macos"]);
+        assert_eq!(t.arch, vec!["x86_64", "aarch64"]);
+        assert_eq!(f.ignores.len(), 2);
+        assert_eq!(f.ignores[0].until.as_deref(), Some("2030-01-31"));
+        assert_eq!(f.ignores[0].origin, "depaudit.toml");
+        let scoped = &f.ignores[1];
+        assert_eq!(
+            scoped.until.as_deref(),
+            Some("2029-12-01"),
+            "TOML dates work"
+        );
+        assert_eq!(scoped.krate.as_deref(), Some("abi_stable"));
+        let req = scoped.version.as_ref().unwrap();
+        assert!(req.matches(&semver::Version::new(0, 8, 3)));
+        assert!(
+            !req.matches(&semver::Version::new(0, 8, 4)),
+            "a bare version is exact"
+        );
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let (line, key, msg) = err(
+            "deny = []\n\n[[ignore]]\nid = \"RUSTSEC-2020-0001\"\nreason = \"x\"\nuntill = \"2020-01-01\"\n",
+        );
+        assert_eq!(line, 6);
+        assert_eq!(key, "ignore.untill");
+        assert!(msg.contains("unknown field"), "{msg}");
+        let (line, key, _) = err("deny = []\nseverity = \"high\"\n");
+        assert_eq!((line, key.as_str()), (2, "severity"));
+        let e = p("\n\nbogus = 1\n").unwrap_err().to_string();
+        assert!(
+            e.starts_with("depaudit.toml:3: bogus: unknown field `bogus`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_and_not_toml_are_errors_with_lines() {
+        let (line, key, _) = err("deny = []\nmax-db-age-days = \"30\"\n");
+        assert_eq!((line, key.as_str()), (2, "max-db-age-days"));
+        let (line, key, _) = err("exclude-dev = true\ndeny = \"yanked\"\n");
+        assert_eq!((line, key.as_str()), (2, "deny"));
+        let (line, _, _) = err("deny = [\n\"yanked\",\n[[ignore\n");
+        assert!(line >= 3, "syntax error line {line}");
+    }
+
+    #[test]
+    fn ignore_entries_are_validated() {
+        let entry = |body: &str| format!("# header\n[[ignore]]\n{body}\n");
+        let (line, key, msg) = err(&entry("id = \"RUSTSEC-20-1\"\nreason = \"x\""));
+        assert_eq!((line, key.as_str()), (3, "ignore.id"));
+        assert!(msg.contains("not an advisory id"));
+        let (line, key, _) = err(&entry(
+            "id = \"CVE-2021-1234\"\nreason = \"x\"\nuntil = \"2021-02-30\"",
+        ));
+        assert_eq!((line, key.as_str()), (5, "ignore.until"));
+        let (line, key, _) = err(&entry(
+            "id = \"CVE-2021-1234\"\nreason = \"x\"\nuntil = \"31/01/2021\"",
+        ));
+        assert_eq!((line, key.as_str()), (5, "ignore.until"));
+        let (line, key, _) = err(&entry("id = \"CVE-2021-1234\"\nreason = \"  \""));
+        assert_eq!((line, key.as_str()), (4, "ignore.reason"));
+        let (_, key, msg) = err(&entry("id = \"CVE-2021-1234\""));
+        assert_eq!(key, "ignore.reason");
+        assert!(msg.contains("needs a `reason`"));
+        let (line, key, _) = err(&entry(
+            "id = \"CVE-2021-1234\"\nreason = \"x\"\nversion = \"not a version\"",
+        ));
+        assert_eq!((line, key.as_str()), (5, "ignore.version"));
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        assert_eq!(err("\ndeny = [\"vulnerability\", \"typo\"]").1, "deny");
+        assert_eq!(
+            err("severity-threshold = \"severe\"").1,
+            "severity-threshold"
+        );
+        assert_eq!(err("severity-threshold = \"none\"").1, "severity-threshold");
+        let (line, key, msg) = err("\ntarget = [\"x86_64-unknown-linux-gnu\", \"mars-os\"]");
+        assert_eq!((line, key.as_str()), (2, "target"));
+        assert!(msg.contains("mars-os"));
+    }
+
+    #[test]
+    fn ids() {
+        for ok in [
+            "RUSTSEC-2020-0159",
+            "CVE-2021-1234",
+            "CVE-2021-1234567",
+            "GHSA-wqxc-qrq4-w5v4",
+        ] {
+            assert!(valid_id(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "RUSTSEC-2020-159",
+            "rustsec-2020-0159",
+            "CVE-21-1234",
+            "GHSA-WQXC-qrq4-w5v4",
+            "GHSA-wqxc-qrq4",
+            "chrono",
+        ] {
+            assert!(!valid_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn imports_cargo_audit_and_cargo_deny_ignores() {
+        let mut warnings = Vec::new();
+        let audit = "[advisories]\nignore = [\"RUSTSEC-2020-0159\", \"CVE-2021-1234\"]\ninformational_warnings = [\"unmaintained\"]\n[output]\ndeny = [\"warnings\"]\n";
+        let rules = import_foreign(audit, Path::new(".cargo/audit.toml"), &mut warnings).unwrap();
+        assert_eq!(
+            rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["RUSTSEC-2020-0159", "CVE-2021-1234"]
+        );
+        assert!(
+            rules
+                .iter()
+                .all(|r| r.origin == ".cargo/audit.toml" && r.reason.is_none())
+        );
+        assert!(warnings.is_empty());
+
+        let deny = r#"
+[graph]
+targets = ["x86_64-unknown-linux-gnu"]
+[advisories]
+version = 2
+ignore = [
+    "RUSTSEC-2021-0139",
+    { id = "RUSTSEC-2024-0375", reason = "atty: only used in tests" },
+    { crate = "openssl@0.10.0", reason = "crate form is not an advisory" },
+    "not-an-id",
+]
+[bans]
+multiple-versions = "warn"
+"#;
+        let rules = import_foreign(deny, Path::new("deny.toml"), &mut warnings).unwrap();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[0].id, "RUSTSEC-2021-0139");
+        assert_eq!(rules[1].id, "RUSTSEC-2024-0375");
+        assert_eq!(rules[1].reason.as_deref(), Some("atty: only used in tests"));
+        assert_eq!(rules[1].origin, "deny.toml");
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+
+        let e = import_foreign("[advisories\n", Path::new("deny.toml"), &mut warnings).unwrap_err();
+        assert!(e.to_string().starts_with("deny.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn load_merges_files_and_flags_with_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), FULL).unwrap();
+        std::fs::create_dir(dir.path().join(".cargo")).unwrap();
+        std::fs::write(
+            dir.path().join(".cargo/audit.toml"),
+            "[advisories]\nignore = [\"RUSTSEC-2021-0139\"]\n",
+        )
+        .unwrap();
+        let today = advisories_cache::info::parse_date_days("2029-12-15").unwrap();
+        let p = load(dir.path(), &Overrides::default(), today).unwrap();
+        assert_eq!(p.files.len(), 2);
+        assert_eq!(p.ignores.len(), 3);
+        assert_eq!(p.severity_threshold.value, Some(Severity::Medium));
+        assert!(matches!(p.severity_threshold.source, Source::File(_)));
+        assert_eq!(p.max_db_age_days.value, Some(30));
+        // The scoped GHSA ignore ended on 2029-12-01: warned about at load.
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains("GHSA-wqxc-qrq4-w5v4") && w.contains("expired on 2029-12-01")),
+            "{:?}",
+            p.warnings
+        );
+        assert!(p.warnings.iter().any(|w| w.contains("exclude-dev")));
+
+        let flags = Overrides {
+            deny: vec!["notice".into()],
+            severity_threshold: Some("critical".into()),
+            max_db_age: Some(3),
+            target: vec!["x86_64-pc-windows-msvc".into()],
+            ignore: vec!["CVE-2022-0001".into()],
+            ..Overrides::default()
+        };
+        let p = load(dir.path(), &flags, today).unwrap();
+        assert_eq!(
+            p.deny.value.kinds,
+            vec![FindingKind::Vulnerability, FindingKind::Notice]
+        );
+        assert!(
+            !p.deny.value.stale_ignores,
+            "--deny replaces the file's list"
+        );
+        assert_eq!(p.deny.source, Source::Flag("--deny"));
+        assert_eq!(p.severity_threshold.value, Some(Severity::Critical));
+        assert_eq!(p.max_db_age_days.value, Some(3));
+        assert_eq!(p.targets.value.os, vec!["windows"]);
+        assert_eq!(p.ignores.len(), 4, "--ignore adds to the files' ignores");
+        assert_eq!(p.ignores[3].origin, "--ignore");
+        let text = describe(&p);
+        assert!(text.contains("# flag --deny"), "{text}");
+        assert!(text.contains("fail-without-severity = false  # "), "{text}");
+        assert!(text.contains("[[ignore]]  # --ignore"), "{text}");
+
+        let bad = Overrides {
+            ignore: vec!["nope".into()],
+            ..Overrides::default()
+        };
+        assert!(matches!(
+            load(dir.path(), &bad, today),
+            Err(PolicyError::Flag(_))
+        ));
+    }
+
+    #[test]
+    fn missing_default_file_means_defaults_but_missing_config_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = load(dir.path(), &Overrides::default(), 0).unwrap();
+        assert!(p.files.is_empty());
+        assert_eq!(p.deny.value.kinds, vec![FindingKind::Vulnerability]);
+        assert_eq!(p.deny.source, Source::Default);
+        assert!(p.fail_without_severity.value);
+        let flags = Overrides {
+            config: Some(dir.path().join("nope.toml")),
+            ..Overrides::default()
+        };
+        assert!(matches!(
+            load(dir.path(), &flags, 0),
+            Err(PolicyError::Io { .. })
+        ));
+    }
+}
