@@ -125,20 +125,24 @@ pub fn apply_ignores(
     let mut used = vec![false; ignores.len()];
     let mut notes = Vec::new();
     for f in findings.iter_mut() {
+        // Every rule that covers a finding counts as used, even when another rule wins.
+        for (i, r) in ignores.iter().enumerate() {
+            if r.covers(f) {
+                used[i] = true;
+            }
+        }
         // An active rule wins over an expired one for the same finding.
         let active = ignores
             .iter()
             .position(|r| r.covers(f) && !r.expired(today));
         if let Some(i) = active {
             let rule = &ignores[i];
-            used[i] = true;
             f.ignored = true;
             f.ignore_reason = rule.reason.clone();
             f.ignore_origin = Some(rule.origin.clone());
             f.ignore_until = rule.until.clone();
         } else if let Some(i) = ignores.iter().position(|r| r.covers(f)) {
             let rule = &ignores[i];
-            used[i] = true;
             let until = rule.until.clone().unwrap_or_default();
             f.ignore_expired = Some(until.clone());
             f.ignore_origin = Some(rule.origin.clone());
