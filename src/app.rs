@@ -174,12 +174,10 @@ fn overrides(flags: &PolicyFlags, max_db_age: Option<u32>) -> Overrides {
     }
 }
 
-/// The folder holding the policy files: the audited lockfile's.
+/// The folder holding the policy files: the audited lockfile's (empty for the current
+/// folder, so messages say `depaudit.toml` rather than `./depaudit.toml`).
 fn workspace_root(lockfile: &Path) -> PathBuf {
-    lockfile
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    lockfile.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 fn load_policy(
@@ -269,11 +267,14 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
         &opts,
         Vec::new(),
     );
-    for s in &report.stale_ignores {
-        out.warn(&format!("ignore for {s} matched no finding (stale)"));
-    }
-    for n in &report.notes {
-        out.warn(n);
+    // The table prints these itself; other formats get them on stderr too.
+    if !targets.contains(&(Format::Table, None)) {
+        for s in &report.stale_ignores {
+            out.warn(&format!("ignore for {s} matched no finding (stale)"));
+        }
+        for n in &report.notes {
+            out.warn(n);
+        }
     }
     for (format, path) in &targets {
         let rendered = report::render(&report, *format, color && path.is_none());
