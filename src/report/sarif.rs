@@ -191,6 +191,12 @@ fn result(r: &AuditReport, f: &Finding, rule_index: usize, uri: &str) -> Value {
         "partialFingerprints": {
             "depaudit/v1": format!("{:016x}", fp.finish()),
         },
+        "properties": {
+            "crate": f.package.name,
+            "version": f.package.version,
+            "kind": f.kind.as_str(),
+            "denied": r.is_denied(f),
+        },
     });
     if f.ignored {
         let mut justification = f
