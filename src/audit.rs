@@ -162,34 +162,9 @@ pub fn apply_ignores(
 }
 
 /// Parses `--deny` values into the kinds that fail the run (vulnerabilities always do).
+/// Same names as the policy file's `deny` (see [`crate::policy::deny_list`]).
 pub fn denied_kinds(values: &[String]) -> Result<Vec<FindingKind>, String> {
-    let mut kinds = vec![FindingKind::Vulnerability];
-    for v in values {
-        let add: &[FindingKind] = match v.as_str() {
-            "warnings" => &[
-                FindingKind::Unsound,
-                FindingKind::Unmaintained,
-                FindingKind::Notice,
-                FindingKind::Yanked,
-            ],
-            "unsound" => &[FindingKind::Unsound],
-            "unmaintained" => &[FindingKind::Unmaintained],
-            "notice" => &[FindingKind::Notice],
-            "yanked" => &[FindingKind::Yanked],
-            "vulnerability" | "vulnerabilities" => &[],
-            other => {
-                return Err(format!(
-                    "unknown --deny value `{other}` (expected warnings, unmaintained, unsound, notice, yanked)"
-                ));
-            }
-        };
-        for k in add {
-            if !kinds.contains(k) {
-                kinds.push(*k);
-            }
-        }
-    }
-    Ok(kinds)
+    crate::policy::deny_list(values).map(|d| d.kinds)
 }
 
 #[cfg(test)]
