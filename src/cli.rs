@@ -258,3 +258,50 @@ pub fn pair_reports(
     }
     Ok(reports)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_reports(args: &[&str]) -> Result<Vec<(Format, Option<PathBuf>)>, String> {
+        let mut argv = vec!["cargo-depaudit"];
+        argv.extend_from_slice(args);
+        let cli = parse(argv.into_iter().map(Into::into).collect()).map_err(|e| e.to_string())?;
+        let audit = match cli.command {
+            Some(Command::Audit(a)) => a,
+            _ => cli.audit,
+        };
+        Ok(audit.reports)
+    }
+
+    #[test]
+    fn outputs_pair_with_their_formats() {
+        let p = |s: &str| Some(PathBuf::from(s));
+        assert_eq!(parse_reports(&[]).unwrap(), vec![(Format::Table, None)]);
+        assert_eq!(
+            parse_reports(&[
+                "--format", "sarif", "--output", "a.sarif", "--format", "table"
+            ])
+            .unwrap(),
+            vec![(Format::Sarif, p("a.sarif")), (Format::Table, None)]
+        );
+        assert_eq!(
+            parse_reports(&[
+                "audit", "--output", "r.md", "--format", "markdown", "--json"
+            ])
+            .unwrap(),
+            vec![(Format::Markdown, p("r.md")), (Format::Json, None)]
+        );
+        assert_eq!(
+            parse_reports(&["-o", "t.txt"]).unwrap(),
+            vec![(Format::Table, p("t.txt"))]
+        );
+        let e = parse_reports(&["--format", "json", "--format", "jsonl"]).unwrap_err();
+        assert!(e.contains("only one report"), "{e}");
+        let e = parse_reports(&[
+            "--format", "json", "-o", "a", "--format", "sarif", "-o", "a",
+        ])
+        .unwrap_err();
+        assert!(e.contains("given twice"), "{e}");
+    }
+}
