@@ -328,7 +328,12 @@ pub fn parse(text: &str, path: &Path) -> Result<FilePolicy, PolicyError> {
                 invalid(
                     u.span(),
                     "ignore.until",
-                    format!("`{}` is not a date (expected YYYY-MM-DD)", u.get_ref()),
+                    format!(
+                        "`{}` is not a date (expected YYYY-MM-DD)",
+                        u.get_ref()
+                            .as_str()
+                            .map_or_else(|| u.get_ref().to_string(), String::from)
+                    ),
                 )
             })?),
         };

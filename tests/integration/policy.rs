@@ -278,7 +278,10 @@ fn configuration_errors_exit_2_with_file_line_and_key() {
     let e = config_error(
         "[[ignore]]\nid = \"RUSTSEC-2023-9001\"\nreason = \"r\"\nuntil = \"2024-13-01\"\n",
     );
-    assert!(e.contains("depaudit.toml:4: ignore.until:"), "{e}");
+    assert!(
+        e.contains("depaudit.toml:4: ignore.until: `2024-13-01` is not a date"),
+        "{e}"
+    );
     let e = config_error("\n[[ignore]]\nid = \"RUSTSEC-9001\"\nreason = \"r\"\n");
     assert!(
         e.contains("depaudit.toml:3: ignore.id: `RUSTSEC-9001` is not an advisory id"),
