@@ -1,14 +1,15 @@
 //! The command runner: turns resolved arguments into work and a result, and maps every
 //! expected error to exit code 2 with one line. `main` only calls [`run`].
 
-use crate::audit::{self, AuditOptions, IgnoreRule};
-use crate::cli::{AuditArgs, Cli, Command, DbArgs, FetchArgs};
+use crate::audit::{self, AuditOptions};
+use crate::cli::{AuditArgs, Cli, Command, DbArgs, FetchArgs, PolicyArgs, PolicyFlags};
 use crate::lockfile;
 use crate::matching::MatchSettings;
 use crate::output::Output;
+use crate::policy::{self, Overrides, Policy};
 use crate::report::{self, Format};
 use advisories_cache::{CacheError, Database, FetchOptions, IndexStatus, OpenOptions, location};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Exit codes (documented in the README).
@@ -33,6 +34,9 @@ pub enum AppError {
     /// From locating the workspace.
     #[error(transparent)]
     Workspace(#[from] crate::workspace::WorkspaceError),
+    /// From the policy files or flags.
+    #[error(transparent)]
+    Policy(#[from] policy::PolicyError),
     /// Bad arguments.
     #[error("{0}")]
     Usage(String),
@@ -52,6 +56,7 @@ pub fn run(cli: Cli, out: &mut Output) -> Result<i32, AppError> {
         Some(Command::Audit(args)) => run_audit(&args, out),
         Some(Command::Fetch(args)) => run_fetch(&args, out),
         Some(Command::Scan(args)) => run_scan(&args, out),
+        Some(Command::Policy(args)) => run_policy(&args, out),
         None => run_audit(&cli.audit, out),
     }
 }
@@ -101,10 +106,12 @@ fn run_fetch(args: &FetchArgs, out: &mut Output) -> Result<i32, AppError> {
 }
 
 /// Opens the database named by `args`, fetching it first when it is missing and fetching
-/// is allowed.
+/// is allowed; fails when it is older than `max_age_days`. The compiled index is proved
+/// fresh for `crates` (`None`: for every crate).
 pub fn open_database(
     args: &DbArgs,
     offline: bool,
+    max_age_days: Option<u32>,
     crates: Option<&[&str]>,
     out: &mut Output,
 ) -> Result<Database, AppError> {
@@ -133,7 +140,7 @@ pub fn open_database(
         }
         other => other?,
     };
-    if let Some(max) = args.max_db_age {
+    if let Some(max) = max_age_days {
         db.check_age(i64::from(max))?;
     }
     if !db.skipped.is_empty() {
@@ -156,23 +163,78 @@ pub fn open_database(
     Ok(db)
 }
 
+/// The policy flags as overrides for [`policy::load`].
+fn overrides(flags: &PolicyFlags, max_db_age: Option<u32>) -> Overrides {
+    Overrides {
+        config: flags.config.clone(),
+        ignore: flags.ignore.clone(),
+        deny: flags.deny.clone(),
+        target: flags.target.clone(),
+        target_os: flags.target_os.clone(),
+        target_arch: flags.target_arch.clone(),
+        severity_threshold: flags.severity_threshold.clone(),
+        max_db_age,
+    }
+}
+
+/// The folder holding the policy files: the audited lockfile's (empty for the current
+/// folder, so messages say `depaudit.toml` rather than `./depaudit.toml`).
+fn workspace_root(lockfile: &Path) -> PathBuf {
+    lockfile.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+fn load_policy(
+    lockfile: &Path,
+    flags: &PolicyFlags,
+    max_db_age: Option<u32>,
+    today: i64,
+    out: &mut Output,
+) -> Result<Policy, AppError> {
+    let p = policy::load(
+        &workspace_root(lockfile),
+        &overrides(flags, max_db_age),
+        today,
+    )?;
+    for w in &p.warnings {
+        out.warn(w);
+    }
+    Ok(p)
+}
+
+fn run_policy(args: &PolicyArgs, out: &mut Output) -> Result<i32, AppError> {
+    let lockfile_path = match &args.file {
+        Some(f) => f.clone(),
+        None => crate::workspace::locate(args.manifest_path.as_deref(), true)?.lockfile,
+    };
+    let today = advisories_cache::info::today_days();
+    let p = load_policy(&lockfile_path, &args.policy, args.max_db_age, today, out)?;
+    out.stdout(&policy::describe(&p));
+    Ok(exit::OK)
+}
+
+/// The reports to write: (format, file or standard output).
+fn report_targets(args: &AuditArgs) -> Result<Vec<(Format, Option<PathBuf>)>, AppError> {
+    if !args.reports.is_empty() {
+        return Ok(args.reports.clone());
+    }
+    // Built without `cli::parse` (no argument positions): pair by order.
+    let mut formats = args.format.clone();
+    if args.json {
+        formats.push(Format::Json);
+    }
+    let f = formats.into_iter().enumerate().map(|(i, f)| (2 * i, f));
+    let o = args
+        .output
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, o)| (2 * i + 1, o));
+    crate::cli::pair_reports(f.collect(), o.collect()).map_err(AppError::Usage)
+}
+
 fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
     out.quiet = args.quiet;
-    let format = if args.json {
-        Format::Json
-    } else {
-        args.format.unwrap_or(Format::Table)
-    };
-    let denied_kinds = audit::denied_kinds(&args.deny).map_err(AppError::Usage)?;
-    let matching = MatchSettings {
-        target_os: validated_targets(&args.target_os, "--target-os", |s| {
-            s.parse::<rustsec::platforms::target::OS>().is_ok()
-        })?,
-        target_arch: validated_targets(&args.target_arch, "--target-arch", |s| {
-            s.parse::<rustsec::platforms::target::Arch>().is_ok()
-        })?,
-        min_severity: None,
-    };
+    let targets = report_targets(args)?;
     let color = out.color_for(&args.color).map_err(AppError::Usage)?;
 
     let paths_limit = parse_paths_limit(&args.paths)?;
@@ -183,20 +245,32 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
             (t.lockfile, t.members)
         }
     };
+    let today = advisories_cache::info::today_days();
+    let policy = load_policy(&lockfile_path, &args.policy, args.db.max_db_age, today, out)?;
     let lock = lockfile::load(&lockfile_path)?;
     let names: Vec<&str> = lock.packages.iter().map(|p| p.name.as_str()).collect();
-    let db = open_database(&args.db, args.offline, Some(&names), out)?;
+    let db = open_database(
+        &args.db,
+        args.offline,
+        policy.max_db_age_days.value,
+        Some(&names),
+        out,
+    )?;
+    for w in policy::unknown_ignores(&policy.ignores, &db) {
+        out.warn(&w);
+    }
     let opts = AuditOptions {
-        matching,
-        ignores: args
-            .ignore
-            .iter()
-            .map(|id| IgnoreRule {
-                id: id.clone(),
-                reason: None,
-            })
-            .collect(),
-        denied_kinds,
+        matching: MatchSettings {
+            target_os: policy.targets.value.os.clone(),
+            target_arch: policy.targets.value.arch.clone(),
+            min_severity: None,
+        },
+        ignores: policy.ignores.clone(),
+        denied_kinds: policy.deny.value.kinds.clone(),
+        severity_threshold: policy.severity_threshold.value,
+        fail_without_severity: policy.fail_without_severity.value,
+        deny_stale_ignores: policy.deny.value.stale_ignores,
+        today,
         paths_limit,
         members,
     };
@@ -207,19 +281,23 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
         &opts,
         Vec::new(),
     );
-    let rendered = report::render(
-        &report,
-        format,
-        color && args.output.is_none(),
-        !args.no_tree,
-    );
-    write_report(args.output.as_deref(), &rendered, out)?;
-    if args.output.is_some() && format == Format::Table {
-        // nothing more: the file has it all
-    } else if args.output.is_some() {
+    // The table prints these itself; other formats get them on stderr too.
+    if !targets.contains(&(Format::Table, None)) {
+        for s in &report.stale_ignores {
+            out.warn(&format!("ignore for {s} matched no finding (stale)"));
+        }
+        for n in &report.notes {
+            out.warn(n);
+        }
+    }
+    for (format, path) in &targets {
+        let rendered = report::render(&report, *format, color && path.is_none(), !args.no_tree);
+        write_report(path.as_deref(), &rendered, out)?;
+    }
+    if targets.iter().all(|(_, p)| p.is_some()) {
         out.status(&report::table::summary_line(&report, false));
     }
-    Ok(if report.summary.denied > 0 {
+    Ok(if report.fails() {
         exit::FINDINGS
     } else {
         exit::OK
@@ -249,9 +327,13 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         ignores: args
             .ignore
             .iter()
-            .map(|id| IgnoreRule {
+            .map(|id| crate::audit::IgnoreRule {
                 id: id.clone(),
                 reason: None,
+                until: None,
+                krate: None,
+                version: None,
+                origin: "--ignore".into(),
             })
             .collect(),
         denied_kinds: audit::denied_kinds(&args.deny).map_err(AppError::Usage)?,
@@ -262,7 +344,7 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         Some(p) => Some(scan::read_baseline(p).map_err(AppError::Usage)?),
         None => None,
     };
-    let db = open_database(&args.db, args.offline, None, out)?;
+    let db = open_database(&args.db, args.offline, args.db.max_db_age, None, out)?;
     let (lockfiles, walk_errors) = scan::discover(
         &args.paths,
         &scan::Discover {
@@ -278,7 +360,7 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     let progress = |done: usize| {
         if show_progress
             && started.elapsed() > Duration::from_millis(300)
-            && (done % 10 == 0 || done == total)
+            && (done.is_multiple_of(10) || done == total)
         {
             let width = 30;
             let filled = done * width / total.max(1);
@@ -388,19 +470,6 @@ pub fn parse_paths_limit(value: &str) -> Result<Option<usize>, AppError> {
         .parse()
         .map(Some)
         .map_err(|_| AppError::Usage(format!("--paths takes a number or `all`, not `{value}`")))
-}
-
-fn validated_targets(
-    values: &[String],
-    flag: &str,
-    known: impl Fn(&str) -> bool,
-) -> Result<Vec<String>, AppError> {
-    for v in values {
-        if !known(v) {
-            return Err(AppError::Usage(format!("unknown {flag} value `{v}`")));
-        }
-    }
-    Ok(values.to_vec())
 }
 
 /// Writes a rendered report to `path`, or to standard output.

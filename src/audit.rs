@@ -5,23 +5,47 @@ use crate::findings::{AuditReport, DatabaseSummary, Finding, FindingKind, Lockfi
 use crate::lockfile::Lockfile;
 use crate::matching::{self, MatchSettings};
 use crate::paths;
-use advisories_cache::Database;
+use advisories_cache::{Database, Severity};
 
-/// An ignore rule: an advisory id or alias, with an optional reason.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An ignore rule: an advisory id or alias, why, until when, and optionally which crate
+/// and versions it is limited to.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct IgnoreRule {
     /// Advisory id or alias (CVE, GHSA).
     pub id: String,
     /// Why, when given.
     pub reason: Option<String>,
+    /// Last day the rule applies (`YYYY-MM-DD`, UTC); after it the rule stops ignoring.
+    pub until: Option<String>,
+    /// Only this crate.
+    pub krate: Option<String>,
+    /// Only versions matching this requirement.
+    pub version: Option<semver::VersionReq>,
+    /// Where the rule came from: a file path, or `--ignore`.
+    pub origin: String,
 }
 
 impl IgnoreRule {
-    /// Does this rule cover the finding?
+    /// Does this rule cover the finding (ignoring its expiry)?
     pub fn covers(&self, f: &Finding) -> bool {
-        f.advisory
+        let id_ok = f
+            .advisory
             .as_ref()
-            .is_some_and(|a| a.id == self.id || a.aliases.contains(&self.id))
+            .is_some_and(|a| a.id == self.id || a.aliases.contains(&self.id));
+        let crate_ok = self.krate.as_ref().is_none_or(|c| *c == f.package.name);
+        let version_ok = self.version.as_ref().is_none_or(|req| {
+            semver::Version::parse(&f.package.version).is_ok_and(|v| req.matches(&v))
+        });
+        id_ok && crate_ok && version_ok
+    }
+
+    /// Has the rule expired by day `today` (days since the epoch)? A rule is valid through
+    /// its `until` day.
+    pub fn expired(&self, today: i64) -> bool {
+        self.until
+            .as_deref()
+            .and_then(advisories_cache::info::parse_date_days)
+            .is_some_and(|d| d < today)
     }
 }
 
@@ -38,6 +62,14 @@ pub struct AuditOptions {
     pub paths_limit: Option<usize>,
     /// Workspace members from `cargo metadata`, when it ran (the path roots).
     pub members: Option<Vec<(String, String)>>,
+    /// Findings below this severity are reported but do not fail.
+    pub severity_threshold: Option<Severity>,
+    /// With a threshold: do advisories without a severity still fail?
+    pub fail_without_severity: bool,
+    /// Do ignore rules that match nothing fail the run?
+    pub deny_stale_ignores: bool,
+    /// Today, in days since the epoch (UTC), for ignore expiry.
+    pub today: i64,
 }
 
 impl Default for AuditOptions {
@@ -48,6 +80,10 @@ impl Default for AuditOptions {
             denied_kinds: vec![FindingKind::Vulnerability],
             paths_limit: Some(3),
             members: None,
+            severity_threshold: None,
+            fail_without_severity: true,
+            deny_stale_ignores: false,
+            today: advisories_cache::info::today_days(),
         }
     }
 }
@@ -65,12 +101,7 @@ pub fn audit(
 ) -> AuditReport {
     let mut findings = matching::find(db, lock, &opts.matching);
     findings.extend(extra);
-    for f in &mut findings {
-        if let Some(rule) = opts.ignores.iter().find(|r| r.covers(f)) {
-            f.ignored = true;
-            f.ignore_reason = rule.reason.clone();
-        }
-    }
+    let (stale_ignores, notes) = apply_ignores(&mut findings, &opts.ignores, opts.today);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
     let roots = paths::roots(lock, opts.members.as_deref());
@@ -96,38 +127,291 @@ pub fn audit(
         } else {
             "read from Cargo.lock only: roots are packages nothing depends on; dependency kinds (normal/build/dev) unknown".into()
         },
+        severity_threshold: opts.severity_threshold,
+        fail_without_severity: opts.fail_without_severity,
+        stale_ignores,
+        deny_stale_ignores: opts.deny_stale_ignores,
+        notes,
     };
     report.recount();
     report
 }
 
-/// Parses `--deny` values into the kinds that fail the run (vulnerabilities always do).
-pub fn denied_kinds(values: &[String]) -> Result<Vec<FindingKind>, String> {
-    let mut kinds = vec![FindingKind::Vulnerability];
-    for v in values {
-        let add: &[FindingKind] = match v.as_str() {
-            "warnings" => &[
-                FindingKind::Unsound,
-                FindingKind::Unmaintained,
-                FindingKind::Notice,
-                FindingKind::Yanked,
-            ],
-            "unsound" => &[FindingKind::Unsound],
-            "unmaintained" => &[FindingKind::Unmaintained],
-            "notice" => &[FindingKind::Notice],
-            "yanked" => &[FindingKind::Yanked],
-            "vulnerability" | "vulnerabilities" => &[],
-            other => {
-                return Err(format!(
-                    "unknown --deny value `{other}` (expected warnings, unmaintained, unsound, notice, yanked)"
-                ));
-            }
-        };
-        for k in add {
-            if !kinds.contains(k) {
-                kinds.push(*k);
+/// Marks the findings that an active ignore rule covers; a finding whose only matching
+/// rule has expired stays reported with a note. Returns the stale rules (active, matched
+/// nothing) as `id (origin)` and the notes.
+pub fn apply_ignores(
+    findings: &mut [Finding],
+    ignores: &[IgnoreRule],
+    today: i64,
+) -> (Vec<String>, Vec<String>) {
+    let mut used = vec![false; ignores.len()];
+    let mut notes = Vec::new();
+    for f in findings.iter_mut() {
+        // Every rule that covers a finding counts as used, even when another rule wins.
+        for (i, r) in ignores.iter().enumerate() {
+            if r.covers(f) {
+                used[i] = true;
             }
         }
+        // An active rule wins over an expired one for the same finding.
+        let active = ignores
+            .iter()
+            .position(|r| r.covers(f) && !r.expired(today));
+        if let Some(i) = active {
+            let rule = &ignores[i];
+            f.ignored = true;
+            f.ignore_reason = rule.reason.clone();
+            f.ignore_origin = Some(rule.origin.clone());
+            f.ignore_until = rule.until.clone();
+        } else if let Some(i) = ignores.iter().position(|r| r.covers(f)) {
+            let rule = &ignores[i];
+            let until = rule.until.clone().unwrap_or_default();
+            f.ignore_expired = Some(until.clone());
+            f.ignore_origin = Some(rule.origin.clone());
+            notes.push(format!(
+                "ignore for {} expired on {until} ({}); {} {} is reported again",
+                rule.id, rule.origin, f.package.name, f.package.version
+            ));
+        }
     }
-    Ok(kinds)
+    let stale = ignores
+        .iter()
+        .zip(&used)
+        .filter(|(r, used)| !**used && !r.expired(today))
+        .map(|(r, _)| format!("{} ({})", r.id, r.origin))
+        .collect();
+    (stale, notes)
+}
+
+/// Parses `--deny` values into the kinds that fail the run (vulnerabilities always do).
+/// Same names as the policy file's `deny` (see [`crate::policy::deny_list`]).
+pub fn denied_kinds(values: &[String]) -> Result<Vec<FindingKind>, String> {
+    crate::policy::deny_list(values).map(|d| d.kinds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::{AuditReport, LockfileSummary, PackageRef, Summary};
+    use advisories_cache::{AdvisoryRecord, Collection};
+
+    fn advisory(id: &str, aliases: &[&str], severity: Option<Severity>) -> AdvisoryRecord {
+        AdvisoryRecord {
+            id: id.into(),
+            package: "demo".into(),
+            collection: Collection::Crates,
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            title: "t".into(),
+            description: "d".into(),
+            date: "2020-01-01".into(),
+            url: None,
+            rustsec_url: None,
+            references: vec![],
+            categories: vec![],
+            keywords: vec![],
+            cvss: None,
+            cvss_score: None,
+            severity,
+            informational: None,
+            withdrawn: None,
+            source: None,
+            affected_os: vec![],
+            affected_arch: vec![],
+            affected_functions: vec![],
+            patched: vec![],
+            unaffected: vec![],
+            ranges: vec![],
+        }
+    }
+
+    fn finding(kind: FindingKind, adv: Option<AdvisoryRecord>, version: &str) -> Finding {
+        Finding {
+            kind,
+            advisory: adv,
+            package: PackageRef {
+                name: "demo".into(),
+                version: version.into(),
+                source: None,
+            },
+            package_index: 0,
+            ignored: false,
+            ignore_reason: None,
+            ignore_origin: None,
+            ignore_until: None,
+            ignore_expired: None,
+            package_line: 1,
+            paths: Vec::new(),
+        }
+    }
+
+    fn rule(id: &str, until: Option<&str>) -> IgnoreRule {
+        IgnoreRule {
+            id: id.into(),
+            reason: Some("because".into()),
+            until: until.map(String::from),
+            origin: "depaudit.toml".into(),
+            ..IgnoreRule::default()
+        }
+    }
+
+    fn day(d: &str) -> i64 {
+        advisories_cache::info::parse_date_days(d).unwrap()
+    }
+
+    fn report(
+        findings: Vec<Finding>,
+        threshold: Option<Severity>,
+        fail_without: bool,
+    ) -> AuditReport {
+        let mut r = AuditReport {
+            database: crate::findings::DatabaseSummary {
+                path: "db".into(),
+                commit: None,
+                last_updated: None,
+                advisory_count: 0,
+                age_days: None,
+                newest_advisory: None,
+                skipped_files: vec![],
+            },
+            lockfile: LockfileSummary {
+                path: "Cargo.lock".into(),
+                packages: 1,
+                version: 3,
+            },
+            findings,
+            summary: Summary::default(),
+            denied_kinds: vec![FindingKind::Vulnerability, FindingKind::Yanked],
+            severity_threshold: threshold,
+            fail_without_severity: fail_without,
+            stale_ignores: vec![],
+            deny_stale_ignores: false,
+            notes: vec![],
+            paths_note: String::new(),
+        };
+        r.recount();
+        r
+    }
+
+    #[test]
+    fn rules_match_id_or_alias_and_their_scope() {
+        let f = finding(
+            FindingKind::Vulnerability,
+            Some(advisory("RUSTSEC-2020-0001", &["CVE-2020-1111"], None)),
+            "1.2.3",
+        );
+        assert!(rule("RUSTSEC-2020-0001", None).covers(&f));
+        assert!(rule("CVE-2020-1111", None).covers(&f));
+        assert!(!rule("RUSTSEC-2020-0002", None).covers(&f));
+        let scoped = |krate: Option<&str>, req: Option<&str>| IgnoreRule {
+            krate: krate.map(String::from),
+            version: req.map(|r| semver::VersionReq::parse(r).unwrap()),
+            ..rule("CVE-2020-1111", None)
+        };
+        assert!(scoped(Some("demo"), Some("=1.2.3")).covers(&f));
+        assert!(!scoped(None, Some("<1.2.3")).covers(&f));
+        assert!(!scoped(Some("other"), None).covers(&f));
+        let yanked = finding(FindingKind::Yanked, None, "1.2.3");
+        assert!(!rule("RUSTSEC-2020-0001", None).covers(&yanked));
+    }
+
+    #[test]
+    fn expiry_is_inclusive_of_the_until_day() {
+        let r = rule("RUSTSEC-2020-0001", Some("2024-06-30"));
+        assert!(!r.expired(day("2024-06-30")));
+        assert!(r.expired(day("2024-07-01")));
+        assert!(!rule("RUSTSEC-2020-0001", None).expired(i64::MAX));
+    }
+
+    #[test]
+    fn expired_ignores_stop_ignoring_and_unused_ones_are_stale() {
+        let adv = |id: &str| Some(advisory(id, &[], None));
+        let mut findings = vec![
+            finding(
+                FindingKind::Vulnerability,
+                adv("RUSTSEC-2020-0001"),
+                "1.0.0",
+            ),
+            finding(
+                FindingKind::Vulnerability,
+                adv("RUSTSEC-2020-0002"),
+                "1.0.0",
+            ),
+        ];
+        let rules = vec![
+            rule("RUSTSEC-2020-0001", Some("2030-01-01")),
+            rule("RUSTSEC-2020-0002", Some("2020-12-31")),
+            rule("RUSTSEC-2020-0003", None),
+            rule("RUSTSEC-2020-0004", Some("2020-12-31")),
+        ];
+        let (stale, notes) = apply_ignores(&mut findings, &rules, day("2025-01-01"));
+        assert!(findings[0].ignored);
+        assert_eq!(findings[0].ignore_until.as_deref(), Some("2030-01-01"));
+        assert_eq!(findings[0].ignore_origin.as_deref(), Some("depaudit.toml"));
+        assert!(!findings[1].ignored, "expired rule no longer ignores");
+        assert_eq!(findings[1].ignore_expired.as_deref(), Some("2020-12-31"));
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].starts_with("ignore for RUSTSEC-2020-0002 expired on 2020-12-31"));
+        // 0003 matched nothing; 0004 matched nothing but has expired (warned at load).
+        assert_eq!(stale, vec!["RUSTSEC-2020-0003 (depaudit.toml)"]);
+
+        let mut r = report(findings, None, true);
+        assert_eq!(r.summary.ignored, 1);
+        assert_eq!(r.summary.denied, 1);
+        r.stale_ignores = stale;
+        r.recount();
+        assert_eq!(r.summary.stale_ignores, 1);
+        r.findings.retain(|f| f.ignored);
+        r.recount();
+        assert!(!r.fails(), "stale ignores alone pass by default");
+        r.deny_stale_ignores = true;
+        assert!(r.fails(), "and fail with deny stale-ignores");
+    }
+
+    #[test]
+    fn severity_threshold_and_missing_severity() {
+        let f = |sev| {
+            finding(
+                FindingKind::Vulnerability,
+                Some(advisory("RUSTSEC-2020-0001", &[], sev)),
+                "1.0.0",
+            )
+        };
+        let r = report(
+            vec![f(Some(Severity::Low)), f(Some(Severity::High)), f(None)],
+            Some(Severity::Medium),
+            true,
+        );
+        let denied: Vec<bool> = r.findings.iter().map(|x| r.is_denied(x)).collect();
+        assert_eq!(denied, [false, true, true]);
+        assert_eq!(r.summary.denied, 2);
+        let r = report(
+            vec![f(Some(Severity::Low)), f(None)],
+            Some(Severity::Medium),
+            false,
+        );
+        assert_eq!(r.summary.denied, 0);
+        assert!(!r.fails());
+        assert_eq!(r.summary.vulnerabilities, 2, "still reported");
+        let r = report(vec![f(Some(Severity::Low))], None, true);
+        assert!(r.fails(), "no threshold: everything denied fails");
+    }
+
+    #[test]
+    fn denied_kinds_decide_what_fails() {
+        let unsound = |_| {
+            let mut a = advisory("RUSTSEC-2020-0009", &[], None);
+            a.informational = Some("unsound".into());
+            finding(FindingKind::Unsound, Some(a), "1.0.0")
+        };
+        let r = report(
+            vec![unsound(()), finding(FindingKind::Yanked, None, "1.0.0")],
+            None,
+            true,
+        );
+        assert!(!r.is_denied(&r.findings[0]), "unsound is not denied here");
+        assert!(r.is_denied(&r.findings[1]), "yanked is");
+        assert_eq!(r.summary.warnings, 2);
+        assert_eq!(r.summary.denied, 1);
+    }
 }

@@ -30,6 +30,8 @@ pub enum Command {
     Audit(AuditArgs),
     /// Clone or update the advisory database.
     Fetch(FetchArgs),
+    /// Print the effective policy and where each setting comes from.
+    Policy(PolicyArgs),
     /// Audit every Cargo.lock under some folders (lockfile-only, in parallel).
     Scan(ScanArgs),
 }
@@ -127,27 +129,24 @@ pub struct AuditArgs {
     /// Never fetch the database, even when there is none (alias: --no-fetch).
     #[arg(long, short = 'n', alias = "no-fetch")]
     pub offline: bool,
-    /// Output format.
+    /// Output format; repeat it with --output to write several reports in one run
+    /// (`--format sarif --output a.sarif --format table`). Each --output goes with the
+    /// --format before it.
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<Format>,
+    pub format: Vec<Format>,
     /// Same as --format json.
-    #[arg(long, conflicts_with = "format")]
+    #[arg(long)]
     pub json: bool,
-    /// Write the report to FILE instead of standard output.
+    /// Write the report of the preceding --format to FILE instead of standard output.
     #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Ignore an advisory (id or alias such as a CVE); repeatable.
-    #[arg(long, value_name = "ID")]
-    pub ignore: Vec<String>,
-    /// Only report advisories that affect this OS (repeatable).
-    #[arg(long, value_name = "OS")]
-    pub target_os: Vec<String>,
-    /// Only report advisories that affect this CPU architecture (repeatable).
-    #[arg(long, value_name = "ARCH")]
-    pub target_arch: Vec<String>,
-    /// Also fail on: warnings (all of them), unmaintained, unsound, notice, yanked.
-    #[arg(short = 'D', long, value_name = "KIND", value_delimiter = ',')]
-    pub deny: Vec<String>,
+    pub output: Vec<PathBuf>,
+    /// The reports to write, (format, file or standard output), in command-line order.
+    /// Filled in by [`parse`]; when empty, formats and outputs pair up by position.
+    #[arg(skip)]
+    pub reports: Vec<(Format, Option<PathBuf>)>,
+    /// Policy options.
+    #[command(flatten)]
+    pub policy: PolicyFlags,
     /// Read only Cargo.lock: never run `cargo metadata` or any other process.
     #[arg(long)]
     pub lockfile_only: bool,
@@ -166,6 +165,55 @@ pub struct AuditArgs {
     /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: String,
+}
+
+/// Policy flags; they override `depaudit.toml`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PolicyFlags {
+    /// Policy file (default: depaudit.toml beside the audited Cargo.lock).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore an advisory (id or alias such as a CVE); repeatable; added to the file's.
+    #[arg(long, value_name = "ID")]
+    pub ignore: Vec<String>,
+    /// Only report advisories that affect this target triple (repeatable).
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Vec<String>,
+    /// Only report advisories that affect this OS (repeatable).
+    #[arg(long, value_name = "OS")]
+    pub target_os: Vec<String>,
+    /// Only report advisories that affect this CPU architecture (repeatable).
+    #[arg(long, value_name = "ARCH")]
+    pub target_arch: Vec<String>,
+    /// Also fail on: warnings (all of them), unmaintained, unsound, notice, yanked,
+    /// stale-ignores (replaces the file's `deny`).
+    #[arg(short = 'D', long, value_name = "KIND", value_delimiter = ',')]
+    pub deny: Vec<String>,
+    /// Findings below this severity (low, medium, high, critical) do not fail the run.
+    #[arg(long, value_name = "LEVEL")]
+    pub severity_threshold: Option<String>,
+}
+
+/// `policy` options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PolicyArgs {
+    /// Path to the workspace's Cargo.toml.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// The Cargo.lock whose folder holds the policy files.
+    #[arg(
+        short = 'f',
+        long,
+        value_name = "FILE",
+        conflicts_with = "manifest_path"
+    )]
+    pub file: Option<PathBuf>,
+    /// Fail when the database is older than DAYS.
+    #[arg(long, value_name = "DAYS")]
+    pub max_db_age: Option<u32>,
+    /// Policy options.
+    #[command(flatten)]
+    pub policy: PolicyFlags,
 }
 
 /// `fetch` options.
@@ -188,4 +236,138 @@ pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStri
         args.remove(1);
     }
     args
+}
+
+/// Parses the command line, pairing each `--output` with its `--format` by position.
+pub fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    let (sub, audit) = match &mut cli.command {
+        Some(Command::Audit(a)) => (matches.subcommand_matches("audit"), a),
+        Some(_) => return Ok(cli),
+        None => (Some(&matches), &mut cli.audit),
+    };
+    let Some(m) = sub else { return Ok(cli) };
+    let mut formats: Vec<(usize, Format)> = match m.indices_of("format") {
+        Some(idx) => idx.zip(audit.format.iter().copied()).collect(),
+        None => Vec::new(),
+    };
+    if audit.json
+        && let Some(i) = m.index_of("json")
+    {
+        formats.push((i, Format::Json));
+    }
+    let outputs: Vec<(usize, PathBuf)> = match m.indices_of("output") {
+        Some(idx) => idx.zip(audit.output.iter().cloned()).collect(),
+        None => Vec::new(),
+    };
+    audit.reports = pair_reports(formats, outputs)
+        .map_err(|msg| Cli::command().error(clap::error::ErrorKind::ArgumentConflict, msg))?;
+    Ok(cli)
+}
+
+/// Pairs formats and output files given as (argument index, value): an `--output` goes
+/// with the latest `--format` before it that has none, else with the next `--format`.
+/// With no format at all, outputs get the table. At most one report goes to stdout.
+pub fn pair_reports(
+    formats: Vec<(usize, Format)>,
+    outputs: Vec<(usize, PathBuf)>,
+) -> Result<Vec<(Format, Option<PathBuf>)>, String> {
+    enum Ev {
+        F(Format),
+        O(PathBuf),
+    }
+    let mut events: Vec<(usize, Ev)> = formats
+        .into_iter()
+        .map(|(i, f)| (i, Ev::F(f)))
+        .chain(outputs.into_iter().map(|(i, o)| (i, Ev::O(o))))
+        .collect();
+    events.sort_by_key(|(i, _)| *i);
+    let any_format = events.iter().any(|(_, e)| matches!(e, Ev::F(_)));
+    let mut reports: Vec<(Format, Option<PathBuf>)> = Vec::new();
+    let mut waiting: Vec<PathBuf> = Vec::new();
+    for (_, ev) in events {
+        match ev {
+            Ev::F(f) => {
+                let out = (!waiting.is_empty()).then(|| waiting.remove(0));
+                reports.push((f, out));
+            }
+            Ev::O(o) => match reports.last_mut() {
+                Some((_, slot @ None)) => *slot = Some(o),
+                _ if !any_format => reports.push((Format::Table, Some(o))),
+                _ => waiting.push(o),
+            },
+        }
+    }
+    if let Some(o) = waiting.first() {
+        return Err(format!(
+            "--output {} has no --format of its own (write `--format F --output FILE` pairs)",
+            o.display()
+        ));
+    }
+    if reports.is_empty() {
+        reports.push((Format::Table, None));
+    }
+    if reports.iter().filter(|(_, o)| o.is_none()).count() > 1 {
+        return Err(
+            "only one report can go to standard output: give the others --output FILE".into(),
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (_, o) in &reports {
+        if let Some(o) = o
+            && !seen.insert(o.clone())
+        {
+            return Err(format!("--output {} is given twice", o.display()));
+        }
+    }
+    Ok(reports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_reports(args: &[&str]) -> Result<Vec<(Format, Option<PathBuf>)>, String> {
+        let mut argv = vec!["cargo-depaudit"];
+        argv.extend_from_slice(args);
+        let cli = parse(argv.into_iter().map(Into::into).collect()).map_err(|e| e.to_string())?;
+        let audit = match cli.command {
+            Some(Command::Audit(a)) => a,
+            _ => cli.audit,
+        };
+        Ok(audit.reports)
+    }
+
+    #[test]
+    fn outputs_pair_with_their_formats() {
+        let p = |s: &str| Some(PathBuf::from(s));
+        assert_eq!(parse_reports(&[]).unwrap(), vec![(Format::Table, None)]);
+        assert_eq!(
+            parse_reports(&[
+                "--format", "sarif", "--output", "a.sarif", "--format", "table"
+            ])
+            .unwrap(),
+            vec![(Format::Sarif, p("a.sarif")), (Format::Table, None)]
+        );
+        assert_eq!(
+            parse_reports(&[
+                "audit", "--output", "r.md", "--format", "markdown", "--json"
+            ])
+            .unwrap(),
+            vec![(Format::Markdown, p("r.md")), (Format::Json, None)]
+        );
+        assert_eq!(
+            parse_reports(&["-o", "t.txt"]).unwrap(),
+            vec![(Format::Table, p("t.txt"))]
+        );
+        let e = parse_reports(&["--format", "json", "--format", "jsonl"]).unwrap_err();
+        assert!(e.contains("only one report"), "{e}");
+        let e = parse_reports(&[
+            "--format", "json", "-o", "a", "--format", "sarif", "-o", "a",
+        ])
+        .unwrap_err();
+        assert!(e.contains("given twice"), "{e}");
+    }
 }

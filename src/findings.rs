@@ -82,6 +82,14 @@ pub struct Finding {
     pub ignore_reason: Option<String>,
     /// Dependency chains from a root to the package, as `name version` labels, shortest first.
     pub paths: Vec<Vec<String>>,
+    /// Where the ignore rule came from (a policy file path, or `--ignore`).
+    pub ignore_origin: Option<String>,
+    /// The ignore rule's expiry date (`YYYY-MM-DD`), when it has one.
+    pub ignore_until: Option<String>,
+    /// A rule covered this finding but expired on this date, so it is no longer ignored.
+    pub ignore_expired: Option<String>,
+    /// 1-based line of the package's `[[package]]` header in the lockfile (0 = unknown).
+    pub package_line: u32,
 }
 
 impl Finding {
@@ -183,6 +191,8 @@ pub struct Summary {
     pub ignored: usize,
     /// Findings that fail the run under the current policy.
     pub denied: usize,
+    /// Ignore rules that matched no finding.
+    pub stale_ignores: usize,
 }
 
 /// The result of auditing one lockfile.
@@ -200,12 +210,37 @@ pub struct AuditReport {
     pub denied_kinds: Vec<FindingKind>,
     /// What is known about the dependency kinds along the paths.
     pub paths_note: String,
+    /// Findings whose advisory severity is below this are reported but do not fail.
+    pub severity_threshold: Option<Severity>,
+    /// With a threshold, whether advisories without a severity still fail (default yes).
+    pub fail_without_severity: bool,
+    /// Ignore rules that matched no finding (`id (origin)`).
+    pub stale_ignores: Vec<String>,
+    /// Whether stale ignores fail the run.
+    pub deny_stale_ignores: bool,
+    /// Policy notes for the reader (expired ignores, …), in every format.
+    pub notes: Vec<String>,
 }
 
 impl AuditReport {
     /// Does this finding fail the run?
     pub fn is_denied(&self, f: &Finding) -> bool {
-        !f.ignored && self.denied_kinds.contains(&f.kind)
+        !f.ignored && self.denied_kinds.contains(&f.kind) && self.meets_threshold(f)
+    }
+
+    /// Is the finding's severity at or above the policy's threshold? Findings without an
+    /// advisory severity pass unless `fail_without_severity` is off.
+    pub fn meets_threshold(&self, f: &Finding) -> bool {
+        match (self.severity_threshold, f.severity()) {
+            (None, _) => true,
+            (Some(min), Some(sev)) => sev >= min,
+            (Some(_), None) => self.fail_without_severity,
+        }
+    }
+
+    /// Does the run fail the policy (denied findings, or stale ignores when denied)?
+    pub fn fails(&self) -> bool {
+        self.summary.denied > 0 || (self.deny_stale_ignores && !self.stale_ignores.is_empty())
     }
 
     /// Recomputes the counts from the findings.
@@ -223,6 +258,7 @@ impl AuditReport {
                 s.denied += 1;
             }
         }
+        s.stale_ignores = self.stale_ignores.len();
         self.summary = s;
     }
 }

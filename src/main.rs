@@ -1,12 +1,11 @@
 //! The `cargo-depaudit` binary: parse arguments, run, map the result to an exit code.
 
 use cargo_depaudit::{app, cli, output::Output};
-use clap::Parser;
 
 fn main() {
     let args = cli::normalize_args(std::env::args_os().collect());
     let mut out = Output::default();
-    let code = match cli::Cli::try_parse_from(args) {
+    let code = match cli::parse(args) {
         Ok(cli) => match app::run(cli, &mut out) {
             Ok(code) => code,
             Err(e) => {

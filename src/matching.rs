@@ -64,6 +64,10 @@ pub fn find(db: &Database, lock: &Lockfile, settings: &MatchSettings) -> Vec<Fin
                 ignored: false,
                 ignore_reason: None,
                 paths: Vec::new(),
+                ignore_origin: None,
+                ignore_until: None,
+                ignore_expired: None,
+                package_line: pkg.line,
             });
         }
     }

@@ -1,6 +1,7 @@
 //! The JSON report. Its shape is documented in the README and pinned by a test:
 //! `database`, `lockfile`, `findings[]` (`kind`, `advisory`, `package`, `patched`,
-//! `unaffected`, `ignored`), `summary`.
+//! `unaffected`, `ignored`, and for findings an ignore rule touched `ignore_reason`,
+//! `ignore_origin`, `ignore_until`, `ignore_expired`), `summary`, `stale_ignores`, `notes`.
 
 use crate::findings::{AuditReport, Finding};
 use serde_json::{Value, json};
@@ -34,6 +35,15 @@ pub fn finding_value(f: &Finding) -> Value {
     if let Some(reason) = &f.ignore_reason {
         v["ignore_reason"] = json!(reason);
     }
+    if let Some(origin) = &f.ignore_origin {
+        v["ignore_origin"] = json!(origin);
+    }
+    if let Some(until) = &f.ignore_until {
+        v["ignore_until"] = json!(until);
+    }
+    if let Some(expired) = &f.ignore_expired {
+        v["ignore_expired"] = json!(expired);
+    }
     v
 }
 
@@ -45,6 +55,8 @@ pub fn report_value(r: &AuditReport) -> Value {
         "findings": r.findings.iter().map(finding_value).collect::<Vec<_>>(),
         "summary": r.summary,
         "paths_note": r.paths_note,
+        "stale_ignores": r.stale_ignores,
+        "notes": r.notes,
     })
 }
 

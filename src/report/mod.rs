@@ -1,7 +1,11 @@
 //! Renderers: each turns an [`AuditReport`](crate::findings::AuditReport) into one output
-//! format and does nothing else.
+//! format and does nothing else. One module per format, so adding a format never touches
+//! another.
 
 pub mod json;
+pub mod jsonl;
+pub mod markdown;
+pub mod sarif;
 pub mod table;
 
 /// Output formats.
@@ -11,6 +15,12 @@ pub enum Format {
     Table,
     /// One JSON document.
     Json,
+    /// SARIF 2.1.0, for code scanning (GitHub and others).
+    Sarif,
+    /// Markdown, for a pull-request comment or a release checklist.
+    Markdown,
+    /// JSON Lines: one object per finding, then a summary object.
+    Jsonl,
 }
 
 /// Renders `report` in `format`; `color` adds ANSI colour and `tree` the dependency
@@ -24,5 +34,8 @@ pub fn render(
     match format {
         Format::Table => table::render(report, color, tree),
         Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Markdown => markdown::render(report),
+        Format::Jsonl => jsonl::render(report),
     }
 }

@@ -17,10 +17,13 @@ pub fn render(r: &AuditReport, color: bool, tree: bool) -> String {
                 "ID", "Crate", "Version", "Kind", "Severity", "Title", "Patched",
             ]);
         for f in &r.findings {
-            let kind = if f.ignored {
-                format!("{} (ignored)", f.kind.as_str())
-            } else {
-                f.kind.as_str().to_string()
+            let kind = match (&f.ignore_expired, f.ignored) {
+                (Some(d), _) => format!("{} (ignore expired {d})", f.kind.as_str()),
+                (None, true) => format!("{} (ignored)", f.kind.as_str()),
+                (None, false) if !r.meets_threshold(f) => {
+                    format!("{} (below threshold)", f.kind.as_str())
+                }
+                (None, false) => f.kind.as_str().to_string(),
             };
             let patched = match f.patched() {
                 [] if f.kind == FindingKind::Yanked => "-".to_string(),
@@ -42,6 +45,14 @@ pub fn render(r: &AuditReport, color: bool, tree: bool) -> String {
         if tree {
             out.push_str(&trees(r));
         }
+    }
+    for n in &r.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    for s in &r.stale_ignores {
+        out.push_str(&format!(
+            "note: ignore for {s} matched no finding (stale)\n"
+        ));
     }
     out.push_str(&summary_line(r, color));
     out.push('\n');
@@ -71,7 +82,7 @@ pub fn trees(r: &AuditReport) -> String {
 /// `N vulnerabilities, M warnings … · database …`.
 pub fn summary_line(r: &AuditReport, color: bool) -> String {
     let s = &r.summary;
-    let verdict = if s.denied > 0 { "FAIL" } else { "ok" };
+    let verdict = if r.fails() { "FAIL" } else { "ok" };
     let paint = |text: &str, code: &str| {
         if color {
             format!("\x1b[{code}m{text}\x1b[0m")
@@ -79,7 +90,7 @@ pub fn summary_line(r: &AuditReport, color: bool) -> String {
             text.to_string()
         }
     };
-    let verdict = paint(verdict, if s.denied > 0 { "1;31" } else { "1;32" });
+    let verdict = paint(verdict, if r.fails() { "1;31" } else { "1;32" });
     let db = &r.database;
     let age = match db.age_days {
         Some(d) => format!("{d} days old"),

@@ -8,4 +8,7 @@ mod bad_input;
 mod common;
 mod corpus;
 mod fetch;
+mod fixture;
+mod policy;
+mod reports;
 mod scan;

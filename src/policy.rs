@@ -1,0 +1,1131 @@
+//! The audit policy: which findings fail the run, which are ignored and until when, and
+//! which targets matter. It comes from `depaudit.toml` beside the audited `Cargo.lock`
+//! (or `--config FILE`), ignores imported from `.cargo/audit.toml` and `deny.toml`, and
+//! command-line flags, which override the file.
+//!
+//! The file is read in two steps (see STYLE.md, "parse config, then validate it"): serde
+//! reads it into [`RawPolicy`] with `deny_unknown_fields`, then [`validate`] checks ids,
+//! dates, kinds and targets. Every error names the file, the line and the key, and is an
+//! error (exit 2): a gate must never pass because its configuration could not be read.
+//! Foreign files (`cargo audit`'s and `cargo deny`'s) have many keys we do not know, so
+//! only their `[advisories] ignore` lists are read and the rest is left alone.
+
+use crate::audit::IgnoreRule;
+use crate::findings::FindingKind;
+use advisories_cache::{Database, Severity};
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The policy file's name, looked for beside the audited `Cargo.lock`.
+pub const FILE_NAME: &str = "depaudit.toml";
+
+/// Why a policy could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// A policy file could not be read.
+    #[error("failed to read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// A policy file is not valid.
+    #[error("{path}:{line}: {key}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// The key at fault (`ignore.until`, `deny`, …).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A command-line override is not valid.
+    #[error("{0}")]
+    Flag(String),
+}
+
+/// Where a setting came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Built-in default.
+    Default,
+    /// A policy file.
+    File(PathBuf),
+    /// A command-line flag.
+    Flag(&'static str),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::File(p) => write!(f, "{}", p.display()),
+            Source::Flag(flag) => write!(f, "flag {flag}"),
+        }
+    }
+}
+
+/// A setting's value and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Setting<T> {
+    /// The value.
+    pub value: T,
+    /// Its source.
+    pub source: Source,
+}
+
+impl<T> Setting<T> {
+    fn default_of(value: T) -> Self {
+        Setting {
+            value,
+            source: Source::Default,
+        }
+    }
+}
+
+/// What fails the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DenyList {
+    /// Finding kinds that fail (always includes `vulnerability`).
+    pub kinds: Vec<FindingKind>,
+    /// Whether ignores that match nothing fail.
+    pub stale_ignores: bool,
+}
+
+/// Target platforms: the triples as given and what they mean for matching.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Targets {
+    /// Target triples.
+    pub triples: Vec<String>,
+    /// `target_os` values (from triples and `--target-os`).
+    pub os: Vec<String>,
+    /// `target_arch` values (from triples and `--target-arch`).
+    pub arch: Vec<String>,
+}
+
+/// The effective policy: file, imports and flags merged and validated.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Ignore rules, from every source, each recording its origin.
+    pub ignores: Vec<IgnoreRule>,
+    /// What fails the run.
+    pub deny: Setting<DenyList>,
+    /// Findings below this severity are reported but do not fail.
+    pub severity_threshold: Setting<Option<Severity>>,
+    /// With a threshold: do advisories without a severity still fail?
+    pub fail_without_severity: Setting<bool>,
+    /// Leave out dev-only dependencies. Stored, not applied yet: telling dev-only
+    /// dependencies apart needs `cargo metadata`, which the audit does not read yet.
+    pub exclude_dev: Setting<bool>,
+    /// Fail when the database is older than this many days.
+    pub max_db_age_days: Setting<Option<u32>>,
+    /// Targets that narrow matching.
+    pub targets: Setting<Targets>,
+    /// Policy files that were read.
+    pub files: Vec<PathBuf>,
+    /// Things the user should know (expired ignores, imports skipped, …).
+    pub warnings: Vec<String>,
+}
+
+/// Command-line values that override the files.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--config FILE`.
+    pub config: Option<PathBuf>,
+    /// `--ignore ID` (added to the file's ignores).
+    pub ignore: Vec<String>,
+    /// `--deny KIND` (replaces the file's `deny`).
+    pub deny: Vec<String>,
+    /// `--target TRIPLE`.
+    pub target: Vec<String>,
+    /// `--target-os OS`.
+    pub target_os: Vec<String>,
+    /// `--target-arch ARCH`.
+    pub target_arch: Vec<String>,
+    /// `--severity-threshold LEVEL`.
+    pub severity_threshold: Option<String>,
+    /// `--max-db-age DAYS`.
+    pub max_db_age: Option<u32>,
+}
+
+/// `depaudit.toml` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawPolicy {
+    /// `[[ignore]]` entries.
+    #[serde(default)]
+    pub ignore: Vec<Spanned<RawIgnore>>,
+    /// `deny = [...]`.
+    pub deny: Option<Vec<Spanned<String>>>,
+    /// `severity-threshold = "..."`.
+    pub severity_threshold: Option<Spanned<String>>,
+    /// `fail-without-severity = bool`.
+    pub fail_without_severity: Option<bool>,
+    /// `exclude-dev = bool`.
+    pub exclude_dev: Option<bool>,
+    /// `max-db-age-days = N`.
+    pub max_db_age_days: Option<u32>,
+    /// `target = [...]`.
+    pub target: Option<Vec<Spanned<String>>>,
+}
+
+/// One `[[ignore]]` entry as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIgnore {
+    /// Advisory id or alias.
+    pub id: Spanned<String>,
+    /// Why (required).
+    pub reason: Option<Spanned<String>>,
+    /// `YYYY-MM-DD`, quoted or a TOML date.
+    pub until: Option<Spanned<toml::Value>>,
+    /// Crate scope.
+    #[serde(rename = "crate")]
+    pub krate: Option<Spanned<String>>,
+    /// Version scope (a version or a semver requirement).
+    pub version: Option<Spanned<String>>,
+}
+
+/// A validated `depaudit.toml`: only what the file sets.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FilePolicy {
+    /// Ignore rules.
+    pub ignores: Vec<IgnoreRule>,
+    /// `deny`.
+    pub deny: Option<DenyList>,
+    /// `severity-threshold`.
+    pub severity_threshold: Option<Severity>,
+    /// `fail-without-severity`.
+    pub fail_without_severity: Option<bool>,
+    /// `exclude-dev`.
+    pub exclude_dev: Option<bool>,
+    /// `max-db-age-days`.
+    pub max_db_age_days: Option<u32>,
+    /// `target`.
+    pub targets: Option<Targets>,
+}
+
+/// Is `id` a RustSec id or an alias we know (CVE, GHSA)?
+pub fn valid_id(id: &str) -> bool {
+    let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    let parts: Vec<&str> = id.split('-').collect();
+    match parts.as_slice() {
+        ["RUSTSEC", y, n] => digits(y, 4..=4) && digits(n, 4..=4),
+        ["CVE", y, n] => digits(y, 4..=4) && digits(n, 4..=7),
+        ["GHSA", a, b, c] => [a, b, c]
+            .iter()
+            .all(|p| p.len() == 4 && p.bytes().all(|b| b"23456789cfghjmpqrvwx".contains(&b))),
+        _ => false,
+    }
+}
+
+/// 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The dotted key at `offset`: the key of its `key = value` line, under the nearest
+/// table header above it.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or("").trim();
+    let header = |l: &str| {
+        let l = l.trim();
+        l.starts_with('[').then(|| {
+            l.trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
+    };
+    if let Some(h) = header(line) {
+        return Some(h);
+    }
+    let key = line
+        .split('=')
+        .next()
+        .filter(|_| line.contains('='))?
+        .trim();
+    let table = text[..start].lines().rev().find_map(header);
+    Some(match table {
+        Some(t) if !t.is_empty() => format!("{t}.{key}"),
+        _ => key.to_string(),
+    })
+}
+
+/// Parses and validates the text of a `depaudit.toml` read from `path`.
+pub fn parse(text: &str, path: &Path) -> Result<FilePolicy, PolicyError> {
+    let invalid = |span: std::ops::Range<usize>, key: &str, message: String| {
+        let line = line_of(text, span.start);
+        PolicyError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            key: key.to_string(),
+            message,
+        }
+    };
+    let raw: RawPolicy = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().trim().replace('\n', " ");
+        // An unknown key's message names it; otherwise read the key off the line.
+        let key = message
+            .strip_prefix("unknown field `")
+            .and_then(|m| m.split('`').next())
+            .map(|k| match key_at(text, span.start) {
+                Some(full) if full.ends_with(k) => full,
+                _ => k.to_string(),
+            })
+            .or_else(|| key_at(text, span.start))
+            .unwrap_or_else(|| "(document)".to_string());
+        invalid(span, &key, message)
+    })?;
+
+    let mut out = FilePolicy::default();
+    let origin = path.display().to_string();
+    for entry in &raw.ignore {
+        let e = entry.get_ref();
+        let id = e.id.get_ref().trim();
+        if !valid_id(id) {
+            return Err(invalid(
+                e.id.span(),
+                "ignore.id",
+                format!(
+                    "`{id}` is not an advisory id (RUSTSEC-YYYY-NNNN, CVE-YYYY-NNNN or GHSA-xxxx-xxxx-xxxx)"
+                ),
+            ));
+        }
+        let reason = match &e.reason {
+            Some(r) if !r.get_ref().trim().is_empty() => r.get_ref().trim().to_string(),
+            Some(r) => {
+                return Err(invalid(
+                    r.span(),
+                    "ignore.reason",
+                    format!("the reason for ignoring {id} is empty"),
+                ));
+            }
+            None => {
+                return Err(invalid(
+                    entry.span(),
+                    "ignore.reason",
+                    format!("ignoring {id} needs a `reason`"),
+                ));
+            }
+        };
+        let until = match &e.until {
+            None => None,
+            Some(u) => Some(parse_until(u.get_ref()).ok_or_else(|| {
+                invalid(
+                    u.span(),
+                    "ignore.until",
+                    format!(
+                        "`{}` is not a date (expected YYYY-MM-DD)",
+                        u.get_ref()
+                            .as_str()
+                            .map_or_else(|| u.get_ref().to_string(), String::from)
+                    ),
+                )
+            })?),
+        };
+        let version = match &e.version {
+            None => None,
+            Some(v) => Some(parse_version_scope(v.get_ref()).ok_or_else(|| {
+                invalid(
+                    v.span(),
+                    "ignore.version",
+                    format!("`{}` is not a version or version requirement", v.get_ref()),
+                )
+            })?),
+        };
+        out.ignores.push(IgnoreRule {
+            id: id.to_string(),
+            reason: Some(reason),
+            until,
+            krate: e.krate.as_ref().map(|c| c.get_ref().trim().to_string()),
+            version,
+            origin: origin.clone(),
+        });
+    }
+    if let Some(deny) = &raw.deny {
+        let mut values = Vec::new();
+        for d in deny {
+            if !is_deny_value(d.get_ref()) {
+                return Err(invalid(d.span(), "deny", deny_error(d.get_ref())));
+            }
+            values.push(d.get_ref().clone());
+        }
+        out.deny = Some(deny_list(&values).map_err(|m| invalid(0..0, "deny", m))?);
+    }
+    if let Some(s) = &raw.severity_threshold {
+        out.severity_threshold = Some(
+            parse_threshold(s.get_ref()).map_err(|m| invalid(s.span(), "severity-threshold", m))?,
+        );
+    }
+    out.fail_without_severity = raw.fail_without_severity;
+    out.exclude_dev = raw.exclude_dev;
+    out.max_db_age_days = raw.max_db_age_days;
+    if let Some(targets) = &raw.target {
+        let mut t = Targets::default();
+        for triple in targets {
+            add_triple(&mut t, triple.get_ref())
+                .map_err(|m| invalid(triple.span(), "target", m))?;
+        }
+        out.targets = Some(t);
+    }
+    Ok(out)
+}
+
+fn parse_until(v: &toml::Value) -> Option<String> {
+    let text = match v {
+        toml::Value::String(s) => s.trim().to_string(),
+        toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
+        _ => return None,
+    };
+    (text.len() == 10 && advisories_cache::info::parse_date_days(&text).is_some()).then_some(text)
+}
+
+/// A version scope: a bare version means exactly that version, anything else is a
+/// semver requirement.
+fn parse_version_scope(s: &str) -> Option<semver::VersionReq> {
+    let s = s.trim();
+    if semver::Version::parse(s).is_ok() {
+        return semver::VersionReq::parse(&format!("={s}")).ok();
+    }
+    semver::VersionReq::parse(s).ok()
+}
+
+const DENY_VALUES: &[&str] = &[
+    "vulnerability",
+    "vulnerabilities",
+    "unsound",
+    "unmaintained",
+    "yanked",
+    "notice",
+    "warnings",
+    "stale-ignores",
+];
+
+fn is_deny_value(s: &str) -> bool {
+    DENY_VALUES.contains(&s)
+}
+
+fn deny_error(s: &str) -> String {
+    format!(
+        "unknown deny value `{s}` (expected vulnerability, unsound, unmaintained, yanked, notice, warnings, stale-ignores)"
+    )
+}
+
+/// Builds a deny list from names; `vulnerability` is always included.
+pub fn deny_list(values: &[String]) -> Result<DenyList, String> {
+    let mut kinds = vec![FindingKind::Vulnerability];
+    let mut stale_ignores = false;
+    for v in values {
+        let add: Vec<FindingKind> = match v.as_str() {
+            "warnings" => FindingKind::ALL
+                .into_iter()
+                .filter(|k| k.is_warning())
+                .collect(),
+            "stale-ignores" => {
+                stale_ignores = true;
+                Vec::new()
+            }
+            "vulnerabilities" => Vec::new(),
+            other => vec![FindingKind::parse(other).ok_or_else(|| deny_error(other))?],
+        };
+        for k in add {
+            if !kinds.contains(&k) {
+                kinds.push(k);
+            }
+        }
+    }
+    kinds.sort();
+    Ok(DenyList {
+        kinds,
+        stale_ignores,
+    })
+}
+
+fn parse_threshold(s: &str) -> Result<Severity, String> {
+    match Severity::parse(s) {
+        Some(Severity::None) | None => Err(format!(
+            "unknown severity `{s}` (expected low, medium, high, critical)"
+        )),
+        Some(sev) => Ok(sev),
+    }
+}
+
+fn add_triple(t: &mut Targets, triple: &str) -> Result<(), String> {
+    let p = rustsec::platforms::Platform::find(triple)
+        .ok_or_else(|| format!("unknown target triple `{triple}`"))?;
+    t.triples.push(triple.to_string());
+    push_unique(&mut t.os, p.target_os.as_str());
+    push_unique(&mut t.arch, p.target_arch.as_str());
+    Ok(())
+}
+
+fn push_unique(v: &mut Vec<String>, s: &str) {
+    if !v.iter().any(|x| x == s) {
+        v.push(s.to_string());
+    }
+}
+
+/// Reads the `[advisories] ignore` list of a `cargo audit` (`.cargo/audit.toml`) or
+/// `cargo deny` (`deny.toml`) configuration. Other keys are not looked at. Entries may be
+/// ids or `{ id = "...", reason = "..." }` tables; anything else is skipped with a warning.
+pub fn import_foreign(
+    text: &str,
+    path: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<IgnoreRule>, PolicyError> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        PolicyError::Invalid {
+            path: path.to_path_buf(),
+            line: line_of(text, span.start),
+            key: key_at(text, span.start).unwrap_or_else(|| "(document)".into()),
+            message: e.message().trim().replace('\n', " "),
+        }
+    })?;
+    let origin = path.display().to_string();
+    let Some(list) = table
+        .get("advisories")
+        .and_then(|a| a.get("ignore"))
+        .and_then(|i| i.as_array())
+    else {
+        return Ok(Vec::new());
+    };
+    let mut rules = Vec::new();
+    for item in list {
+        let (id, reason) = match item {
+            toml::Value::String(s) => (s.trim().to_string(), None),
+            toml::Value::Table(t) => match t.get("id").and_then(|v| v.as_str()) {
+                Some(id) => (
+                    id.trim().to_string(),
+                    t.get("reason")
+                        .and_then(|v| v.as_str())
+                        .map(|r| r.trim().to_string()),
+                ),
+                None => {
+                    warnings.push(format!(
+                        "{origin}: skipped an [advisories] ignore entry without an advisory `id` ({item})"
+                    ));
+                    continue;
+                }
+            },
+            other => {
+                warnings.push(format!(
+                    "{origin}: skipped an [advisories] ignore entry that is not an id ({other})"
+                ));
+                continue;
+            }
+        };
+        if !valid_id(&id) {
+            warnings.push(format!(
+                "{origin}: skipped ignore entry `{id}`: not an advisory id"
+            ));
+            continue;
+        }
+        rules.push(IgnoreRule {
+            id,
+            reason,
+            origin: origin.clone(),
+            ..IgnoreRule::default()
+        });
+    }
+    Ok(rules)
+}
+
+fn read_optional(path: &Path) -> Result<Option<String>, PolicyError> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(PolicyError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Loads the effective policy for a workspace whose `Cargo.lock` is in `root`: the policy
+/// file (`--config`, else `root/depaudit.toml` when present), the ignores of
+/// `root/.cargo/audit.toml` and `root/deny.toml`, then the flags. `today` (days since the
+/// epoch, UTC) decides which ignores have already expired.
+pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, PolicyError> {
+    let mut warnings = Vec::new();
+    let mut files = Vec::new();
+    let (file_path, text) = match &flags.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|source| PolicyError::Io {
+                path: p.clone(),
+                source,
+            })?;
+            (p.clone(), Some(text))
+        }
+        None => {
+            let p = root.join(FILE_NAME);
+            let text = read_optional(&p)?;
+            (p, text)
+        }
+    };
+    let file = match &text {
+        Some(t) => {
+            files.push(file_path.clone());
+            parse(t, &file_path)?
+        }
+        None => FilePolicy::default(),
+    };
+    let mut ignores = file.ignores.clone();
+    for foreign in [
+        root.join(".cargo").join("audit.toml"),
+        root.join("deny.toml"),
+    ] {
+        if let Some(t) = read_optional(&foreign)? {
+            files.push(foreign.clone());
+            ignores.extend(import_foreign(&t, &foreign, &mut warnings)?);
+        }
+    }
+    for id in &flags.ignore {
+        if !valid_id(id) {
+            return Err(PolicyError::Flag(format!(
+                "--ignore `{id}` is not an advisory id (RUSTSEC-YYYY-NNNN, CVE-YYYY-NNNN or GHSA-xxxx-xxxx-xxxx)"
+            )));
+        }
+        ignores.push(IgnoreRule {
+            id: id.clone(),
+            origin: "--ignore".into(),
+            ..IgnoreRule::default()
+        });
+    }
+    for r in &ignores {
+        if r.expired(today) {
+            warnings.push(format!(
+                "ignore for {} ({}) expired on {}: it no longer applies",
+                r.id,
+                r.origin,
+                r.until.as_deref().unwrap_or("?")
+            ));
+        }
+    }
+
+    let from_file = || Source::File(file_path.clone());
+    let deny = if !flags.deny.is_empty() {
+        Setting {
+            value: deny_list(&flags.deny).map_err(|m| PolicyError::Flag(format!("--deny: {m}")))?,
+            source: Source::Flag("--deny"),
+        }
+    } else if let Some(d) = file.deny.clone() {
+        Setting {
+            value: d,
+            source: from_file(),
+        }
+    } else {
+        Setting::default_of(DenyList {
+            kinds: vec![FindingKind::Vulnerability],
+            stale_ignores: false,
+        })
+    };
+    let severity_threshold = match &flags.severity_threshold {
+        Some(s) => Setting {
+            value: Some(
+                parse_threshold(s)
+                    .map_err(|m| PolicyError::Flag(format!("--severity-threshold: {m}")))?,
+            ),
+            source: Source::Flag("--severity-threshold"),
+        },
+        None if file.severity_threshold.is_some() => Setting {
+            value: file.severity_threshold,
+            source: from_file(),
+        },
+        None => Setting::default_of(None),
+    };
+    let setting_of = |v: Option<bool>, default: bool| match v {
+        Some(v) => Setting {
+            value: v,
+            source: from_file(),
+        },
+        None => Setting::default_of(default),
+    };
+    let fail_without_severity = setting_of(file.fail_without_severity, true);
+    let exclude_dev = setting_of(file.exclude_dev, false);
+    if exclude_dev.value {
+        warnings.push(
+            "exclude-dev = true is accepted but not applied yet (it needs cargo metadata): dev-only dependencies are still audited".into(),
+        );
+    }
+    let max_db_age_days = match (flags.max_db_age, file.max_db_age_days) {
+        (Some(d), _) => Setting {
+            value: Some(d),
+            source: Source::Flag("--max-db-age"),
+        },
+        (None, Some(d)) => Setting {
+            value: Some(d),
+            source: from_file(),
+        },
+        (None, None) => Setting::default_of(None),
+    };
+    let targets = if !flags.target.is_empty()
+        || !flags.target_os.is_empty()
+        || !flags.target_arch.is_empty()
+    {
+        let mut t = Targets::default();
+        for triple in &flags.target {
+            add_triple(&mut t, triple).map_err(|m| PolicyError::Flag(format!("--target: {m}")))?;
+        }
+        for os in &flags.target_os {
+            if os.parse::<rustsec::platforms::target::OS>().is_err() {
+                return Err(PolicyError::Flag(format!(
+                    "unknown --target-os value `{os}`"
+                )));
+            }
+            push_unique(&mut t.os, os);
+        }
+        for arch in &flags.target_arch {
+            if arch.parse::<rustsec::platforms::target::Arch>().is_err() {
+                return Err(PolicyError::Flag(format!(
+                    "unknown --target-arch value `{arch}`"
+                )));
+            }
+            push_unique(&mut t.arch, arch);
+        }
+        let flag = if !flags.target.is_empty() {
+            "--target"
+        } else if !flags.target_os.is_empty() {
+            "--target-os"
+        } else {
+            "--target-arch"
+        };
+        Setting {
+            value: t,
+            source: Source::Flag(flag),
+        }
+    } else if let Some(t) = file.targets.clone() {
+        Setting {
+            value: t,
+            source: from_file(),
+        }
+    } else {
+        Setting::default_of(Targets::default())
+    };
+    Ok(Policy {
+        ignores,
+        deny,
+        severity_threshold,
+        fail_without_severity,
+        exclude_dev,
+        max_db_age_days,
+        targets,
+        files,
+        warnings,
+    })
+}
+
+/// Warnings for ignore rules whose id is neither an advisory id nor an alias in `db`.
+pub fn unknown_ignores(ignores: &[IgnoreRule], db: &Database) -> Vec<String> {
+    let mut missing: Vec<&IgnoreRule> =
+        ignores.iter().filter(|r| db.get(&r.id).is_none()).collect();
+    if missing.is_empty() {
+        return Vec::new();
+    }
+    let aliases: HashSet<&str> = db
+        .all()
+        .into_iter()
+        .flat_map(|a| a.aliases.iter().map(String::as_str))
+        .collect();
+    missing.retain(|r| !aliases.contains(r.id.as_str()));
+    missing
+        .into_iter()
+        .map(|r| {
+            format!(
+                "ignore for {} ({}) names no advisory in the database",
+                r.id, r.origin
+            )
+        })
+        .collect()
+}
+
+fn toml_list(v: &[String]) -> String {
+    let items: Vec<String> = v.iter().map(|s| format!("{s:?}")).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// The effective policy as TOML, each setting followed by where it came from.
+pub fn describe(p: &Policy) -> String {
+    let mut out = String::new();
+    if p.files.is_empty() {
+        out.push_str("# policy files: none (defaults and flags only)\n");
+    } else {
+        let names: Vec<String> = p.files.iter().map(|f| f.display().to_string()).collect();
+        out.push_str(&format!("# policy files: {}\n", names.join(", ")));
+    }
+    let mut deny: Vec<String> = p
+        .deny
+        .value
+        .kinds
+        .iter()
+        .map(|k| k.as_str().to_string())
+        .collect();
+    if p.deny.value.stale_ignores {
+        deny.push("stale-ignores".into());
+    }
+    out.push_str(&format!(
+        "deny = {}  # {}\n",
+        toml_list(&deny),
+        p.deny.source
+    ));
+    match p.severity_threshold.value {
+        Some(s) => out.push_str(&format!(
+            "severity-threshold = \"{}\"  # {}\n",
+            s.as_str(),
+            p.severity_threshold.source
+        )),
+        None => {
+            out.push_str("# severity-threshold: not set, every denied finding fails  # default\n")
+        }
+    }
+    out.push_str(&format!(
+        "fail-without-severity = {}  # {}\n",
+        p.fail_without_severity.value, p.fail_without_severity.source
+    ));
+    out.push_str(&format!(
+        "exclude-dev = {}  # {} (stored; not applied yet: needs cargo metadata)\n",
+        p.exclude_dev.value, p.exclude_dev.source
+    ));
+    match p.max_db_age_days.value {
+        Some(d) => out.push_str(&format!(
+            "max-db-age-days = {d}  # {}\n",
+            p.max_db_age_days.source
+        )),
+        None => {
+            out.push_str("# max-db-age-days: not set, any database age is accepted  # default\n")
+        }
+    }
+    let t = &p.targets.value;
+    if t.triples.is_empty() && t.os.is_empty() && t.arch.is_empty() {
+        out.push_str("target = []  # default: advisories for every platform apply\n");
+    } else {
+        out.push_str(&format!(
+            "target = {}  # {}: target_os {}, target_arch {}\n",
+            toml_list(&t.triples),
+            p.targets.source,
+            toml_list(&t.os),
+            toml_list(&t.arch)
+        ));
+    }
+    for r in &p.ignores {
+        out.push_str(&format!("\n[[ignore]]  # {}\nid = {:?}\n", r.origin, r.id));
+        if let Some(reason) = &r.reason {
+            out.push_str(&format!("reason = {reason:?}\n"));
+        }
+        if let Some(u) = &r.until {
+            out.push_str(&format!("until = {u:?}\n"));
+        }
+        if let Some(c) = &r.krate {
+            out.push_str(&format!("crate = {c:?}\n"));
+        }
+        if let Some(v) = &r.version {
+            out.push_str(&format!("version = \"{v}\"\n"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Result<FilePolicy, PolicyError> {
+        parse(text, Path::new("depaudit.toml"))
+    }
+
+    /// The error's (line, key, message).
+    fn err(text: &str) -> (usize, String, String) {
+        match p(text) {
+            Err(PolicyError::Invalid {
+                line, key, message, ..
+            }) => (line, key, message),
+            other => panic!("expected an invalid-policy error, got {other:?}"),
+        }
+    }
+
+    const FULL: &str = r#"
+deny = ["unsound", "yanked", "stale-ignores"]
+severity-threshold = "medium"
+fail-without-severity = false
+exclude-dev = true
+max-db-age-days = 30
+target = ["x86_64-unknown-linux-gnu", "aarch64-apple-darwin"]
+
+[[ignore]]
+id = "RUSTSEC-2020-0159"
+reason = "chrono localtime_r: we never call it"
+until = "2030-01-31"
+
+[[ignore]]
+id = "GHSA-wqxc-qrq4-w5v4"
+reason = "scoped"
+crate = "abi_stable"
+version = "0.8.3"
+until = 2029-12-01
+"#;
+
+    #[test]
+    fn parses_every_key() {
+        let f = p(FULL).unwrap();
+        let deny = f.deny.unwrap();
+        assert_eq!(
+            deny.kinds,
+            vec![
+                FindingKind::Vulnerability,
+                FindingKind::Unsound,
+                FindingKind::Yanked
+            ]
+        );
+        assert!(deny.stale_ignores);
+        assert_eq!(f.severity_threshold, Some(Severity::Medium));
+        assert_eq!(f.fail_without_severity, Some(false));
+        assert_eq!(f.exclude_dev, Some(true));
+        assert_eq!(f.max_db_age_days, Some(30));
+        let t = f.targets.unwrap();
+        assert_eq!(t.os, vec!["linux", "macos"]);
+        assert_eq!(t.arch, vec!["x86_64", "aarch64"]);
+        assert_eq!(f.ignores.len(), 2);
+        assert_eq!(f.ignores[0].until.as_deref(), Some("2030-01-31"));
+        assert_eq!(f.ignores[0].origin, "depaudit.toml");
+        let scoped = &f.ignores[1];
+        assert_eq!(
+            scoped.until.as_deref(),
+            Some("2029-12-01"),
+            "TOML dates work"
+        );
+        assert_eq!(scoped.krate.as_deref(), Some("abi_stable"));
+        let req = scoped.version.as_ref().unwrap();
+        assert!(req.matches(&semver::Version::new(0, 8, 3)));
+        assert!(
+            !req.matches(&semver::Version::new(0, 8, 4)),
+            "a bare version is exact"
+        );
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let (line, key, msg) = err(
+            "deny = []\n\n[[ignore]]\nid = \"RUSTSEC-2020-0001\"\nreason = \"x\"\nuntill = \"2020-01-01\"\n",
+        );
+        assert_eq!(line, 6);
+        assert_eq!(key, "ignore.untill");
+        assert!(msg.contains("unknown field"), "{msg}");
+        let (line, key, _) = err("deny = []\nseverity = \"high\"\n");
+        assert_eq!((line, key.as_str()), (2, "severity"));
+        let e = p("\n\nbogus = 1\n").unwrap_err().to_string();
+        assert!(
+            e.starts_with("depaudit.toml:3: bogus: unknown field `bogus`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_and_not_toml_are_errors_with_lines() {
+        let (line, key, _) = err("deny = []\nmax-db-age-days = \"30\"\n");
+        assert_eq!((line, key.as_str()), (2, "max-db-age-days"));
+        let (line, key, _) = err("exclude-dev = true\ndeny = \"yanked\"\n");
+        assert_eq!((line, key.as_str()), (2, "deny"));
+        let (line, _, _) = err("deny = [\n\"yanked\",\n[[ignore\n");
+        assert!(line >= 3, "syntax error line {line}");
+    }
+
+    #[test]
+    fn ignore_entries_are_validated() {
+        let entry = |body: &str| format!("# header\n[[ignore]]\n{body}\n");
+        let (line, key, msg) = err(&entry("id = \"RUSTSEC-20-1\"\nreason = \"x\""));
+        assert_eq!((line, key.as_str()), (3, "ignore.id"));
+        assert!(msg.contains("not an advisory id"));
+        let (line, key, _) = err(&entry(
+            "id = \"CVE-2021-1234\"\nreason = \"x\"\nuntil = \"2021-02-30\"",
+        ));
+        assert_eq!((line, key.as_str()), (5, "ignore.until"));
+        let (line, key, _) = err(&entry(
+            "id = \"CVE-2021-1234\"\nreason = \"x\"\nuntil = \"31/01/2021\"",
+        ));
+        assert_eq!((line, key.as_str()), (5, "ignore.until"));
+        let (line, key, _) = err(&entry("id = \"CVE-2021-1234\"\nreason = \"  \""));
+        assert_eq!((line, key.as_str()), (4, "ignore.reason"));
+        let (_, key, msg) = err(&entry("id = \"CVE-2021-1234\""));
+        assert_eq!(key, "ignore.reason");
+        assert!(msg.contains("needs a `reason`"));
+        let (line, key, _) = err(&entry(
+            "id = \"CVE-2021-1234\"\nreason = \"x\"\nversion = \"not a version\"",
+        ));
+        assert_eq!((line, key.as_str()), (5, "ignore.version"));
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        assert_eq!(err("\ndeny = [\"vulnerability\", \"typo\"]").1, "deny");
+        assert_eq!(
+            err("severity-threshold = \"severe\"").1,
+            "severity-threshold"
+        );
+        assert_eq!(err("severity-threshold = \"none\"").1, "severity-threshold");
+        let (line, key, msg) = err("\ntarget = [\"x86_64-unknown-linux-gnu\", \"mars-os\"]");
+        assert_eq!((line, key.as_str()), (2, "target"));
+        assert!(msg.contains("mars-os"));
+    }
+
+    #[test]
+    fn ids() {
+        for ok in [
+            "RUSTSEC-2020-0159",
+            "CVE-2021-1234",
+            "CVE-2021-1234567",
+            "GHSA-wqxc-qrq4-w5v4",
+        ] {
+            assert!(valid_id(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "RUSTSEC-2020-159",
+            "rustsec-2020-0159",
+            "CVE-21-1234",
+            "GHSA-WQXC-qrq4-w5v4",
+            "GHSA-wqxc-qrq4",
+            "chrono",
+        ] {
+            assert!(!valid_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn imports_cargo_audit_and_cargo_deny_ignores() {
+        let mut warnings = Vec::new();
+        let audit = "[advisories]\nignore = [\"RUSTSEC-2020-0159\", \"CVE-2021-1234\"]\ninformational_warnings = [\"unmaintained\"]\n[output]\ndeny = [\"warnings\"]\n";
+        let rules = import_foreign(audit, Path::new(".cargo/audit.toml"), &mut warnings).unwrap();
+        assert_eq!(
+            rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["RUSTSEC-2020-0159", "CVE-2021-1234"]
+        );
+        assert!(
+            rules
+                .iter()
+                .all(|r| r.origin == ".cargo/audit.toml" && r.reason.is_none())
+        );
+        assert!(warnings.is_empty());
+
+        let deny = r#"
+[graph]
+targets = ["x86_64-unknown-linux-gnu"]
+[advisories]
+version = 2
+ignore = [
+    "RUSTSEC-2021-0139",
+    { id = "RUSTSEC-2024-0375", reason = "atty: only used in tests" },
+    { crate = "openssl@0.10.0", reason = "crate form is not an advisory" },
+    "not-an-id",
+]
+[bans]
+multiple-versions = "warn"
+"#;
+        let rules = import_foreign(deny, Path::new("deny.toml"), &mut warnings).unwrap();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[0].id, "RUSTSEC-2021-0139");
+        assert_eq!(rules[1].id, "RUSTSEC-2024-0375");
+        assert_eq!(rules[1].reason.as_deref(), Some("atty: only used in tests"));
+        assert_eq!(rules[1].origin, "deny.toml");
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+
+        let e = import_foreign("[advisories\n", Path::new("deny.toml"), &mut warnings).unwrap_err();
+        assert!(e.to_string().starts_with("deny.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn load_merges_files_and_flags_with_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), FULL).unwrap();
+        std::fs::create_dir(dir.path().join(".cargo")).unwrap();
+        std::fs::write(
+            dir.path().join(".cargo/audit.toml"),
+            "[advisories]\nignore = [\"RUSTSEC-2021-0139\"]\n",
+        )
+        .unwrap();
+        let today = advisories_cache::info::parse_date_days("2029-12-15").unwrap();
+        let p = load(dir.path(), &Overrides::default(), today).unwrap();
+        assert_eq!(p.files.len(), 2);
+        assert_eq!(p.ignores.len(), 3);
+        assert_eq!(p.severity_threshold.value, Some(Severity::Medium));
+        assert!(matches!(p.severity_threshold.source, Source::File(_)));
+        assert_eq!(p.max_db_age_days.value, Some(30));
+        // The scoped GHSA ignore ended on 2029-12-01: warned about at load.
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains("GHSA-wqxc-qrq4-w5v4") && w.contains("expired on 2029-12-01")),
+            "{:?}",
+            p.warnings
+        );
+        assert!(p.warnings.iter().any(|w| w.contains("exclude-dev")));
+
+        let flags = Overrides {
+            deny: vec!["notice".into()],
+            severity_threshold: Some("critical".into()),
+            max_db_age: Some(3),
+            target: vec!["x86_64-pc-windows-msvc".into()],
+            ignore: vec!["CVE-2022-0001".into()],
+            ..Overrides::default()
+        };
+        let p = load(dir.path(), &flags, today).unwrap();
+        assert_eq!(
+            p.deny.value.kinds,
+            vec![FindingKind::Vulnerability, FindingKind::Notice]
+        );
+        assert!(
+            !p.deny.value.stale_ignores,
+            "--deny replaces the file's list"
+        );
+        assert_eq!(p.deny.source, Source::Flag("--deny"));
+        assert_eq!(p.severity_threshold.value, Some(Severity::Critical));
+        assert_eq!(p.max_db_age_days.value, Some(3));
+        assert_eq!(p.targets.value.os, vec!["windows"]);
+        assert_eq!(p.ignores.len(), 4, "--ignore adds to the files' ignores");
+        assert_eq!(p.ignores[3].origin, "--ignore");
+        let text = describe(&p);
+        assert!(text.contains("# flag --deny"), "{text}");
+        assert!(text.contains("fail-without-severity = false  # "), "{text}");
+        assert!(text.contains("[[ignore]]  # --ignore"), "{text}");
+
+        let bad = Overrides {
+            ignore: vec!["nope".into()],
+            ..Overrides::default()
+        };
+        assert!(matches!(
+            load(dir.path(), &bad, today),
+            Err(PolicyError::Flag(_))
+        ));
+    }
+
+    #[test]
+    fn missing_default_file_means_defaults_but_missing_config_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = load(dir.path(), &Overrides::default(), 0).unwrap();
+        assert!(p.files.is_empty());
+        assert_eq!(p.deny.value.kinds, vec![FindingKind::Vulnerability]);
+        assert_eq!(p.deny.source, Source::Default);
+        assert!(p.fail_without_severity.value);
+        let flags = Overrides {
+            config: Some(dir.path().join("nope.toml")),
+            ..Overrides::default()
+        };
+        assert!(matches!(
+            load(dir.path(), &flags, 0),
+            Err(PolicyError::Io { .. })
+        ));
+    }
+}

@@ -1,0 +1,367 @@
+//! The policy decides the exit code: ignores (with reasons, scope and expiry), stale
+//! ignores, denied kinds, the severity threshold, targets, database age, imported
+//! `cargo audit`/`cargo deny` ignores, and configuration errors (always exit 2).
+
+use crate::fixture::{Ws, finding, ids};
+
+const ALL_VULNS: [&str; 4] = [
+    "RUSTSEC-2023-9001",
+    "RUSTSEC-2023-9002",
+    "RUSTSEC-2023-9003",
+    "RUSTSEC-2023-9006",
+];
+
+fn ignore_entry(id: &str, until: Option<&str>) -> String {
+    let until = until
+        .map(|u| format!("until = \"{u}\"\n"))
+        .unwrap_or_default();
+    format!("[[ignore]]\nid = \"{id}\"\nreason = \"reviewed: {id} is not reachable\"\n{until}\n")
+}
+
+fn ignoring_all_vulns(extra_top: &str) -> String {
+    let mut s = format!("{extra_top}\n");
+    for id in ALL_VULNS {
+        s.push_str(&ignore_entry(id, Some("2999-01-01")));
+    }
+    s
+}
+
+#[test]
+fn without_a_policy_vulnerabilities_fail_and_warnings_do_not() {
+    let ws = Ws::new();
+    let (run, v) = ws.audit_json(&[]);
+    assert_eq!(run.code, 1);
+    let (reported, ignored) = ids(&v);
+    assert_eq!(reported.len(), 6);
+    assert!(ignored.is_empty());
+    assert_eq!(v["summary"]["denied"], 4);
+}
+
+#[test]
+fn ignores_from_the_policy_file_pass_the_run_and_are_explained() {
+    let ws = Ws::new();
+    ws.write("depaudit.toml", &ignoring_all_vulns(""));
+    let (run, v) = ws.audit_json(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (_, ignored) = ids(&v);
+    assert_eq!(ignored.len(), 4);
+    let f = finding(&v, "RUSTSEC-2023-9001");
+    assert_eq!(
+        f["ignore_reason"],
+        "reviewed: RUSTSEC-2023-9001 is not reachable"
+    );
+    assert_eq!(f["ignore_until"], "2999-01-01");
+    assert!(
+        f["ignore_origin"]
+            .as_str()
+            .unwrap()
+            .ends_with("depaudit.toml")
+    );
+    assert_eq!(v["summary"]["ignored"], 4);
+    assert_eq!(v["summary"]["denied"], 0);
+}
+
+#[test]
+fn an_alias_ignores_its_advisory_and_scope_limits_it() {
+    let ws = Ws::new();
+    ws.write(
+        "depaudit.toml",
+        "[[ignore]]\nid = \"GHSA-2222-3333-4444\"\nreason = \"alias\"\n\n[[ignore]]\nid = \"RUSTSEC-2023-9002\"\nreason = \"only beta 0.4\"\ncrate = \"beta\"\nversion = \"<0.5\"\n",
+    );
+    let (_, v) = ws.audit_json(&[]);
+    let (reported, ignored) = ids(&v);
+    assert!(ignored.contains("RUSTSEC-2023-9001"));
+    assert!(
+        reported.contains("RUSTSEC-2023-9002"),
+        "scope excludes beta 0.5.0"
+    );
+}
+
+#[test]
+fn an_expired_ignore_stops_ignoring_and_says_so() {
+    let ws = Ws::new();
+    let mut text = ignoring_all_vulns("");
+    text = text.replacen("2999-01-01", "2020-01-31", 1); // the alpha entry
+    ws.write("depaudit.toml", &text);
+    let (run, v) = ws.audit_json(&[]);
+    assert_eq!(run.code, 1, "alpha is no longer ignored");
+    let f = finding(&v, "RUSTSEC-2023-9001");
+    assert_eq!(f["ignored"], false);
+    assert_eq!(f["ignore_expired"], "2020-01-31");
+    assert!(
+        run.stderr.contains("ignore for RUSTSEC-2023-9001 (")
+            && run.stderr.contains("expired on 2020-01-31"),
+        "{}",
+        run.stderr
+    );
+    let notes = v["notes"].as_array().unwrap();
+    assert!(
+        notes[0]
+            .as_str()
+            .unwrap()
+            .starts_with("ignore for RUSTSEC-2023-9001 expired on 2020-01-31")
+    );
+    let table = ws.audit(&[]);
+    assert!(
+        table
+            .stdout
+            .contains("vulnerability (ignore expired 2020-01-31)"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table
+            .stdout
+            .contains("note: ignore for RUSTSEC-2023-9001 expired on 2020-01-31")
+    );
+}
+
+#[test]
+fn stale_ignores_warn_and_fail_only_when_denied() {
+    let ws = Ws::new();
+    let mut text = ignoring_all_vulns("");
+    text.push_str(&ignore_entry("RUSTSEC-2023-9001", None).replace("2023-9001", "2016-0001"));
+    ws.write("depaudit.toml", &text);
+    let (run, v) = ws.audit_json(&[]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stderr.contains("ignore for RUSTSEC-2016-0001 ("),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("matched no finding (stale)"));
+    assert!(
+        run.stderr.contains("names no advisory in the database"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(v["summary"]["stale_ignores"], 1);
+
+    let run = ws.audit(&["--deny", "stale-ignores"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.starts_with("┌") || run.stdout.contains("FAIL"));
+
+    ws.write(
+        "depaudit.toml",
+        &format!("deny = [\"stale-ignores\"]\n{text}"),
+    );
+    assert_eq!(ws.audit(&[]).code, 1);
+}
+
+#[test]
+fn denied_kinds_from_the_file_and_flags() {
+    let ws = Ws::new();
+    ws.write(
+        "depaudit.toml",
+        &ignoring_all_vulns("deny = [\"unmaintained\"]"),
+    );
+    let run = ws.audit(&[]);
+    assert_eq!(run.code, 1, "delta is unmaintained and denied");
+    // --deny replaces the file's list.
+    assert_eq!(ws.audit(&["--deny", "notice"]).code, 0);
+    assert_eq!(ws.audit(&["--deny", "unsound"]).code, 1);
+    ws.write("depaudit.toml", &ignoring_all_vulns(""));
+    assert_eq!(ws.audit(&[]).code, 0);
+    assert_eq!(ws.audit(&["--deny", "warnings"]).code, 1);
+}
+
+#[test]
+fn severity_threshold_softens_low_findings_but_not_unscored_ones() {
+    let ws = Ws::new();
+    // Left: alpha (high), beta (low), gamma (no score); winonly ignored.
+    let base = ignore_entry("RUSTSEC-2023-9006", None);
+    ws.write(
+        "depaudit.toml",
+        &format!("severity-threshold = \"critical\"\n{base}"),
+    );
+    let (run, v) = ws.audit_json(&[]);
+    assert_eq!(run.code, 1, "gamma has no severity, so it still fails");
+    assert_eq!(v["summary"]["denied"], 1);
+    assert_eq!(v["summary"]["vulnerabilities"], 3, "all still reported");
+
+    ws.write(
+        "depaudit.toml",
+        &format!("severity-threshold = \"critical\"\nfail-without-severity = false\n{base}"),
+    );
+    assert_eq!(ws.audit(&[]).code, 0);
+    // A flag overrides the file's threshold.
+    assert_eq!(ws.audit(&["--severity-threshold", "high"]).code, 1);
+    assert_eq!(ws.audit(&["--severity-threshold", "low"]).code, 1);
+}
+
+#[test]
+fn targets_narrow_platform_specific_advisories() {
+    let ws = Ws::new();
+    ws.write("depaudit.toml", "target = [\"x86_64-unknown-linux-gnu\"]\n");
+    let (_, v) = ws.audit_json(&[]);
+    let (reported, _) = ids(&v);
+    assert!(
+        !reported.contains("RUSTSEC-2023-9006"),
+        "windows-only advisory dropped"
+    );
+    assert!(reported.contains("RUSTSEC-2023-9001"));
+    let (_, v) = ws.audit_json(&["--target", "x86_64-pc-windows-msvc"]);
+    assert!(
+        ids(&v).0.contains("RUSTSEC-2023-9006"),
+        "the flag overrides the file"
+    );
+}
+
+#[test]
+fn max_db_age_from_file_and_flag() {
+    let ws = Ws::new();
+    // The fixture database's newest advisory is from 2023-03-01.
+    ws.write("depaudit.toml", "max-db-age-days = 30\n");
+    let run = ws.audit(&[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("more than the allowed 30 days"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(ws.audit(&["--max-db-age", "1000000"]).code, 1);
+}
+
+#[test]
+fn cargo_audit_and_cargo_deny_ignores_are_imported() {
+    let ws = Ws::new();
+    ws.write(
+        ".cargo/audit.toml",
+        "[advisories]\nignore = [\"RUSTSEC-2023-9001\", \"CVE-2023-90001\"]\n[output]\nquiet = false\n",
+    );
+    ws.write(
+        "deny.toml",
+        "[advisories]\nversion = 2\nignore = [\"RUSTSEC-2023-9002\", { id = \"RUSTSEC-2023-9003\", reason = \"gamma: test only\" }]\n[licenses]\nallow = [\"MIT\"]\n",
+    );
+    let (run, v) = ws.audit_json(&["--ignore", "RUSTSEC-2023-9006"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let origin = |id| {
+        finding(&v, id)["ignore_origin"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(origin("RUSTSEC-2023-9001").ends_with("audit.toml"));
+    assert!(origin("RUSTSEC-2023-9002").ends_with("deny.toml"));
+    assert_eq!(
+        finding(&v, "RUSTSEC-2023-9003")["ignore_reason"],
+        "gamma: test only"
+    );
+    assert_eq!(origin("RUSTSEC-2023-9006"), "--ignore");
+    // The alias entry in audit.toml covers the same finding as the id entry: not stale.
+    assert!(!run.stderr.contains("stale"), "{}", run.stderr);
+}
+
+/// Runs with a broken depaudit.toml: exit 2 and one error line naming file, line, key.
+fn config_error(text: &str) -> String {
+    let ws = Ws::new();
+    ws.write("depaudit.toml", text);
+    let run = ws.audit(&[]);
+    assert_eq!(
+        run.code, 2,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stdout.is_empty(), "no report on a config error");
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", run.stderr);
+    lines[0].to_string()
+}
+
+#[test]
+fn configuration_errors_exit_2_with_file_line_and_key() {
+    let e = config_error("deny = []\nfail-on = [\"x\"]\n");
+    assert!(
+        e.starts_with("error: ") && e.contains("depaudit.toml:2: fail-on: unknown field"),
+        "{e}"
+    );
+    let e = config_error(
+        "[[ignore]]\nid = \"RUSTSEC-2023-9001\"\nreason = \"r\"\nuntil = \"2024-13-01\"\n",
+    );
+    assert!(
+        e.contains("depaudit.toml:4: ignore.until: `2024-13-01` is not a date"),
+        "{e}"
+    );
+    let e = config_error("\n[[ignore]]\nid = \"RUSTSEC-9001\"\nreason = \"r\"\n");
+    assert!(
+        e.contains("depaudit.toml:3: ignore.id: `RUSTSEC-9001` is not an advisory id"),
+        "{e}"
+    );
+    let e = config_error("max-db-age-days = \"ten\"\n");
+    assert!(e.contains("depaudit.toml:1: max-db-age-days:"), "{e}");
+    let e = config_error("deny = [\"vulnerability\"\n");
+    assert!(e.contains("depaudit.toml:"), "{e}");
+    let e = config_error("[[ignore]]\nid = \"RUSTSEC-2023-9001\"\n");
+    assert!(
+        e.contains("ignore.reason: ignoring RUSTSEC-2023-9001 needs a `reason`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_missing_config_file_is_an_error_not_a_pass() {
+    let ws = Ws::new();
+    ws.write("depaudit.toml", &ignoring_all_vulns(""));
+    let run = ws.audit(&["--config", "nope.toml"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("failed to read nope.toml"),
+        "{}",
+        run.stderr
+    );
+    // An explicit --config replaces depaudit.toml.
+    ws.write("other.toml", "deny = [\"unsound\"]\n");
+    let (_, v) = ws.audit_json(&["--config", "other.toml"]);
+    assert!(
+        ids(&v).1.is_empty(),
+        "depaudit.toml's ignores were not read"
+    );
+}
+
+#[test]
+fn policy_command_prints_the_effective_policy_with_sources() {
+    let ws = Ws::new();
+    ws.write(
+        "depaudit.toml",
+        &ignoring_all_vulns("severity-threshold = \"high\"\nexclude-dev = true"),
+    );
+    ws.write(
+        "deny.toml",
+        "[advisories]\nignore = [\"RUSTSEC-2023-9004\"]\n",
+    );
+    let run = ws.run_raw(&["policy", "--file", "Cargo.lock", "--deny", "yanked"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = &run.stdout;
+    assert!(
+        out.contains("deny = [\"vulnerability\", \"yanked\"]  # flag --deny"),
+        "{out}"
+    );
+    assert!(
+        out.contains("severity-threshold = \"high\"  # depaudit.toml"),
+        "{out}"
+    );
+    assert!(
+        out.contains("fail-without-severity = true  # default"),
+        "{out}"
+    );
+    assert!(out.contains("exclude-dev = true  # depaudit.toml"), "{out}");
+    assert!(
+        out.contains("[[ignore]]  # deny.toml\nid = \"RUSTSEC-2023-9004\""),
+        "{out}"
+    );
+    assert_eq!(out.matches("[[ignore]]").count(), 5);
+    assert!(
+        run.stderr
+            .contains("exclude-dev = true is accepted but not applied yet")
+    );
+    // The printed policy is itself a valid policy file (minus the imported ignore,
+    // which has no reason).
+    let own: String = out
+        .split("\n\n[[ignore]]  # deny.toml")
+        .next()
+        .unwrap()
+        .to_string();
+    ws.write("again.toml", &own);
+    let again = ws.run_raw(&["policy", "--file", "Cargo.lock", "--config", "again.toml"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+}

@@ -1,0 +1,393 @@
+//! Every format renders the same findings: one run writes table, JSON, JSON Lines, SARIF
+//! and Markdown (several `--format X --output F` pairs) and each must carry the same set
+//! of (id, crate, version) findings and the same ignored ones. Then format specifics:
+//! SARIF's rules, levels, locations, fingerprints and suppressions; Markdown's sections;
+//! JSON Lines' summary line; and the pairing rules of --format/--output.
+
+use crate::fixture::{Ws, key};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+type Keys = BTreeSet<(String, String, String)>;
+
+const POLICY: &str = "[[ignore]]\nid = \"RUSTSEC-2023-9002\"\nreason = \"beta: timing leak is local only\"\nuntil = \"2999-01-01\"\n";
+
+fn k(id: &str, name: &str, version: &str) -> (String, String, String) {
+    (id.into(), name.into(), version.into())
+}
+
+/// A workspace with one ignored finding, audited into every format at once.
+fn all_formats() -> (Ws, crate::fixture::Run) {
+    let ws = Ws::new();
+    ws.write("depaudit.toml", POLICY);
+    let run = ws.audit(&[
+        "--format", "json", "--output", "r.json", "--format", "jsonl", "--output", "r.jsonl",
+        "--format", "sarif", "--output", "r.sarif", "--output", "r.md", "--format", "markdown",
+        "--format", "table",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    (ws, run)
+}
+
+fn from_json(v: &Value) -> (Keys, Keys) {
+    let mut all = Keys::new();
+    let mut ignored = Keys::new();
+    for f in v["findings"].as_array().unwrap() {
+        all.insert(key(f));
+        if f["ignored"] == true {
+            ignored.insert(key(f));
+        }
+    }
+    (all, ignored)
+}
+
+fn from_jsonl(text: &str) -> (Keys, Keys, Value) {
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is one JSON object"))
+        .collect();
+    let (last, findings) = lines.split_last().unwrap();
+    assert_eq!(last["type"], "summary");
+    let mut all = Keys::new();
+    let mut ignored = Keys::new();
+    for f in findings {
+        assert_eq!(f["type"], "finding");
+        all.insert(key(f));
+        if f["ignored"] == true {
+            ignored.insert(key(f));
+        }
+    }
+    (all, ignored, last.clone())
+}
+
+fn from_sarif(v: &Value) -> (Keys, Keys) {
+    let mut all = Keys::new();
+    let mut ignored = Keys::new();
+    for r in v["runs"][0]["results"].as_array().unwrap() {
+        let key = (
+            r["ruleId"].as_str().unwrap().to_string(),
+            r["properties"]["crate"].as_str().unwrap().to_string(),
+            r["properties"]["version"].as_str().unwrap().to_string(),
+        );
+        if r.get("suppressions").is_some() {
+            ignored.insert(key.clone());
+        }
+        all.insert(key);
+    }
+    (all, ignored)
+}
+
+fn from_markdown(text: &str) -> (Keys, Keys) {
+    let mut all = Keys::new();
+    let mut ignored = Keys::new();
+    let strip_link = |s: &str| {
+        let s = s.trim();
+        match s.strip_prefix('[') {
+            Some(rest) => rest.split(']').next().unwrap().to_string(),
+            None => s.to_string(),
+        }
+    };
+    for line in text.lines() {
+        if line.starts_with("| ☐ |") {
+            let cells: Vec<&str> = line.split(" | ").collect();
+            all.insert((
+                strip_link(cells[1]),
+                cells[2].trim_matches('`').to_string(),
+                cells[3].to_string(),
+            ));
+        } else if let Some(rest) = line.strip_prefix("- ") {
+            // `- ID in `crate version` (kind): reason …` in the Ignored section.
+            if let Some((id, rest)) = rest.split_once(" in `") {
+                let (pkg, _) = rest.split_once('`').unwrap();
+                let (name, version) = pkg.split_once(' ').unwrap();
+                let key = k(id, name, version);
+                ignored.insert(key.clone());
+                all.insert(key);
+            }
+        }
+    }
+    (all, ignored)
+}
+
+fn from_table(text: &str) -> (Keys, Keys) {
+    let mut all = Keys::new();
+    let mut ignored = Keys::new();
+    for line in text.lines().filter(|l| l.contains('┆')) {
+        let cells: Vec<&str> = line
+            .trim_matches('│')
+            .split('┆')
+            .map(|c| c.trim())
+            .collect();
+        if cells[0] == "ID" {
+            continue;
+        }
+        let key = k(cells[0], cells[1], cells[2]);
+        if cells[3].contains("(ignored)") {
+            ignored.insert(key.clone());
+        }
+        all.insert(key);
+    }
+    (all, ignored)
+}
+
+#[test]
+fn every_format_carries_the_same_findings() {
+    let (ws, run) = all_formats();
+    let json: Value = serde_json::from_str(&ws.read("r.json")).unwrap();
+    let expected = from_json(&json);
+    assert_eq!(expected.0.len(), 6);
+    assert_eq!(
+        expected.1,
+        Keys::from([k("RUSTSEC-2023-9002", "beta", "0.5.0")])
+    );
+    let (jl_all, jl_ignored, summary) = from_jsonl(&ws.read("r.jsonl"));
+    assert_eq!((jl_all, jl_ignored), expected, "jsonl");
+    assert_eq!(summary["summary"], json["summary"]);
+    assert_eq!(summary["fail"], true);
+    let sarif: Value = serde_json::from_str(&ws.read("r.sarif")).unwrap();
+    assert_eq!(from_sarif(&sarif), expected, "sarif");
+    assert_eq!(from_markdown(&ws.read("r.md")), expected, "markdown");
+    assert_eq!(from_table(&run.stdout), expected, "table on stdout");
+}
+
+/// The 1-based line of `[[package]]` for `name` in a lockfile text.
+fn package_line(lock: &str, name: &str) -> u64 {
+    let lines: Vec<&str> = lock.lines().collect();
+    let i = lines
+        .iter()
+        .position(|l| *l == format!("name = \"{name}\""))
+        .unwrap();
+    assert_eq!(lines[i - 1], "[[package]]");
+    i as u64 // (i - 1) + 1
+}
+
+fn result<'a>(sarif: &'a Value, id: &str) -> &'a Value {
+    sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == id)
+        .unwrap()
+}
+
+fn rule<'a>(sarif: &'a Value, id: &str) -> &'a Value {
+    sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap()
+}
+
+#[test]
+fn sarif_rules_results_locations_and_suppressions() {
+    let (ws, _) = all_formats();
+    let s: Value = serde_json::from_str(&ws.read("r.sarif")).unwrap();
+    assert_eq!(s["version"], "2.1.0");
+    assert_eq!(
+        s["$schema"],
+        "https://json.schemastore.org/sarif-2.1.0.json"
+    );
+    let driver = &s["runs"][0]["tool"]["driver"];
+    assert_eq!(driver["name"], "cargo-depaudit");
+    assert_eq!(driver["semanticVersion"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        driver["informationUri"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    assert_eq!(
+        driver["rules"].as_array().unwrap().len(),
+        6,
+        "one rule per advisory"
+    );
+
+    let alpha = rule(&s, "RUSTSEC-2023-9001");
+    assert_eq!(
+        alpha["shortDescription"]["text"],
+        "Alpha parser overflows on long input."
+    );
+    assert_eq!(alpha["properties"]["security-severity"], "7.5");
+    assert_eq!(
+        alpha["properties"]["tags"],
+        serde_json::json!(["security", "vulnerability"])
+    );
+    assert_eq!(
+        alpha["helpUri"],
+        "https://rustsec.org/advisories/RUSTSEC-2023-9001"
+    );
+    assert!(
+        alpha["help"]["markdown"]
+            .as_str()
+            .unwrap()
+            .contains(">=1.1.0")
+    );
+    assert_eq!(
+        rule(&s, "RUSTSEC-2023-9003")["properties"]["security-severity"],
+        "5.0"
+    );
+    assert_eq!(
+        rule(&s, "RUSTSEC-2023-9004")["properties"]["security-severity"],
+        "2.0"
+    );
+    assert_eq!(
+        rule(&s, "RUSTSEC-2023-9004")["properties"]["tags"][1],
+        "unmaintained"
+    );
+
+    let lock = ws.read("Cargo.lock");
+    let r = result(&s, "RUSTSEC-2023-9001");
+    assert_eq!(r["level"], "error");
+    let loc = &r["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "Cargo.lock");
+    assert_eq!(loc["region"]["startLine"], package_line(&lock, "alpha"));
+    assert_eq!(
+        result(&s, "RUSTSEC-2023-9006")["locations"][0]["physicalLocation"]["region"]["startLine"],
+        package_line(&lock, "winonly")
+    );
+    assert_eq!(
+        result(&s, "RUSTSEC-2023-9004")["level"],
+        "note",
+        "warnings are notes"
+    );
+    let beta = result(&s, "RUSTSEC-2023-9002");
+    assert_eq!(
+        beta["level"], "warning",
+        "ignored vulnerability is not an error"
+    );
+    assert_eq!(beta["suppressions"][0]["kind"], "external");
+    let why = beta["suppressions"][0]["justification"].as_str().unwrap();
+    assert!(why.starts_with("beta: timing leak is local only"), "{why}");
+    assert!(why.contains("until 2999-01-01"), "{why}");
+    assert!(
+        result(&s, "RUSTSEC-2023-9001")
+            .get("suppressions")
+            .is_none()
+    );
+}
+
+#[test]
+fn sarif_fingerprints_survive_lockfile_line_shifts() {
+    let fingerprints = |ws: &Ws| {
+        let run = ws.audit(&["--format", "sarif"]);
+        let s = run.json();
+        let r = result(&s, "RUSTSEC-2023-9001");
+        (
+            r["partialFingerprints"]["depaudit/v1"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+            r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .unwrap(),
+        )
+    };
+    let ws = Ws::new();
+    let before = fingerprints(&ws);
+    let lock = ws.read("Cargo.lock").replacen(
+        "version = 3\n",
+        "version = 3\n\n[[package]]\nname = \"aaa-first\"\nversion = \"0.1.0\"\n",
+        1,
+    );
+    ws.write("Cargo.lock", &lock);
+    let after = fingerprints(&ws);
+    assert_eq!(
+        before.0, after.0,
+        "same id, crate and version: same fingerprint"
+    );
+    assert_eq!(after.1, before.1 + 4, "the location did move");
+    let other = result(
+        &ws.audit(&["--format", "sarif"]).json(),
+        "RUSTSEC-2023-9002",
+    )["partialFingerprints"]["depaudit/v1"]
+        .clone();
+    assert_ne!(other.as_str().unwrap(), before.0);
+}
+
+#[test]
+fn markdown_has_a_verdict_a_checklist_and_ignored_reasons() {
+    let (ws, _) = all_formats();
+    let md = ws.read("r.md");
+    let first = md.lines().next().unwrap();
+    assert!(
+        first.contains("FAIL") && first.contains("3 failing the policy"),
+        "{first}"
+    );
+    assert!(md.contains("advisory database 2023-03-01"), "{md}");
+    assert!(
+        md.contains("| Done | ID | Crate | Version | Kind | Severity | Title | Patched | Fails |")
+    );
+    assert!(md.contains("| `alpha` | 1.0.0 | vulnerability | high | Alpha parser overflows on long input | >=1.1.0 | **yes** |"), "{md}");
+    assert!(
+        md.contains(
+            "| `delta` | 0.1.0 | unmaintained | - | delta is unmaintained | no fix published | no |"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("#### Ignored\n\n- RUSTSEC-2023-9002 in `beta 0.5.0` (vulnerability): beta: timing leak is local only (from `depaudit.toml`, until 2999-01-01)"), "{md}");
+    assert!(!md.contains("<details>"), "no dependency paths yet");
+}
+
+#[test]
+fn jsonl_summary_matches_a_passing_run() {
+    let ws = Ws::new();
+    ws.write("depaudit.toml", "target = [\"x86_64-unknown-linux-gnu\"]\n");
+    let run = ws.audit(&[
+        "--format",
+        "jsonl",
+        "--ignore",
+        "RUSTSEC-2023-9001",
+        "--ignore",
+        "RUSTSEC-2023-9002",
+        "--ignore",
+        "CVE-2023-90001",
+        "--ignore",
+        "RUSTSEC-2023-9003",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (all, ignored, summary) = from_jsonl(&run.stdout);
+    assert_eq!(all.len(), 5, "winonly is filtered by the linux target");
+    assert_eq!(ignored.len(), 3);
+    assert_eq!(summary["fail"], false);
+    assert_eq!(summary["summary"]["ignored"], 3);
+    assert_eq!(summary["summary"]["denied"], 0);
+}
+
+#[test]
+fn format_and_output_pairing() {
+    let ws = Ws::new();
+    let run = ws.audit(&["--format", "json", "--format", "markdown"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("only one report can go to standard output"),
+        "{}",
+        run.stderr
+    );
+    let run = ws.audit(&[
+        "--format", "json", "--output", "a.json", "--output", "b.json",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("--output b.json has no --format"),
+        "{}",
+        run.stderr
+    );
+    // A lone --output gets the table; the verdict then goes to stderr.
+    let run = ws.audit(&["--output", "t.txt"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty());
+    assert!(ws.read("t.txt").contains("RUSTSEC-2023-9001"));
+    assert!(
+        run.stderr.contains("FAIL: 4 vulnerabilities"),
+        "{}",
+        run.stderr
+    );
+    // --json still works and can be paired.
+    let run = ws.audit(&["--json", "--output", "j.json", "--format", "table"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("RUSTSEC-2023-9001"));
+    let j: Value = serde_json::from_str(&ws.read("j.json")).unwrap();
+    assert_eq!(j["summary"]["vulnerabilities"], 4);
+}
