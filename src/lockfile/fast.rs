@@ -17,17 +17,21 @@ enum Table {
     PatchUnused,
 }
 
-/// Parses canonical lockfile text, or `None` when the text is outside the subset.
-pub fn parse(text: &str) -> Option<RawLockfile> {
+/// Parses canonical lockfile text, or `None` when the text is outside the subset. Also
+/// returns the 1-based lines of the `[root]` header (first, when present) and of each
+/// `[[package]]` header, in order, found in the same pass.
+pub fn parse_with_lines(text: &str) -> Option<(RawLockfile, Vec<u32>)> {
     let mut raw = RawLockfile::default();
+    let mut root_line = None;
+    let mut package_lines = Vec::new();
     let mut table = Table::Top;
     let mut seen_tables: HashSet<&str> = HashSet::new();
     let mut keys: HashSet<&str> = HashSet::new();
     let mut cur = RawPackage::default();
     let mut has = Has::default();
-    let mut lines = text.split('\n');
+    let mut lines = text.split('\n').enumerate();
 
-    while let Some(line) = lines.next() {
+    while let Some((index, line)) = lines.next() {
         let line = line.strip_suffix('\r').unwrap_or(line);
         if line.contains('\r') {
             return None;
@@ -46,13 +50,17 @@ pub fn parse(text: &str) -> Option<RawLockfile> {
             finish(&mut raw, table, &mut cur, &mut has)?;
             keys.clear();
             table = match t {
-                "[[package]]" => Table::Package,
+                "[[package]]" => {
+                    package_lines.push(index as u32 + 1);
+                    Table::Package
+                }
                 "[[patch.unused]]" => Table::PatchUnused,
                 "[root]" | "[metadata]" => {
                     if !seen_tables.insert(t) {
                         return None; // a table defined twice is a TOML error
                     }
                     if t == "[root]" {
+                        root_line = Some(index as u32 + 1);
                         Table::Root
                     } else {
                         Table::Metadata
@@ -109,7 +117,7 @@ pub fn parse(text: &str) -> Option<RawLockfile> {
             }
             Table::Package | Table::Root | Table::PatchUnused => {
                 if key == "dependencies" {
-                    cur.dependencies = string_array(value, &mut lines)?;
+                    cur.dependencies = string_array(value, &mut (&mut lines).map(|(_, l)| l))?;
                     continue;
                 }
                 let s = string_value(value)?.to_string();
@@ -131,7 +139,7 @@ pub fn parse(text: &str) -> Option<RawLockfile> {
         }
     }
     finish(&mut raw, table, &mut cur, &mut has)?;
-    Some(raw)
+    Some((raw, root_line.into_iter().chain(package_lines).collect()))
 }
 
 #[derive(Default)]
@@ -225,19 +233,4 @@ fn items(body: &str) -> Option<Vec<String>> {
     body.split(',')
         .map(|item| string_value(item.trim_matches([' ', '\t'])).map(str::to_string))
         .collect()
-}
-
-/// Lines of `[root]` then `[[package]]` headers, for canonical text.
-pub fn package_lines(text: &str) -> Option<Vec<u32>> {
-    let mut root = None;
-    let mut pkgs = Vec::new();
-    for (i, line) in text.split('\n').enumerate() {
-        let t = line.trim_end_matches('\r').trim_matches([' ', '\t']);
-        if t == "[[package]]" {
-            pkgs.push(i as u32 + 1);
-        } else if t == "[root]" {
-            root = Some(i as u32 + 1);
-        }
-    }
-    Some(root.into_iter().chain(pkgs).collect())
 }

@@ -174,20 +174,11 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Lockfile, String> {
             e.valid_up_to()
         )
     })?;
-    let raw = parse_raw(text)?;
-    let lines = match fast::package_lines(text) {
-        Some(lines) => lines,
-        None => header_lines(text),
+    let (raw, lines) = match fast::parse_with_lines(text) {
+        Some(parsed) => parsed,
+        None => (parse_raw_toml(text)?, header_lines(text)),
     };
     from_raw(raw, &lines)
-}
-
-/// Parses text into the raw form: the fast reader, else the `toml` crate.
-pub fn parse_raw(text: &str) -> Result<RawLockfile, String> {
-    if let Some(raw) = fast::parse(text) {
-        return Ok(raw);
-    }
-    parse_raw_toml(text)
 }
 
 /// The `toml` crate's reading of the text (the reference for the fast reader).

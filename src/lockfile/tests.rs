@@ -79,8 +79,10 @@ fn mutate(text: &str, rng: &mut Rng) -> Vec<u8> {
 #[test]
 fn fast_reader_accepts_every_corpus_lockfile_and_agrees_with_toml() {
     for text in corpus() {
-        let fast = fast::parse(&text).expect("canonical cargo output is in the fast subset");
+        let (fast, lines) =
+            fast::parse_with_lines(&text).expect("canonical cargo output is in the fast subset");
         assert_eq!(Ok(fast), parse_raw_toml(&text));
+        assert_eq!(lines, header_lines(&text));
     }
 }
 
@@ -100,8 +102,8 @@ fn fast_reader_agrees_with_toml_on_mutations_and_never_panics() {
         let Ok(s) = std::str::from_utf8(&bytes) else {
             continue;
         };
-        match fast::parse(s) {
-            Some(fast) => {
+        match fast::parse_with_lines(s) {
+            Some((fast, _)) => {
                 assert_eq!(
                     Ok(fast),
                     parse_raw_toml(s),
