@@ -305,7 +305,6 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
 }
 
 fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppError> {
-    use crate::cli::ScanFormat;
     use crate::scan;
     use std::io::IsTerminal;
     out.quiet = args.quiet;
@@ -324,18 +323,7 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         }
     };
     let opts = AuditOptions {
-        ignores: args
-            .ignore
-            .iter()
-            .map(|id| crate::audit::IgnoreRule {
-                id: id.clone(),
-                reason: None,
-                until: None,
-                krate: None,
-                version: None,
-                origin: "--ignore".into(),
-            })
-            .collect(),
+        ignores: policy::flag_ignores(&args.ignore)?,
         denied_kinds: audit::denied_kinds(&args.deny).map_err(AppError::Usage)?,
         paths_limit: parse_paths_limit(&args.paths_per_finding)?,
         ..Default::default()
@@ -386,26 +374,7 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         baseline.as_ref(),
         fail_on_new_only,
     );
-    let text = match args.format {
-        ScanFormat::Jsonl => {
-            let mut t = String::new();
-            for v in result.lines.iter().chain(std::iter::once(&result.summary)) {
-                t.push_str(&serde_json::to_string(v).unwrap_or_default());
-                t.push('\n');
-            }
-            t
-        }
-        ScanFormat::Json => {
-            let mut t = serde_json::to_string_pretty(&serde_json::json!({
-                "lockfiles": result.lines,
-                "summary": result.summary,
-            }))
-            .unwrap_or_default();
-            t.push('\n');
-            t
-        }
-        ScanFormat::Table => scan_table(&result),
-    };
+    let text = scan::render(&result, args.format);
     write_report(args.output.as_deref(), &text, out)?;
     out.status(&format!(
         "scanned {} lockfiles: {} failing findings, {} errors",
@@ -418,47 +387,6 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     } else {
         exit::OK
     })
-}
-
-fn scan_table(result: &crate::scan::ScanOutput) -> String {
-    let mut table = comfy_table::Table::new();
-    table
-        .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .set_header(vec![
-            "Lockfile",
-            "Packages",
-            "Vulnerabilities",
-            "Warnings",
-            "Error",
-        ]);
-    for l in &result.lines {
-        let findings = l["findings"].as_array().cloned().unwrap_or_default();
-        let live = |vuln: bool| {
-            findings
-                .iter()
-                .filter(|f| f["ignored"] == false && (f["kind"] == "vulnerability") == vuln)
-                .count()
-                .to_string()
-        };
-        table.add_row(vec![
-            l["path"].as_str().unwrap_or_default().to_string(),
-            l["packages"].to_string(),
-            live(true),
-            live(false),
-            l["error"].as_str().unwrap_or("").to_string(),
-        ]);
-    }
-    let mut t = table.to_string();
-    t.push_str("\nTop fixes:\n");
-    for f in result.summary["top_fixes"].as_array().into_iter().flatten() {
-        t.push_str(&format!(
-            "  {} ({} findings in {} lockfiles)\n",
-            f["fix"].as_str().unwrap_or_default(),
-            f["findings"],
-            f["lockfiles"]
-        ));
-    }
-    t
 }
 
 /// `--paths N|all`.

@@ -211,6 +211,24 @@ pub struct FilePolicy {
     pub targets: Option<Targets>,
 }
 
+/// Ignore rules for `--ignore ID` flags; a value that is not an advisory id is an error.
+pub fn flag_ignores(ids: &[String]) -> Result<Vec<IgnoreRule>, PolicyError> {
+    ids.iter()
+        .map(|id| {
+            if !valid_id(id) {
+                return Err(PolicyError::Flag(format!(
+                    "--ignore `{id}` is not an advisory id (RUSTSEC-YYYY-NNNN, CVE-YYYY-NNNN or GHSA-xxxx-xxxx-xxxx)"
+                )));
+            }
+            Ok(IgnoreRule {
+                id: id.clone(),
+                origin: "--ignore".into(),
+                ..IgnoreRule::default()
+            })
+        })
+        .collect()
+}
+
 /// Is `id` a RustSec id or an alias we know (CVE, GHSA)?
 pub fn valid_id(id: &str) -> bool {
     let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
@@ -594,18 +612,7 @@ pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, Policy
             ignores.extend(import_foreign(&t, &foreign, &mut warnings)?);
         }
     }
-    for id in &flags.ignore {
-        if !valid_id(id) {
-            return Err(PolicyError::Flag(format!(
-                "--ignore `{id}` is not an advisory id (RUSTSEC-YYYY-NNNN, CVE-YYYY-NNNN or GHSA-xxxx-xxxx-xxxx)"
-            )));
-        }
-        ignores.push(IgnoreRule {
-            id: id.clone(),
-            origin: "--ignore".into(),
-            ..IgnoreRule::default()
-        });
-    }
+    ignores.extend(flag_ignores(&flags.ignore)?);
     for r in &ignores {
         if r.expired(today) {
             warnings.push(format!(

@@ -7,6 +7,7 @@
 //! is `new` or `unchanged`, and findings that disappeared are listed as `fixed`.
 
 use crate::audit::{self, AuditOptions};
+use crate::cli::ScanFormat;
 use crate::findings::{AuditReport, Finding};
 use crate::lockfile;
 use advisories_cache::Database;
@@ -305,4 +306,70 @@ pub fn summarize(
         failing,
         errors,
     }
+}
+
+/// Renders a scan: JSON Lines (one object per lockfile, then the summary), one JSON
+/// document, or a table with the top fixes.
+pub fn render(result: &ScanOutput, format: ScanFormat) -> String {
+    match format {
+        ScanFormat::Jsonl => {
+            let mut t = String::new();
+            for v in result.lines.iter().chain(std::iter::once(&result.summary)) {
+                t.push_str(&serde_json::to_string(v).unwrap_or_default());
+                t.push('\n');
+            }
+            t
+        }
+        ScanFormat::Json => {
+            let mut t = serde_json::to_string_pretty(&json!({
+                "lockfiles": result.lines,
+                "summary": result.summary,
+            }))
+            .unwrap_or_default();
+            t.push('\n');
+            t
+        }
+        ScanFormat::Table => table(result),
+    }
+}
+
+fn table(result: &ScanOutput) -> String {
+    let mut table = comfy_table::Table::new();
+    table
+        .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_header(vec![
+            "Lockfile",
+            "Packages",
+            "Vulnerabilities",
+            "Warnings",
+            "Error",
+        ]);
+    for l in &result.lines {
+        let findings = l["findings"].as_array().cloned().unwrap_or_default();
+        let live = |vuln: bool| {
+            findings
+                .iter()
+                .filter(|f| f["ignored"] == false && (f["kind"] == "vulnerability") == vuln)
+                .count()
+                .to_string()
+        };
+        table.add_row(vec![
+            l["path"].as_str().unwrap_or_default().to_string(),
+            l["packages"].to_string(),
+            live(true),
+            live(false),
+            l["error"].as_str().unwrap_or("").to_string(),
+        ]);
+    }
+    let mut t = table.to_string();
+    t.push_str("\nTop fixes:\n");
+    for f in result.summary["top_fixes"].as_array().into_iter().flatten() {
+        t.push_str(&format!(
+            "  {} ({} findings in {} lockfiles)\n",
+            f["fix"].as_str().unwrap_or_default(),
+            f["findings"],
+            f["lockfiles"]
+        ));
+    }
+    t
 }
