@@ -57,34 +57,24 @@ pub struct FetchOutcome {
     pub first_fetch: bool,
 }
 
+/// A new temporary sibling of the database folder: `.<name>.<tag>-<pid>-<n>`.
 fn sibling(dir: &Path, tag: &str) -> PathBuf {
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "advisory-db".into());
-    let parent = dir.parent().unwrap_or(Path::new("."));
-    parent.join(format!(
-        ".{name}.{tag}-{}-{}",
+    lock::db_parent(dir).join(format!(
+        "{}{}-{}",
+        sibling_prefix(dir, tag),
         std::process::id(),
         crate::index::unique()
     ))
 }
 
 fn sibling_prefix(dir: &Path, tag: &str) -> String {
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    format!(".{name}.{tag}-")
+    format!(".{}.{tag}-", lock::db_name(dir))
 }
 
 /// Fetches or updates the database at `opts.dir` from `opts.url`.
 pub fn fetch(opts: &FetchOptions) -> Result<FetchOutcome> {
     let dir = &opts.dir;
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let parent = lock::db_parent(dir);
     std::fs::create_dir_all(parent)
         .map_err(|e| CacheError::io("failed to create folder", parent, e))?;
     let _fetch_guard = lock::exclusive(&lock::lock_path(dir, "fetch"), opts.lock_timeout)?;
@@ -109,10 +99,7 @@ pub fn fetch(opts: &FetchOptions) -> Result<FetchOutcome> {
 
     let new_dir = sibling(dir, "new");
     let clone_dir = sibling(dir, "clone");
-    let result = (|| {
-        let (commit, commit_time) = export_source(&opts.url, &clone_dir, &new_dir)?;
-        Ok::<_, CacheError>((commit, commit_time))
-    })();
+    let result = export_source(&opts.url, &clone_dir, &new_dir);
     let _ = std::fs::remove_dir_all(&clone_dir);
     let (commit, commit_time) = match result {
         Ok(v) => v,
@@ -233,24 +220,11 @@ fn swap_in(dir: &Path, new_dir: &Path, timeout: Duration) -> Result<()> {
 /// If a fetch was killed between moving the old folder aside and moving the new one in,
 /// puts the old folder back (it is complete; the new one may not be).
 pub fn recover_interrupted_swap(dir: &Path, timeout: Duration) -> Result<()> {
-    let Some(parent) = dir.parent() else {
+    if std::fs::symlink_metadata(dir).is_ok() {
         return Ok(());
-    };
-    let prefix = sibling_prefix(dir, "old");
-    let Ok(entries) = std::fs::read_dir(if parent.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        parent
-    }) else {
-        return Ok(());
-    };
-    let olds: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| e.path())
-        .collect();
-    if olds.is_empty() || std::fs::symlink_metadata(dir).is_ok() {
+    }
+    let olds = siblings(dir, &["old"]);
+    if olds.is_empty() {
         return Ok(());
     }
     let _guard = lock::exclusive(&lock::lock_path(dir, ""), timeout)?;
@@ -264,21 +238,26 @@ pub fn recover_interrupted_swap(dir: &Path, timeout: Duration) -> Result<()> {
 
 /// Removes temporary folders left by killed fetches. Called under the fetch lock.
 fn sweep_leftovers(dir: &Path) {
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let prefixes = ["new", "clone", "old"].map(|t| sibling_prefix(dir, t));
-    if let Ok(entries) = std::fs::read_dir(parent) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if prefixes.iter().any(|p| name.starts_with(p))
-                && e.file_type().is_ok_and(|t| t.is_dir())
-            {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-        }
+    for leftover in siblings(dir, &["new", "clone", "old"]) {
+        let _ = std::fs::remove_dir_all(leftover);
     }
+}
+
+/// Temporary sibling folders of the database with one of `tags` (links are not followed).
+fn siblings(dir: &Path, tags: &[&str]) -> Vec<PathBuf> {
+    let prefixes: Vec<String> = tags.iter().map(|t| sibling_prefix(dir, t)).collect();
+    let Ok(entries) = std::fs::read_dir(lock::db_parent(dir)) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            prefixes.iter().any(|p| name.starts_with(p))
+        })
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect()
 }
 
 /// A local source: `file://` URL or an existing path.

@@ -14,13 +14,26 @@ pub struct LockGuard {
     _file: Option<File>,
 }
 
-/// The lock file guarding `db_dir` for `purpose` (`"fetch"` or `""` for the swap lock).
-pub fn lock_path(db_dir: &Path, purpose: &str) -> PathBuf {
-    let name = db_dir
+/// The database folder's own name, which its lock files and temporary siblings carry.
+pub fn db_name(db_dir: &Path) -> String {
+    db_dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "advisory-db".into());
-    let parent = db_dir.parent().unwrap_or(Path::new("."));
+        .unwrap_or_else(|| "advisory-db".into())
+}
+
+/// The folder holding the database folder (`.` for a bare relative name).
+pub fn db_parent(db_dir: &Path) -> &Path {
+    db_dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// The lock file guarding `db_dir` for `purpose` (`"fetch"` or `""` for the swap lock).
+pub fn lock_path(db_dir: &Path, purpose: &str) -> PathBuf {
+    let name = db_name(db_dir);
+    let parent = db_parent(db_dir);
     if purpose.is_empty() {
         parent.join(format!(".{name}.lock"))
     } else {

@@ -41,6 +41,13 @@ fn ids_at(repo: &Path, commit: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The database commit an audit from `db` reports.
+fn audited_commit(cache: &Path, db: &Path) -> String {
+    let lock = lockfile("basic.lock");
+    let r = run_in(cache, &["--db", s(db), "-n", "-f", s(&lock), "--json"]);
+    r.json()["database"]["commit"].as_str().unwrap().to_string()
+}
+
 fn source_repo() -> Option<(tempfile::TempDir, std::path::PathBuf)> {
     let shared = shared()?;
     let bundle = shared.join("advisory-db.bundle");
@@ -76,9 +83,7 @@ fn fetch_then_update_lists_new_advisories() {
     assert!(db.join("crates").is_dir());
 
     // Audit from it: the report names the commit.
-    let lock = lockfile("basic.lock");
-    let r = run_in(&cache, &["--db", s(&db), "-n", "-f", s(&lock), "--json"]);
-    let commit = r.json()["database"]["commit"].as_str().unwrap().to_string();
+    let commit = audited_commit(&cache, &db);
     assert!(commit.starts_with(OLD), "{commit}");
 
     git(&src, &["checkout", "-q", NEW]);
@@ -95,13 +100,10 @@ fn fetch_then_update_lists_new_advisories() {
         .collect();
     assert!(!expected.is_empty());
     assert_eq!(listed, expected);
+    let commit = audited_commit(&cache, &db);
+    assert!(commit.starts_with(NEW), "{commit}");
+    let lock = lockfile("basic.lock");
     let r = run_in(&cache, &["--db", s(&db), "-n", "-f", s(&lock), "--json"]);
-    assert!(
-        r.json()["database"]["commit"]
-            .as_str()
-            .unwrap()
-            .starts_with(NEW)
-    );
     assert_eq!(r.json()["database"]["advisory_count"], 1225);
 
     let third = run_in(&cache, &["fetch", "--db-url", &url, "--db", s(&db)]);
@@ -123,13 +125,8 @@ fn fetch_then_update_lists_new_advisories() {
     assert_eq!(bad.code, 2);
     assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
     assert!(bad.stderr.contains("nonexistent"), "{}", bad.stderr);
-    let r = run_in(&cache, &["--db", s(&db), "-n", "-f", s(&lock), "--json"]);
-    assert!(
-        r.json()["database"]["commit"]
-            .as_str()
-            .unwrap()
-            .starts_with(NEW)
-    );
+    let commit = audited_commit(&cache, &db);
+    assert!(commit.starts_with(NEW), "{commit}");
     let leftovers: Vec<_> = std::fs::read_dir(&cache)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
