@@ -7,9 +7,11 @@ use crate::lockfile;
 use crate::matching::MatchSettings;
 use crate::output::Output;
 use crate::policy::{self, Overrides, Policy};
+use crate::registry::Registry;
 use crate::report::{self, Format};
 use advisories_cache::{CacheError, Database, FetchOptions, IndexStatus, OpenOptions, location};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Exit codes (documented in the README).
@@ -57,6 +59,8 @@ pub fn run(cli: Cli, out: &mut Output) -> Result<i32, AppError> {
         Some(Command::Fetch(args)) => run_fetch(&args, out),
         Some(Command::Scan(args)) => run_scan(&args, out),
         Some(Command::Policy(args)) => run_policy(&args, out),
+        Some(Command::Why(args)) => crate::why::run(&args, out),
+        Some(Command::Fix(args)) => crate::fix::run(&args, out),
         None => run_audit(&cli.audit, out),
     }
 }
@@ -232,17 +236,40 @@ fn report_targets(args: &AuditArgs) -> Result<Vec<(Format, Option<PathBuf>)>, Ap
     crate::cli::pair_reports(f.collect(), o.collect()).map_err(AppError::Usage)
 }
 
-fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
-    out.quiet = args.quiet;
-    let targets = report_targets(args)?;
-    let color = out.color_for(&args.color).map_err(AppError::Usage)?;
+/// One audit of the user's workspace, resolved: the lockfile, database and options.
+pub struct Prepared {
+    /// The lockfile's path.
+    pub lockfile_path: PathBuf,
+    /// The parsed lockfile.
+    pub lock: lockfile::Lockfile,
+    /// The opened database.
+    pub db: Database,
+    /// How to audit.
+    pub opts: AuditOptions,
+}
 
+impl Prepared {
+    /// Runs the audit.
+    pub fn audit(&self) -> crate::findings::AuditReport {
+        audit::audit(
+            &self.db,
+            &self.lock,
+            &self.lockfile_path.display().to_string(),
+            &self.opts,
+            Vec::new(),
+        )
+    }
+}
+
+/// Locates the lockfile, loads the policy and the database, and sets up the index data
+/// (the registry cargo would use here) and, unless lockfile-only, the members' manifests.
+pub fn prepare_audit(args: &AuditArgs, out: &mut Output) -> Result<Prepared, AppError> {
     let paths_limit = parse_paths_limit(&args.paths)?;
-    let (lockfile_path, members) = match &args.file {
-        Some(f) => (f.clone(), None),
+    let (lockfile_path, members, workspace) = match &args.file {
+        Some(f) => (f.clone(), None, None),
         None => {
             let t = crate::workspace::locate(args.manifest_path.as_deref(), args.lockfile_only)?;
-            (t.lockfile, t.members)
+            (t.lockfile, t.members, t.workspace)
         }
     };
     let today = advisories_cache::info::today_days();
@@ -259,6 +286,14 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
     for w in policy::unknown_ignores(&policy.ignores, &db) {
         out.warn(&w);
     }
+    let config_dir = match &workspace {
+        Some(w) => w.root.clone(),
+        None => match workspace_root(&lockfile_path) {
+            p if p.as_os_str().is_empty() => PathBuf::from("."),
+            p => p,
+        },
+    };
+    let registry = Registry::for_workspace(Some(&config_dir));
     let opts = AuditOptions {
         matching: MatchSettings {
             target_os: policy.targets.value.os.clone(),
@@ -273,14 +308,27 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
         today,
         paths_limit,
         members,
+        registry: Some(Arc::new(registry)),
+        workspace: workspace.map(Arc::new),
+        check_yanked: !args.no_yanked,
+        exclude_dev: args.exclude_dev || policy.exclude_dev.value,
+        remediate: true,
     };
-    let report = audit::audit(
-        &db,
-        &lock,
-        &lockfile_path.display().to_string(),
-        &opts,
-        Vec::new(),
-    );
+    drop(names);
+    Ok(Prepared {
+        lockfile_path,
+        lock,
+        db,
+        opts,
+    })
+}
+
+fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
+    out.quiet = args.quiet;
+    let targets = report_targets(args)?;
+    let color = out.color_for(&args.color).map_err(AppError::Usage)?;
+    let prepared = prepare_audit(args, out)?;
+    let report = prepared.audit();
     // The table prints these itself; other formats get them on stderr too.
     if !targets.contains(&(Format::Table, None)) {
         for s in &report.stale_ignores {
@@ -322,10 +370,14 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
             )));
         }
     };
+    // Scanned repositories' own cargo configuration is not trusted: only $CARGO_HOME's
+    // decides where index data comes from.
     let opts = AuditOptions {
         ignores: policy::flag_ignores(&args.ignore)?,
         denied_kinds: audit::denied_kinds(&args.deny).map_err(AppError::Usage)?,
         paths_limit: parse_paths_limit(&args.paths_per_finding)?,
+        registry: Some(Arc::new(Registry::for_workspace(None))),
+        check_yanked: !args.no_yanked,
         ..Default::default()
     };
     let baseline = match &args.baseline {

@@ -5,7 +5,11 @@ use crate::findings::{AuditReport, DatabaseSummary, Finding, FindingKind, Lockfi
 use crate::lockfile::Lockfile;
 use crate::matching::{self, MatchSettings};
 use crate::paths;
+use crate::registry::{DepKind, Registry};
+use crate::requirements::Requirements;
+use crate::workspace::WorkspaceInfo;
 use advisories_cache::{Database, Severity};
+use std::sync::Arc;
 
 /// An ignore rule: an advisory id or alias, why, until when, and optionally which crate
 /// and versions it is limited to.
@@ -70,6 +74,16 @@ pub struct AuditOptions {
     pub deny_stale_ignores: bool,
     /// Today, in days since the epoch (UTC), for ignore expiry.
     pub today: i64,
+    /// Index data for the yanked check, dependency kinds and remediation (`None`: none).
+    pub registry: Option<Arc<Registry>>,
+    /// The members' manifests, when `cargo metadata` ran.
+    pub workspace: Option<Arc<WorkspaceInfo>>,
+    /// Report crates whose locked version is yanked.
+    pub check_yanked: bool,
+    /// Drop findings reachable only through members' dev-dependencies.
+    pub exclude_dev: bool,
+    /// Work out a remediation for every advisory finding.
+    pub remediate: bool,
 }
 
 impl Default for AuditOptions {
@@ -84,6 +98,11 @@ impl Default for AuditOptions {
             fail_without_severity: true,
             deny_stale_ignores: false,
             today: advisories_cache::info::today_days(),
+            registry: None,
+            workspace: None,
+            check_yanked: false,
+            exclude_dev: false,
+            remediate: true,
         }
     }
 }
@@ -101,16 +120,30 @@ pub fn audit(
 ) -> AuditReport {
     let mut findings = matching::find(db, lock, &opts.matching);
     findings.extend(extra);
-    let (stale_ignores, notes) = apply_ignores(&mut findings, &opts.ignores, opts.today);
+    let mut extra_notes = Vec::new();
+    if opts.check_yanked {
+        findings.extend(yanked(lock, opts.registry.as_deref(), &mut extra_notes));
+    }
+    let (stale_ignores, mut notes) = apply_ignores(&mut findings, &opts.ignores, opts.today);
+    notes.extend(extra_notes);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+    let reqs = Requirements::new(lock, opts.workspace.as_deref(), opts.registry.as_deref());
     let roots = paths::roots(lock, opts.members.as_deref());
+    if opts.exclude_dev {
+        exclude_dev_only(&mut findings, &reqs, &roots, &mut notes);
+    }
     let limit = opts.paths_limit.unwrap_or(MAX_PATHS).min(MAX_PATHS);
     for f in &mut findings {
-        f.paths = paths::paths_to(lock, &roots, f.package_index as u32, limit)
+        let index_paths = paths::paths_to(lock, &roots, f.package_index as u32, limit);
+        f.paths = index_paths.iter().map(|p| paths::labels(lock, p)).collect();
+        f.path_kinds = index_paths
             .iter()
-            .map(|p| paths::labels(lock, p))
+            .map(|p| p.windows(2).map(|w| edge_kind(&reqs, w[0], w[1])).collect())
             .collect();
+    }
+    if opts.remediate {
+        crate::remediation::remediate(&mut findings, &reqs);
     }
     let mut report = AuditReport {
         database: DatabaseSummary::of(db),
@@ -122,10 +155,10 @@ pub fn audit(
         findings,
         summary: Default::default(),
         denied_kinds: opts.denied_kinds.clone(),
-        paths_note: if opts.members.is_some() {
-            "roots are the workspace members; dependency kinds are not resolved".into()
+        paths_note: if opts.workspace.is_some() {
+            "roots are the workspace members; step kinds come from their manifests and the registry index (null where neither says)".into()
         } else {
-            "read from Cargo.lock only: roots are packages nothing depends on; dependency kinds (normal/build/dev) unknown".into()
+            "read from Cargo.lock only: roots are packages nothing depends on; the members' dependency kinds (normal/build/dev) are unknown, other steps' kinds come from the registry index when it has them".into()
         },
         severity_threshold: opts.severity_threshold,
         fail_without_severity: opts.fail_without_severity,
@@ -135,6 +168,112 @@ pub fn audit(
     };
     report.recount();
     report
+}
+
+/// Yanked findings for crates.io packages, as `cargo audit` reports them; crates the
+/// index does not know are counted in a note, not guessed.
+fn yanked(lock: &Lockfile, registry: Option<&Registry>, notes: &mut Vec<String>) -> Vec<Finding> {
+    let Some(registry) = registry else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut unknown = 0usize;
+    let mut crates_io: std::collections::HashMap<&str, bool> = Default::default();
+    let mut seen = std::collections::HashSet::new();
+    for (i, p) in lock.packages.iter().enumerate() {
+        let Some(source) = p.source.as_deref() else {
+            continue;
+        };
+        let is_crates_io = *crates_io
+            .entry(source)
+            .or_insert_with(|| matching::is_crates_io(Some(source)));
+        if !is_crates_io || !seen.insert((p.name.as_str(), &p.version)) {
+            continue;
+        }
+        match registry.is_yanked(&p.name, &p.version) {
+            Some(true) => out.push(Finding {
+                kind: FindingKind::Yanked,
+                advisory: None,
+                package: crate::findings::PackageRef {
+                    name: p.name.clone(),
+                    version: p.version.to_string(),
+                    source: p.source.clone(),
+                },
+                package_index: i,
+                package_line: p.line,
+                ..Finding::default()
+            }),
+            Some(false) => {}
+            None => unknown += 1,
+        }
+    }
+    if unknown > 0 {
+        notes.push(format!(
+            "yanked status unknown for {unknown} crate version(s) not found in {}",
+            registry.source().describe()
+        ));
+    }
+    out
+}
+
+/// Drops findings whose package is reachable only through a member's dev-dependency.
+fn exclude_dev_only(
+    findings: &mut Vec<Finding>,
+    reqs: &Requirements,
+    roots: &[u32],
+    notes: &mut Vec<String>,
+) {
+    if reqs.workspace().is_none() {
+        notes.push(
+            "--exclude-dev needs the members' manifests (cargo metadata); in lockfile-only mode nothing was dropped".into(),
+        );
+        return;
+    }
+    let lock = reqs.lock();
+    // Walk from the members, skipping member edges that are dev-only. An edge whose kind
+    // is unknown is followed: dropping a finding needs proof.
+    let mut reached = vec![false; lock.packages.len()];
+    let mut stack: Vec<u32> = roots.to_vec();
+    for &r in roots {
+        reached[r as usize] = true;
+    }
+    while let Some(v) = stack.pop() {
+        for &w in &lock.graph.deps[v as usize] {
+            if reached[w as usize] {
+                continue;
+            }
+            let dev_only = reqs
+                .edge(v, w)
+                .is_some_and(|ds| !ds.is_empty() && ds.iter().all(|d| d.kind == DepKind::Dev));
+            if !dev_only {
+                reached[w as usize] = true;
+                stack.push(w);
+            }
+        }
+    }
+    let before = findings.len();
+    findings.retain(|f| reached[f.package_index]);
+    let dropped = before - findings.len();
+    notes.push(format!(
+        "--exclude-dev: dropped {dropped} finding(s) reachable only through dev-dependencies"
+    ));
+}
+
+/// The kind of the step `from → to`, when the manifests or the index say.
+pub fn edge_kind(reqs: &Requirements, from: u32, to: u32) -> Option<crate::findings::EdgeKind> {
+    let ds = reqs.edge(from, to)?;
+    if ds.is_empty() {
+        return None;
+    }
+    let mut kinds: Vec<DepKind> = ds.iter().map(|d| d.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    let all_targeted = ds.iter().all(|d| d.target.is_some());
+    Some(crate::findings::EdgeKind {
+        kinds: kinds.iter().map(|k| k.as_str()).collect(),
+        optional: ds.iter().all(|d| d.optional),
+        target: all_targeted.then(|| ds[0].target.clone()).flatten(),
+    })
 }
 
 /// Marks the findings that an active ignore rule covers; a finding whose only matching
@@ -235,13 +374,8 @@ mod tests {
                 source: None,
             },
             package_index: 0,
-            ignored: false,
-            ignore_reason: None,
-            ignore_origin: None,
-            ignore_until: None,
-            ignore_expired: None,
             package_line: 1,
-            paths: Vec::new(),
+            ..Finding::default()
         }
     }
 

@@ -34,6 +34,69 @@ pub enum Command {
     Policy(PolicyArgs),
     /// Audit every Cargo.lock under some folders (lockfile-only, in parallel).
     Scan(ScanArgs),
+    /// Print the dependency paths to any crate, vulnerable or not.
+    Why(WhyArgs),
+    /// Apply the remediations: `cargo update --precise`, and with
+    /// --allow-manifest-edits the members' requirement bumps; then re-audit.
+    Fix(FixArgs),
+}
+
+/// `why` options.
+#[derive(Debug, Args, Clone)]
+pub struct WhyArgs {
+    /// The crate, as NAME or NAME@VERSION.
+    #[arg(value_name = "CRATE[@VERSION]")]
+    pub spec: String,
+    /// Path to the workspace's Cargo.toml.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Read this Cargo.lock (implies --lockfile-only).
+    #[arg(
+        short = 'f',
+        long,
+        value_name = "FILE",
+        conflicts_with = "manifest_path"
+    )]
+    pub file: Option<PathBuf>,
+    /// Read only Cargo.lock: never run `cargo metadata` or any other process.
+    #[arg(long)]
+    pub lockfile_only: bool,
+    /// Paths per version: a number, or `all`.
+    #[arg(long, value_name = "N|all", default_value = "10")]
+    pub paths: String,
+    /// Print JSON instead of a tree.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `fix` options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FixArgs {
+    /// Path to the workspace's Cargo.toml.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Database options.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Never fetch the database; also passes --offline to cargo.
+    #[arg(long, short = 'n', alias = "no-fetch")]
+    pub offline: bool,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also raise workspace members' requirements in their Cargo.toml (or in
+    /// `[workspace.dependencies]`).
+    #[arg(long)]
+    pub allow_manifest_edits: bool,
+    /// Policy options.
+    #[command(flatten)]
+    pub policy: PolicyFlags,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Print nothing on standard error but errors.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 /// Scan output formats.
@@ -86,7 +149,7 @@ pub struct ScanArgs {
     /// Also descend into hidden folders, `target/` and `vendor/`.
     #[arg(long)]
     pub all_dirs: bool,
-    /// Accepted for symmetry with audit (scan never checks yanked crates yet).
+    /// Do not check for yanked crates (read from cargo's local index cache).
     #[arg(long)]
     pub no_yanked: bool,
     /// No progress bar or status lines.
@@ -153,6 +216,10 @@ pub struct AuditArgs {
     /// Do not check for yanked crates.
     #[arg(long)]
     pub no_yanked: bool,
+    /// Drop findings reachable only through the members' dev-dependencies (needs
+    /// `cargo metadata`; says how many were dropped).
+    #[arg(long)]
+    pub exclude_dev: bool,
     /// Dependency paths per finding: a number, or `all`.
     #[arg(long, value_name = "N|all", default_value = "3")]
     pub paths: String,

@@ -7,10 +7,11 @@ use serde::Serialize;
 
 /// What kind of problem a finding is. The order is the report order: vulnerabilities
 /// first, then the warning kinds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FindingKind {
     /// A security vulnerability.
+    #[default]
     Vulnerability,
     /// Unsound API (informational).
     Unsound,
@@ -55,7 +56,7 @@ impl FindingKind {
 }
 
 /// The package a finding is about.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct PackageRef {
     /// Crate name.
     pub name: String,
@@ -66,7 +67,7 @@ pub struct PackageRef {
 }
 
 /// One finding.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Finding {
     /// Its kind.
     pub kind: FindingKind,
@@ -90,6 +91,22 @@ pub struct Finding {
     pub ignore_expired: Option<String>,
     /// 1-based line of the package's `[[package]]` header in the lockfile (0 = unknown).
     pub package_line: u32,
+    /// For each path, the kind of each step (`path_kinds[p][i]` is the edge from
+    /// `paths[p][i]` to `paths[p][i+1]`); `None` where it is unknown.
+    pub path_kinds: Vec<Vec<Option<EdgeKind>>>,
+    /// What removes it (advisory findings).
+    pub remediation: Option<crate::remediation::Remediation>,
+}
+
+/// What is known about one step of a dependency path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EdgeKind {
+    /// `normal`, `build`, `dev` (several when declared more than once).
+    pub kinds: Vec<&'static str>,
+    /// Every declaration is optional (behind a feature).
+    pub optional: bool,
+    /// Target-specific (`cfg(...)`) when every declaration is.
+    pub target: Option<String>,
 }
 
 impl Finding {

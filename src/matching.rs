@@ -61,13 +61,8 @@ pub fn find(db: &Database, lock: &Lockfile, settings: &MatchSettings) -> Vec<Fin
                     source: pkg.source.clone(),
                 },
                 package_index: i,
-                ignored: false,
-                ignore_reason: None,
-                paths: Vec::new(),
-                ignore_origin: None,
-                ignore_until: None,
-                ignore_expired: None,
                 package_line: pkg.line,
+                ..Finding::default()
             });
         }
     }

@@ -664,11 +664,6 @@ pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, Policy
     };
     let fail_without_severity = setting_of(file.fail_without_severity, true);
     let exclude_dev = setting_of(file.exclude_dev, false);
-    if exclude_dev.value {
-        warnings.push(
-            "exclude-dev = true is accepted but not applied yet (it needs cargo metadata): dev-only dependencies are still audited".into(),
-        );
-    }
     let max_db_age_days = match (flags.max_db_age, file.max_db_age_days) {
         (Some(d), _) => Setting {
             value: Some(d),
@@ -1078,7 +1073,10 @@ multiple-versions = "warn"
             "{:?}",
             p.warnings
         );
-        assert!(p.warnings.iter().any(|w| w.contains("exclude-dev")));
+        assert!(
+            p.exclude_dev.value,
+            "exclude-dev is read (and applied by the audit)"
+        );
 
         let flags = Overrides {
             deny: vec!["notice".into()],

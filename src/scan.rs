@@ -230,9 +230,11 @@ pub fn summarize(
                             .entry(f.severity().map_or("unknown", |s| s.as_str()))
                             .or_default() += 1;
                         if f.kind == crate::findings::FindingKind::Vulnerability {
-                            let fix = match f.patched() {
-                                [] => format!("{}: no fix published ({})", f.package.name, f.id()),
-                                p => format!("update {} to {}", f.package.name, p.join(" or ")),
+                            let fix = match f.remediation.as_ref().and_then(|r| r.command.clone()) {
+                                Some(c) => c,
+                                None => {
+                                    format!("{}: no fix published ({})", f.package.name, f.id())
+                                }
                             };
                             let entry = fixes
                                 .entry(fix)

@@ -14,6 +14,59 @@ pub struct Target {
     pub lockfile: PathBuf,
     /// Workspace member `(name, version)`s from `cargo metadata`, when it was run.
     pub members: Option<Vec<(String, String)>>,
+    /// The members' manifests and declared dependencies, when `cargo metadata` ran.
+    pub workspace: Option<WorkspaceInfo>,
+}
+
+/// What `cargo metadata --no-deps` says about the workspace: enough to know each
+/// member's own dependency kinds and requirements, and where they are written.
+#[derive(Debug, Clone, Default)]
+pub struct WorkspaceInfo {
+    /// The workspace root folder.
+    pub root: PathBuf,
+    /// The members.
+    pub members: Vec<Member>,
+}
+
+/// A workspace member.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// Package name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Its `Cargo.toml`.
+    pub manifest: PathBuf,
+    /// Its declared dependencies.
+    pub deps: Vec<MemberDep>,
+}
+
+/// A dependency as a member declares it.
+#[derive(Debug, Clone)]
+pub struct MemberDep {
+    /// The package name.
+    pub package: String,
+    /// The key it is written under (the rename, else the package name).
+    pub key: String,
+    /// The requirement.
+    pub req: semver::VersionReq,
+    /// normal / build / dev.
+    pub kind: crate::registry::DepKind,
+    /// Optional (behind a feature).
+    pub optional: bool,
+    /// Target-specific (`cfg(...)` or a triple).
+    pub target: Option<String>,
+    /// A registry dependency (not path or git).
+    pub registry: bool,
+}
+
+impl WorkspaceInfo {
+    /// The member named `name` at `version`.
+    pub fn member(&self, name: &str, version: &str) -> Option<&Member> {
+        self.members
+            .iter()
+            .find(|m| m.name == name && m.version == version)
+    }
 }
 
 /// Locating failed.
@@ -40,16 +93,22 @@ pub fn locate(manifest_path: Option<&Path>, lockfile_only: bool) -> Result<Targe
     }
     if !lockfile_only
         && manifest.is_file()
-        && let Some((root, members)) = cargo_metadata(&manifest)
+        && let Some(info) = cargo_metadata(&manifest)
     {
-        let lockfile = root.join("Cargo.lock");
+        let lockfile = info.root.join("Cargo.lock");
         if lockfile.is_file() {
+            let members = info
+                .members
+                .iter()
+                .map(|m| (m.name.clone(), m.version.clone()))
+                .collect();
             return Ok(Target {
                 lockfile,
                 members: Some(members),
+                workspace: Some(info),
             });
         }
-        return Err(WorkspaceError::NoLockfile(root));
+        return Err(WorkspaceError::NoLockfile(info.root));
     }
     let start = manifest
         .parent()
@@ -68,6 +127,7 @@ pub fn locate(manifest_path: Option<&Path>, lockfile_only: bool) -> Result<Targe
                     candidate
                 },
                 members: None,
+                workspace: None,
             });
         }
         dir = d.parent();
@@ -76,7 +136,7 @@ pub fn locate(manifest_path: Option<&Path>, lockfile_only: bool) -> Result<Targe
 }
 
 /// Runs `cargo metadata --no-deps --offline` for the root and members; `None` on failure.
-fn cargo_metadata(manifest: &Path) -> Option<(PathBuf, Vec<(String, String)>)> {
+pub fn cargo_metadata(manifest: &Path) -> Option<WorkspaceInfo> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = cargo_metadata::MetadataCommand::new();
     cmd.cargo_path(PathBuf::from(cargo))
@@ -94,7 +154,35 @@ fn cargo_metadata(manifest: &Path) -> Option<(PathBuf, Vec<(String, String)>)> {
     let members = meta
         .workspace_packages()
         .iter()
-        .map(|p| (p.name.to_string(), p.version.to_string()))
+        .map(|p| Member {
+            name: p.name.to_string(),
+            version: p.version.to_string(),
+            manifest: p.manifest_path.clone().into_std_path_buf(),
+            deps: p.dependencies.iter().map(member_dep).collect(),
+        })
         .collect();
-    Some((meta.workspace_root.into_std_path_buf(), members))
+    Some(WorkspaceInfo {
+        root: meta.workspace_root.into_std_path_buf(),
+        members,
+    })
+}
+
+fn member_dep(d: &cargo_metadata::Dependency) -> MemberDep {
+    use crate::registry::DepKind;
+    MemberDep {
+        package: d.name.clone(),
+        key: d.rename.clone().unwrap_or_else(|| d.name.clone()),
+        req: d.req.clone(),
+        kind: match d.kind {
+            cargo_metadata::DependencyKind::Development => DepKind::Dev,
+            cargo_metadata::DependencyKind::Build => DepKind::Build,
+            _ => DepKind::Normal,
+        },
+        optional: d.optional,
+        target: d.target.as_ref().map(|t| t.to_string()),
+        registry: d.path.is_none()
+            && d.source
+                .as_ref()
+                .is_none_or(|s| s.repr.starts_with("registry+") || s.repr.starts_with("sparse+")),
+    }
 }

@@ -1,6 +1,6 @@
 //! The JSON report. Its shape is documented in the README and pinned by a test:
 //! `database`, `lockfile`, `findings[]` (`kind`, `advisory`, `package`, `patched`,
-//! `unaffected`, `ignored`, and for findings an ignore rule touched `ignore_reason`,
+//! `unaffected`, `ignored`, `paths`, `path_kinds`, `remediation` (advisory findings), and for findings an ignore rule touched `ignore_reason`,
 //! `ignore_origin`, `ignore_until`, `ignore_expired`), `summary`, `stale_ignores`, `notes`.
 
 use crate::findings::{AuditReport, Finding};
@@ -31,7 +31,11 @@ pub fn finding_value(f: &Finding) -> Value {
         "unaffected": unaffected,
         "ignored": f.ignored,
         "paths": f.paths,
+        "path_kinds": f.path_kinds,
     });
+    if let Some(r) = &f.remediation {
+        v["remediation"] = json!(r);
+    }
     if let Some(reason) = &f.ignore_reason {
         v["ignore_reason"] = json!(reason);
     }

@@ -1,7 +1,7 @@
 //! Markdown for a pull-request comment or a release checklist: a verdict line with counts
 //! and the database's age, a table of the findings to act on, the ignored findings with
 //! their reasons and expiry dates, and notes. Dependency paths go in collapsed
-//! `<details>` blocks once the audit computes them ([`dependency_paths`] is the hook).
+//! `<details>` blocks, and the fixes in a list of commands with the advisories each fixes.
 
 use crate::findings::{AuditReport, Finding, FindingKind};
 
@@ -84,6 +84,19 @@ pub fn render(r: &AuditReport) -> String {
         }
     }
 
+    let fixes = crate::report::grouped_fixes(r);
+    if !fixes.is_empty() {
+        out.push_str("\n#### Fixes\n\n");
+        for (cmd, ids, verified) in fixes {
+            out.push_str(&format!(
+                "- `{}` fixes {}{}\n",
+                cmd.replace('`', "'"),
+                ids.join(", "),
+                if verified { "" } else { " (unverified)" }
+            ));
+        }
+    }
+
     let ignored: Vec<&Finding> = r.findings.iter().filter(|f| f.ignored).collect();
     if !ignored.is_empty() {
         out.push_str("\n#### Ignored\n\n");
@@ -124,10 +137,16 @@ pub fn render(r: &AuditReport) -> String {
     out
 }
 
-/// Hook for dependency paths (`root → … → crate`). The audit does not compute paths
-/// yet, so this is empty and no `<details>` block is written.
-pub fn dependency_paths(_f: &Finding) -> Vec<String> {
-    Vec::new()
+/// Dependency paths as `root → … → crate` lines, with step kinds when known.
+pub fn dependency_paths(f: &Finding) -> Vec<String> {
+    f.paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let kinds = f.path_kinds.get(i).map(Vec::as_slice).unwrap_or(&[]);
+            crate::why::render_path(p, kinds)
+        })
+        .collect()
 }
 
 fn patched(f: &Finding) -> String {

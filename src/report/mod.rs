@@ -39,3 +39,17 @@ pub fn render(
         Format::Jsonl => jsonl::render(report),
     }
 }
+
+/// The report's distinct fix commands, each with the advisory ids it fixes, most first.
+pub fn grouped_fixes(r: &crate::findings::AuditReport) -> Vec<(String, Vec<String>, bool)> {
+    let mut out: Vec<(String, Vec<String>, bool)> = Vec::new();
+    for f in r.findings.iter().filter(|f| !f.ignored) {
+        let Some(rem) = &f.remediation else { continue };
+        let Some(cmd) = &rem.command else { continue };
+        if !out.iter().any(|(c, _, _)| c == cmd) {
+            out.push((cmd.clone(), rem.fixes.clone(), rem.verified));
+        }
+    }
+    out.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+    out
+}

@@ -59,10 +59,15 @@ pub fn render(r: &AuditReport, color: bool, tree: bool) -> String {
     out
 }
 
-/// Each finding's paths as an indented tree, the vulnerable crate at the root.
+/// Each finding's paths as an indented tree, the vulnerable crate at the root, each step
+/// with its kind when it is not plain normal, then the fix.
 pub fn trees(r: &AuditReport) -> String {
     let mut out = String::new();
-    for f in r.findings.iter().filter(|f| !f.paths.is_empty()) {
+    for f in r
+        .findings
+        .iter()
+        .filter(|f| !f.paths.is_empty() || f.remediation.is_some())
+    {
         out.push_str(&format!(
             "\n{} {} {} ({})\n",
             f.id(),
@@ -70,10 +75,49 @@ pub fn trees(r: &AuditReport) -> String {
             f.package.version,
             f.kind.as_str()
         ));
-        for path in &f.paths {
-            for (depth, step) in path.iter().rev().skip(1).enumerate() {
-                out.push_str(&format!("{}└── {step}\n", "    ".repeat(depth)));
+        for (p, path) in f.paths.iter().enumerate() {
+            let kinds = f.path_kinds.get(p);
+            // Printed from the crate up: the step below `path[i]` is edge i.
+            for (depth, (i, step)) in path.iter().enumerate().rev().skip(1).enumerate() {
+                let kind = kinds
+                    .and_then(|k| k.get(i))
+                    .and_then(Option::as_ref)
+                    .filter(|k| k.kinds != ["normal"] || k.optional || k.target.is_some())
+                    .map(|k| format!(" ({})", crate::why::describe(k)))
+                    .unwrap_or_default();
+                out.push_str(&format!("{}└── {step}{kind}\n", "    ".repeat(depth)));
             }
+        }
+        if let Some(rem) = &f.remediation {
+            out.push_str(&format!("  fix ({}", rem.outcome.as_str()));
+            if !rem.verified {
+                out.push_str(", unverified");
+            }
+            out.push_str("): ");
+            match &rem.command {
+                Some(c) => out.push_str(c),
+                None => out.push_str(&rem.explanation),
+            }
+            out.push('\n');
+            if rem.command.is_some() {
+                out.push_str(&format!("    {}\n", rem.explanation));
+            } else if !rem.alternatives.is_empty() {
+                out.push_str(&format!(
+                    "    alternatives: {}\n",
+                    rem.alternatives.join(", ")
+                ));
+            }
+        }
+    }
+    let fixes = crate::report::grouped_fixes(r);
+    if !fixes.is_empty() {
+        out.push_str("\nFixes:\n");
+        for (cmd, ids, verified) in fixes {
+            out.push_str(&format!(
+                "  {cmd}\n    fixes {}{}\n",
+                ids.join(", "),
+                if verified { "" } else { " (unverified)" }
+            ));
         }
     }
     out

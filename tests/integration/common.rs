@@ -49,6 +49,9 @@ pub fn run_in(cache: &Path, args: &[&str]) -> Run {
     let mut cmd = Command::new(bin());
     cmd.args(args)
         .env("DEPAUDIT_CACHE_DIR", cache)
+        // No cargo index cache: yanked checks and remediation see no index data, so
+        // results do not depend on what this machine has downloaded.
+        .env("CARGO_HOME", cache.join("cargo-home"))
         .env_remove("DEPAUDIT_DB")
         .env_remove("DEPAUDIT_DB_URL")
         .env("NO_COLOR", "1");

@@ -92,3 +92,131 @@ fn corpus_findings_equal_rustsec_reference() {
     // cargo audit reports 1,712 findings over this corpus with this database
     assert_eq!(total, 1712);
 }
+
+/// `(name, version)` → the `(name, version)`s it depends on, read with the `toml` crate
+/// (independently of the tool's own reader), and the set of packages something depends on.
+type Graph = (
+    std::collections::HashMap<(String, String), Vec<(String, Option<String>)>>,
+    BTreeSet<(String, String)>,
+);
+
+fn toml_graph(path: &std::path::Path) -> Graph {
+    let t: toml::Table = std::fs::read_to_string(path).unwrap().parse().unwrap();
+    let mut pkgs = Vec::new();
+    for key in ["root", "package"] {
+        let list = match t.get(key) {
+            Some(toml::Value::Array(a)) => a.clone(),
+            Some(v @ toml::Value::Table(_)) => vec![v.clone()],
+            _ => vec![],
+        };
+        pkgs.extend(list);
+    }
+    let mut edges = std::collections::HashMap::new();
+    let mut depended: BTreeSet<(String, String)> = BTreeSet::new();
+    let all: Vec<(String, String)> = pkgs
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["version"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (p, id) in pkgs.iter().zip(&all) {
+        let deps: Vec<(String, Option<String>)> = p
+            .get("dependencies")
+            .and_then(|d| d.as_array())
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                let mut parts = d.as_str().unwrap().split(' ');
+                (
+                    parts.next().unwrap().to_string(),
+                    parts.next().map(str::to_string),
+                )
+            })
+            .collect();
+        for (n, v) in &deps {
+            for cand in all
+                .iter()
+                .filter(|c| c.0 == *n && v.as_ref().is_none_or(|v| *v == c.1))
+            {
+                depended.insert(cand.clone());
+            }
+        }
+        edges.insert(id.clone(), deps);
+    }
+    (edges, depended)
+}
+
+#[test]
+fn corpus_vulnerabilities_have_valid_paths_and_a_remediation() {
+    let Some(shared) = shared() else { return };
+    let db = shared.join("advisory-db");
+    let corpus = shared.join("corpus/lockfiles");
+    let run = run(&[
+        "scan",
+        s(&corpus),
+        "--db",
+        s(&db),
+        "-n",
+        "--format",
+        "json",
+        "--no-yanked",
+    ]);
+    let v = run.json();
+    let mut outcomes: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut checked = 0;
+    for lf in v["lockfiles"].as_array().unwrap() {
+        let path = std::path::PathBuf::from(lf["path"].as_str().unwrap());
+        let (edges, depended) = toml_graph(&path);
+        for f in lf["findings"].as_array().unwrap() {
+            if f["kind"] != "vulnerability" {
+                continue;
+            }
+            checked += 1;
+            let paths = f["paths"].as_array().unwrap();
+            assert!(!paths.is_empty(), "no path: {f:#}");
+            for p in paths {
+                let steps: Vec<(String, String)> = p
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| {
+                        let (n, v) = l.as_str().unwrap().split_once(' ').unwrap();
+                        (n.to_string(), v.to_string())
+                    })
+                    .collect();
+                assert!(
+                    !depended.contains(&steps[0]),
+                    "path must start at a root: {p}"
+                );
+                let last = steps.last().unwrap();
+                assert_eq!(last.0, f["package"]["name"].as_str().unwrap());
+                assert_eq!(last.1, f["package"]["version"].as_str().unwrap());
+                for w in steps.windows(2) {
+                    let deps = &edges[&w[0]];
+                    assert!(
+                        deps.iter()
+                            .any(|(n, v)| *n == w[1].0 && v.as_ref().is_none_or(|v| *v == w[1].1)),
+                        "{} does not depend on {} in {}",
+                        w[0].0,
+                        w[1].0,
+                        path.display()
+                    );
+                }
+            }
+            let outcome = f["remediation"]["outcome"].as_str().unwrap_or("missing");
+            assert!(
+                ["lockfile-update", "bump-parent", "no-fix"].contains(&outcome),
+                "{f:#}"
+            );
+            *outcomes.entry(outcome.to_string()).or_default() += 1;
+        }
+    }
+    assert!(
+        checked > 100,
+        "the corpus has hundreds of vulnerable findings"
+    );
+    eprintln!("corpus remediation outcomes over {checked} vulnerabilities: {outcomes:?}");
+}

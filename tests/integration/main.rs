@@ -9,6 +9,8 @@ mod common;
 mod corpus;
 mod fetch;
 mod fixture;
+mod localreg;
 mod policy;
+mod remediation;
 mod reports;
 mod scan;

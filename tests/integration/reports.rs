@@ -326,7 +326,13 @@ fn markdown_has_a_verdict_a_checklist_and_ignored_reasons() {
         "{md}"
     );
     assert!(md.contains("#### Ignored\n\n- RUSTSEC-2023-9002 in `beta 0.5.0` (vulnerability): beta: timing leak is local only (from `depaudit.toml`, until 2999-01-01)"), "{md}");
-    assert!(!md.contains("<details>"), "no dependency paths yet");
+    assert!(
+        md.contains(
+            "<details><summary>How alpha 1.0.0 is reached (RUSTSEC-2023-9001)</summary>\n\n- "
+        ),
+        "{md}"
+    );
+    assert!(md.contains("#### Fixes\n\n- `"), "{md}");
 }
 
 #[test]

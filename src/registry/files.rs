@@ -1,0 +1,285 @@
+//! The on-disk formats: cargo's index cache files, registry index JSON lines, and the
+//! manifests of a `directory` source.
+
+use super::{DepKind, IndexDep, IndexVersion, MAX_INDEX_FILE};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// cargo's index cache format version (`CURRENT_CACHE_VERSION` in cargo).
+const CACHE_VERSION: u8 = 3;
+/// The sparse crates.io cache folder: cargo ≥ 1.85 hashes the URL with a stable hash; older
+/// cargo used the second name.
+const SPARSE_DIRS: [&str; 2] = [
+    "index.crates.io-1949cf8c6b5b557f",
+    "index.crates.io-6f17d22bba15001f",
+];
+/// The git crates.io index folder.
+const GIT_DIR: &str = "github.com-1ecc6299db9ec823";
+
+/// The index path of a crate: `1/a`, `2/ab`, `3/a/abc`, `ab/cd/abcd…` (lower-case).
+pub fn index_rel_path(name: &str) -> PathBuf {
+    let lower = name.to_ascii_lowercase();
+    match lower.len() {
+        1 => PathBuf::from("1").join(&lower),
+        2 => PathBuf::from("2").join(&lower),
+        3 => PathBuf::from("3").join(&lower[..1]).join(&lower),
+        _ => PathBuf::from(&lower[..2]).join(&lower[2..4]).join(&lower),
+    }
+}
+
+/// Reads a regular file (not a symlink, FIFO or device) of bounded size.
+pub fn read_limited(path: &Path) -> Option<Vec<u8>> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > MAX_INDEX_FILE {
+        return None;
+    }
+    std::fs::read(path).ok()
+}
+
+/// The cache file for `name` in cargo's crates.io index cache, if one exists.
+pub fn cache_path(cargo_home: &Path, git: bool, name: &str) -> Option<PathBuf> {
+    let index = cargo_home.join("registry").join("index");
+    let rel = index_rel_path(name);
+    let dirs: &[&str] = if git { &[GIT_DIR] } else { &SPARSE_DIRS };
+    dirs.iter()
+        .map(|d| index.join(d).join(".cache").join(&rel))
+        .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
+}
+
+/// The cache file for `name` in cargo's crates.io index cache, if any.
+pub fn read_cache_file(cargo_home: &Path, git: bool, name: &str) -> Option<Vec<u8>> {
+    read_limited(&cache_path(cargo_home, git, name)?)
+}
+
+/// Whether `version`'s entry in a cache file says yanked, reading the file from its end
+/// in growing chunks until the entry is found (`\0version\0json\0` — JSON has no NUL,
+/// so the pattern only matches a version field).
+pub fn cached_version_yanked(path: &Path, version: &str) -> Option<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    if !(6..=MAX_INDEX_FILE).contains(&len) {
+        return None;
+    }
+    let mut head = [0u8; 5];
+    file.read_exact(&mut head).ok()?;
+    if head[0] != CACHE_VERSION || u32::from_le_bytes(head[1..5].try_into().ok()?) < 2 {
+        return None;
+    }
+    let mut pattern = Vec::with_capacity(version.len() + 2);
+    pattern.push(0);
+    pattern.extend_from_slice(version.as_bytes());
+    pattern.push(0);
+    let finder = memchr::memmem::FinderRev::new(&pattern);
+    let mut chunk = 64 * 1024u64;
+    let mut buf = Vec::new();
+    loop {
+        let start = len.saturating_sub(chunk).max(5);
+        buf.clear();
+        file.seek(SeekFrom::Start(start)).ok()?;
+        (&mut file).take(len - start).read_to_end(&mut buf).ok()?;
+        if let Some(at) = finder.rfind(&buf) {
+            let json = &buf[at + pattern.len()..];
+            if let Some(end) = memchr::memchr(0, json) {
+                return Some(entry_yanked(&json[..end]));
+            }
+        }
+        if start == 5 {
+            return None;
+        }
+        chunk *= 4;
+    }
+}
+
+/// The yanked flag of one entry: cargo writes compact JSON, where `"yanked":true` can
+/// only be the key itself (a quote inside a string is escaped); other spellings are
+/// decoded properly.
+fn entry_yanked(json: &[u8]) -> bool {
+    use memchr::memmem::find;
+    if find(json, b"\"yanked\":true").is_some() {
+        return true;
+    }
+    if find(json, b"\"yanked\":false").is_some() || find(json, b"\"yanked\"").is_none() {
+        return false;
+    }
+    #[derive(Deserialize)]
+    struct Yanked {
+        #[serde(default)]
+        yanked: Option<bool>,
+    }
+    serde_json::from_slice::<Yanked>(json)
+        .ok()
+        .and_then(|y| y.yanked)
+        .unwrap_or(false)
+}
+
+/// The `(version, json)` entries of a cache file, after checking its header.
+fn cache_entries(bytes: &[u8]) -> Option<impl Iterator<Item = (&[u8], &[u8])>> {
+    let (&version, rest) = bytes.split_first()?;
+    if version != CACHE_VERSION || rest.len() < 4 {
+        return None;
+    }
+    let index_v = u32::from_le_bytes(rest[..4].try_into().ok()?);
+    if index_v < 2 {
+        return None;
+    }
+    let mut parts = rest[4..].split(|&b| b == 0);
+    parts.next()?; // the revision (etag or commit)
+    Some(std::iter::from_fn(move || {
+        let v = parts.next()?;
+        let json = parts.next()?;
+        Some((v, json))
+    }))
+}
+
+/// Every version in a cache file; `None` if the header is not one cargo writes.
+pub fn parse_cache_file(bytes: &[u8]) -> Option<Vec<IndexVersion>> {
+    Some(
+        cache_entries(bytes)?
+            .filter_map(|(_, json)| parse_entry(json))
+            .collect(),
+    )
+}
+
+/// A registry index file: one JSON object per line.
+pub fn parse_json_lines(bytes: &[u8]) -> Vec<IndexVersion> {
+    bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .filter_map(parse_entry)
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct RawEntry {
+    vers: String,
+    #[serde(default)]
+    deps: Vec<RawDep>,
+    #[serde(default)]
+    yanked: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct RawDep {
+    name: String,
+    req: String,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    target: Option<String>,
+    /// The real name when the dependency is renamed.
+    #[serde(default)]
+    package: Option<String>,
+}
+
+fn parse_entry(json: &[u8]) -> Option<IndexVersion> {
+    let raw: RawEntry = serde_json::from_slice(json).ok()?;
+    Some(IndexVersion {
+        version: semver::Version::parse(&raw.vers).ok()?,
+        yanked: raw.yanked.unwrap_or(false),
+        deps: raw
+            .deps
+            .into_iter()
+            .filter_map(|d| {
+                Some(IndexDep {
+                    package: d.package.unwrap_or(d.name),
+                    req: semver::VersionReq::parse(&d.req).ok()?,
+                    kind: DepKind::parse(d.kind.as_deref()),
+                    optional: d.optional,
+                    target: d.target,
+                })
+            })
+            .collect(),
+    })
+}
+
+/// Every crate of a `directory` source (`cargo vendor` output), by name.
+pub fn read_directory_source(root: &Path) -> HashMap<String, Vec<IndexVersion>> {
+    let mut out: HashMap<String, Vec<IndexVersion>> = HashMap::new();
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return out;
+    };
+    for entry in entries.flatten().take(100_000) {
+        let Ok(ft) = entry.file_type() else { continue };
+        if !ft.is_dir() {
+            continue;
+        }
+        let Some(bytes) = read_limited(&entry.path().join("Cargo.toml")) else {
+            continue;
+        };
+        let Some((name, v)) = std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|t| t.parse::<toml::Table>().ok())
+            .and_then(|t| manifest_version(&t))
+        else {
+            continue;
+        };
+        out.entry(name).or_default().push(v);
+    }
+    out
+}
+
+/// A vendored manifest as an index entry: its name, version and dependency tables.
+pub fn manifest_version(t: &toml::Table) -> Option<(String, IndexVersion)> {
+    let pkg = t.get("package")?.as_table()?;
+    let name = pkg.get("name")?.as_str()?.to_string();
+    let version = semver::Version::parse(pkg.get("version")?.as_str()?).ok()?;
+    let mut deps = Vec::new();
+    collect_dep_tables(t, None, &mut deps);
+    if let Some(targets) = t.get("target").and_then(|v| v.as_table()) {
+        for (cfg, table) in targets {
+            if let Some(table) = table.as_table() {
+                collect_dep_tables(table, Some(cfg), &mut deps);
+            }
+        }
+    }
+    Some((
+        name,
+        IndexVersion {
+            version,
+            yanked: false,
+            deps,
+        },
+    ))
+}
+
+fn collect_dep_tables(t: &toml::Table, target: Option<&str>, out: &mut Vec<IndexDep>) {
+    let kinds = [
+        ("dependencies", DepKind::Normal),
+        ("build-dependencies", DepKind::Build),
+        ("build_dependencies", DepKind::Build),
+        ("dev-dependencies", DepKind::Dev),
+        ("dev_dependencies", DepKind::Dev),
+    ];
+    for (key, kind) in kinds {
+        let Some(table) = t.get(key).and_then(|v| v.as_table()) else {
+            continue;
+        };
+        for (dep_name, spec) in table {
+            let (req, package, optional) = match spec {
+                toml::Value::String(s) => (s.as_str(), dep_name.as_str(), false),
+                toml::Value::Table(d) => (
+                    d.get("version").and_then(|v| v.as_str()).unwrap_or("*"),
+                    d.get("package")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or(dep_name),
+                    d.get("optional").and_then(|v| v.as_bool()).unwrap_or(false),
+                ),
+                _ => continue,
+            };
+            let Ok(req) = semver::VersionReq::parse(req) else {
+                continue;
+            };
+            out.push(IndexDep {
+                package: package.to_string(),
+                req,
+                kind,
+                optional,
+                target: target.map(str::to_string),
+            });
+        }
+    }
+}

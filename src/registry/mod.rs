@@ -1,0 +1,204 @@
+//! Published versions of crates and what each requires, read offline from the index cargo
+//! itself would use (see [`config`]): cargo's crates.io index cache, or a `local-registry`
+//! / `directory` source that replaces crates.io. Used by the yanked check and by
+//! remediation. Nothing here touches the network or runs a program.
+//!
+//! Crate names come from untrusted lockfiles, so only names cargo could publish are looked
+//! up (no `/`, `..` or other characters that could leave the index folder), and every file
+//! is read with a size limit.
+
+pub mod config;
+mod files;
+
+pub use config::IndexSource;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Index files larger than this are ignored (the largest crates.io entries are ~2 MiB).
+const MAX_INDEX_FILE: u64 = 32 * 1024 * 1024;
+
+/// One published version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexVersion {
+    /// The version.
+    pub version: semver::Version,
+    /// Yanked from the registry.
+    pub yanked: bool,
+    /// Its dependencies.
+    pub deps: Vec<IndexDep>,
+}
+
+impl IndexVersion {
+    /// The requirements this version places on crate `name` (by package name), with
+    /// their kinds; a crate can be required more than once (per target, per kind).
+    pub fn requirements_on<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a IndexDep> {
+        self.deps.iter().filter(move |d| d.package == name)
+    }
+}
+
+/// One dependency of a published version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexDep {
+    /// The crate's real (package) name.
+    pub package: String,
+    /// The version requirement.
+    pub req: semver::VersionReq,
+    /// `normal`, `build` or `dev`.
+    pub kind: DepKind,
+    /// Optional (behind a feature).
+    pub optional: bool,
+    /// `cfg(...)` or triple, when target-specific.
+    pub target: Option<String>,
+}
+
+/// A dependency kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DepKind {
+    /// `[dependencies]`.
+    Normal,
+    /// `[build-dependencies]`.
+    Build,
+    /// `[dev-dependencies]`.
+    Dev,
+}
+
+impl DepKind {
+    /// The lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DepKind::Normal => "normal",
+            DepKind::Build => "build",
+            DepKind::Dev => "dev",
+        }
+    }
+
+    /// From cargo's spelling (`None`/`normal`, `build`, `dev`).
+    pub fn parse(s: Option<&str>) -> DepKind {
+        match s {
+            Some("dev") => DepKind::Dev,
+            Some("build") => DepKind::Build,
+            _ => DepKind::Normal,
+        }
+    }
+}
+
+/// A crate's published versions, oldest first.
+pub type Versions = Arc<Vec<IndexVersion>>;
+
+/// Reads index data on demand and remembers it (scans share one across lockfiles).
+#[derive(Debug)]
+pub struct Registry {
+    source: IndexSource,
+    cache: Mutex<HashMap<String, Option<Versions>>>,
+    /// Yanked flags by `name@version`, for the yanked check (cheaper than full entries).
+    yanked: Mutex<HashMap<String, Option<bool>>>,
+    /// For a `directory` source: every crate found, read once.
+    directory: Mutex<Option<HashMap<String, Vec<IndexVersion>>>>,
+}
+
+impl Registry {
+    /// The registry for a source.
+    pub fn new(source: IndexSource) -> Registry {
+        Registry {
+            source,
+            cache: Mutex::new(HashMap::new()),
+            yanked: Mutex::new(HashMap::new()),
+            directory: Mutex::new(None),
+        }
+    }
+
+    /// The registry cargo would use for crates.io in `dir` (see [`config::crates_io_source`]).
+    pub fn for_workspace(dir: Option<&std::path::Path>) -> Registry {
+        Registry::new(config::crates_io_source(dir))
+    }
+
+    /// Where the data comes from.
+    pub fn source(&self) -> &IndexSource {
+        &self.source
+    }
+
+    /// Whether this source can give any data at all.
+    pub fn is_readable(&self) -> bool {
+        !matches!(self.source, IndexSource::Unsupported(_))
+    }
+
+    /// Every published version of `name` the index knows, oldest first; `None` when the
+    /// index has no entry (not cached, not in the local registry, or an invalid name).
+    pub fn versions(&self, name: &str) -> Option<Versions> {
+        if !valid_name(name) {
+            return None;
+        }
+        if let Some(hit) = lock(&self.cache).get(name) {
+            return hit.clone();
+        }
+        let found = self.read(name).map(|mut v| {
+            v.sort_by(|a, b| a.version.cmp(&b.version));
+            Arc::new(v)
+        });
+        lock(&self.cache).insert(name.to_string(), found.clone());
+        found
+    }
+
+    /// Whether `name version` is yanked: `None` when the index cannot say. For cargo's
+    /// cache only the tail of the file holding that version's entry is read (locked
+    /// versions are usually recent, and entries are oldest first).
+    pub fn is_yanked(&self, name: &str, version: &semver::Version) -> Option<bool> {
+        if !valid_name(name) {
+            return None;
+        }
+        let key = format!("{name}@{version}");
+        if let Some(hit) = lock(&self.yanked).get(&key) {
+            return *hit;
+        }
+        let found = match &self.source {
+            IndexSource::CratesIoCache { cargo_home, git } => {
+                files::cache_path(cargo_home, *git, name)
+                    .and_then(|p| files::cached_version_yanked(&p, &version.to_string()))
+            }
+            _ => self
+                .versions(name)?
+                .iter()
+                .find(|v| v.version == *version)
+                .map(|v| v.yanked),
+        };
+        lock(&self.yanked).insert(key, found);
+        found
+    }
+
+    fn read(&self, name: &str) -> Option<Vec<IndexVersion>> {
+        match &self.source {
+            IndexSource::CratesIoCache { cargo_home, git } => {
+                let bytes = files::read_cache_file(cargo_home, *git, name)?;
+                files::parse_cache_file(&bytes)
+            }
+            IndexSource::LocalRegistry(root) => {
+                let path = root.join("index").join(files::index_rel_path(name));
+                let bytes = files::read_limited(&path)?;
+                Some(files::parse_json_lines(&bytes))
+            }
+            IndexSource::Directory(root) => {
+                let mut dir = lock(&self.directory);
+                let all = dir.get_or_insert_with(|| files::read_directory_source(root));
+                all.get(name).cloned()
+            }
+            IndexSource::Unsupported(_) => None,
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Names cargo can publish: ASCII letters, digits, `-` and `_`, at most 64 long.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,158 @@
+use super::config::{IndexSource, crates_io_source};
+use super::files::{cached_version_yanked, index_rel_path, parse_cache_file, parse_json_lines};
+use super::*;
+use std::path::PathBuf;
+
+fn cache_bytes(entries: &[(&str, &str)]) -> Vec<u8> {
+    let mut b = vec![3u8];
+    b.extend_from_slice(&2u32.to_le_bytes());
+    b.extend_from_slice(b"etag: \"abc\"\0");
+    for (v, json) in entries {
+        b.extend_from_slice(v.as_bytes());
+        b.push(0);
+        b.extend_from_slice(json.as_bytes());
+        b.push(0);
+    }
+    b
+}
+
+#[test]
+fn index_paths_follow_cargo_layout() {
+    assert_eq!(index_rel_path("a"), PathBuf::from("1/a"));
+    assert_eq!(index_rel_path("ab"), PathBuf::from("2/ab"));
+    assert_eq!(index_rel_path("Abc"), PathBuf::from("3/a/abc"));
+    assert_eq!(
+        index_rel_path("Serde_json"),
+        PathBuf::from("se/rd/serde_json")
+    );
+}
+
+#[test]
+fn hostile_names_are_never_looked_up() {
+    for name in ["../etc", "a/b", "", "x\0y", &"a".repeat(65)] {
+        assert!(!valid_name(name), "{name:?}");
+    }
+    assert!(valid_name("serde_json-2"));
+}
+
+#[test]
+fn cache_file_versions_deps_and_yanked() {
+    let bytes = cache_bytes(&[
+        (
+            "0.1.0",
+            r#"{"name":"h2","vers":"0.1.0","deps":[{"name":"bytes","req":"^0.4","kind":"normal","optional":false,"target":null},{"name":"tk","package":"tokio","req":"^1","kind":"dev","optional":false,"target":"cfg(unix)"}],"cksum":"x","features":{},"yanked":false}"#,
+        ),
+        (
+            "0.1.1",
+            r#"{"name":"h2","vers":"0.1.1","deps":[],"cksum":"x","features":{},"yanked":true}"#,
+        ),
+        ("0.1.2", "not json"),
+    ]);
+    let v = parse_cache_file(&bytes).unwrap();
+    assert_eq!(v.len(), 2, "the malformed entry is skipped");
+    assert_eq!(v[0].deps.len(), 2);
+    assert_eq!(
+        v[0].deps[1].package, "tokio",
+        "renamed deps use the real name"
+    );
+    assert_eq!(v[0].deps[1].kind, DepKind::Dev);
+    assert_eq!(v[0].deps[1].target.as_deref(), Some("cfg(unix)"));
+    assert!(v[1].yanked);
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("h2");
+    std::fs::write(&file, &bytes).unwrap();
+    assert_eq!(cached_version_yanked(&file, "0.1.1"), Some(true));
+    assert_eq!(cached_version_yanked(&file, "0.1.0"), Some(false));
+    assert_eq!(
+        cached_version_yanked(&file, "0.1"),
+        None,
+        "whole fields only"
+    );
+    assert_eq!(cached_version_yanked(&file, "9.9.9"), None);
+    // Spaced JSON (another writer) is decoded properly.
+    std::fs::write(
+        &file,
+        cache_bytes(&[("1.0.0", r#"{"vers": "1.0.0", "yanked" : true}"#)]),
+    )
+    .unwrap();
+    assert_eq!(cached_version_yanked(&file, "1.0.0"), Some(true));
+    // An entry far from the end is found by growing the chunk.
+    let mut many: Vec<(String, String)> =
+        vec![("0.0.1".into(), r#"{"vers":"0.0.1","yanked":true}"#.into())];
+    for i in 0..5000 {
+        let v = format!("1.0.{i}");
+        let json = format!(
+            r#"{{"vers":"{v}","deps":[],"yanked":false,"pad":"{}"}}"#,
+            "x".repeat(40)
+        );
+        many.push((v, json));
+    }
+    let refs: Vec<(&str, &str)> = many.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    std::fs::write(&file, cache_bytes(&refs)).unwrap();
+    assert!(std::fs::metadata(&file).unwrap().len() > 256 * 1024);
+    assert_eq!(cached_version_yanked(&file, "0.0.1"), Some(true));
+    assert_eq!(cached_version_yanked(&file, "1.0.4999"), Some(false));
+    let mut old = bytes.clone();
+    old[0] = 2;
+    assert!(
+        parse_cache_file(&old).is_none(),
+        "another cache version is not trusted"
+    );
+    assert!(parse_cache_file(&bytes[..3]).is_none());
+}
+
+#[test]
+fn json_lines_skip_blank_and_bad_lines() {
+    let text = "{\"name\":\"a\",\"vers\":\"1.0.0\",\"deps\":[]}\n\n{bad\n{\"name\":\"a\",\"vers\":\"1.0.1\",\"deps\":[],\"yanked\":true}\n";
+    let v = parse_json_lines(text.as_bytes());
+    assert_eq!(v.len(), 2);
+    assert!(v[1].yanked);
+}
+
+#[test]
+fn source_replacement_is_followed_from_the_workspace_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    std::fs::create_dir_all(ws.join(".cargo")).unwrap();
+    std::fs::create_dir_all(ws.join("sub")).unwrap();
+    std::fs::write(
+        ws.join(".cargo/config.toml"),
+        "[source.crates-io]\nreplace-with = \"mirror\"\n[source.mirror]\nreplace-with = \"local\"\n[source.local]\nlocal-registry = \"reg\"\n",
+    )
+    .unwrap();
+    let got = crates_io_source(Some(&ws.join("sub")));
+    let ws_abs = std::fs::canonicalize(&ws).unwrap();
+    assert_eq!(got, IndexSource::LocalRegistry(ws_abs.join("reg")));
+    // A deeper file's `replace-with` wins over the outer one.
+    std::fs::create_dir_all(ws.join("sub/.cargo")).unwrap();
+    std::fs::write(
+        ws.join("sub/.cargo/config.toml"),
+        "[source.crates-io]\nreplace-with = \"vendored\"\n[source.vendored]\ndirectory = \"vendor\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        crates_io_source(Some(&ws.join("sub"))),
+        IndexSource::Directory(ws_abs.join("sub/vendor"))
+    );
+}
+
+#[test]
+fn local_registry_index_is_read_and_memoised() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("index/3/f");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("foo"),
+        "{\"name\":\"foo\",\"vers\":\"0.2.0\",\"deps\":[]}\n{\"name\":\"foo\",\"vers\":\"0.1.0\",\"deps\":[]}\n",
+    )
+    .unwrap();
+    let reg = Registry::new(IndexSource::LocalRegistry(tmp.path().to_path_buf()));
+    let v = reg.versions("foo").unwrap();
+    let names: Vec<String> = v.iter().map(|v| v.version.to_string()).collect();
+    assert_eq!(names, ["0.1.0", "0.2.0"], "sorted oldest first");
+    assert!(reg.versions("bar").is_none());
+    assert_eq!(
+        reg.is_yanked("foo", &semver::Version::new(0, 2, 0)),
+        Some(false)
+    );
+}

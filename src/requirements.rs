@@ -1,0 +1,143 @@
+//! What a locked package declares about a dependency: the requirement, the kind (normal,
+//! build, dev), whether it is optional or target-specific. A lockfile records none of
+//! this, so it comes from the members' manifests (via `cargo metadata --no-deps`) and, for
+//! registry packages, from the index entry of the exact locked version. When neither
+//! source knows, the answer is "unknown" — never a guess.
+
+use crate::lockfile::Lockfile;
+use crate::matching::is_crates_io;
+use crate::registry::{DepKind, Registry};
+use crate::workspace::WorkspaceInfo;
+
+/// One declaration of a dependency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    /// The version requirement.
+    pub req: semver::VersionReq,
+    /// normal / build / dev.
+    pub kind: DepKind,
+    /// Optional (behind a feature).
+    pub optional: bool,
+    /// `cfg(...)` or triple, when target-specific.
+    pub target: Option<String>,
+}
+
+/// What kind of package declares the dependency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declarer {
+    /// A workspace member (its manifest can be edited).
+    Member,
+    /// A crates.io package (it can be moved to another published version).
+    Registry,
+    /// A path or git package outside the workspace, or a registry we cannot read.
+    Other,
+}
+
+/// Answers "what does package `i` declare about package `j`?".
+pub struct Requirements<'a> {
+    lock: &'a Lockfile,
+    workspace: Option<&'a WorkspaceInfo>,
+    registry: Option<&'a Registry>,
+}
+
+impl<'a> Requirements<'a> {
+    /// Over a lockfile, with whatever sources are available.
+    pub fn new(
+        lock: &'a Lockfile,
+        workspace: Option<&'a WorkspaceInfo>,
+        registry: Option<&'a Registry>,
+    ) -> Self {
+        Requirements {
+            lock,
+            workspace,
+            registry,
+        }
+    }
+
+    /// The registry, when there is one.
+    pub fn registry(&self) -> Option<&'a Registry> {
+        self.registry
+    }
+
+    /// The workspace, when `cargo metadata` ran.
+    pub fn workspace(&self) -> Option<&'a WorkspaceInfo> {
+        self.workspace
+    }
+
+    /// The lockfile.
+    pub fn lock(&self) -> &'a Lockfile {
+        self.lock
+    }
+
+    /// Whether package `i` is a workspace member / a crates.io package / other.
+    pub fn declarer(&self, i: u32) -> Declarer {
+        let p = &self.lock.packages[i as usize];
+        if p.source.is_none() {
+            let is_member = self
+                .workspace
+                .is_some_and(|w| w.member(&p.name, &p.version.to_string()).is_some());
+            // Without `cargo metadata`, a path package is most likely a member, but its
+            // manifest is unknown: it is still the place a manifest edit would go.
+            return if is_member || self.workspace.is_none() {
+                Declarer::Member
+            } else {
+                Declarer::Other
+            };
+        }
+        if is_crates_io(p.source.as_deref()) {
+            Declarer::Registry
+        } else {
+            Declarer::Other
+        }
+    }
+
+    /// Every declaration package `from` makes on crate `name` (all versions), or `None`
+    /// when nothing says.
+    pub fn declared_on(&self, from: u32, name: &str) -> Option<Vec<Declared>> {
+        let p = &self.lock.packages[from as usize];
+        if p.source.is_none() {
+            let ws = self.workspace?;
+            let m = ws.member(&p.name, &p.version.to_string())?;
+            return Some(
+                m.deps
+                    .iter()
+                    .filter(|d| d.package == name)
+                    .map(|d| Declared {
+                        req: d.req.clone(),
+                        kind: d.kind,
+                        optional: d.optional,
+                        target: d.target.clone(),
+                    })
+                    .collect(),
+            );
+        }
+        if !is_crates_io(p.source.as_deref()) {
+            return None;
+        }
+        let versions = self.registry?.versions(&p.name)?;
+        let v = versions.iter().find(|v| v.version == p.version)?;
+        Some(
+            v.requirements_on(name)
+                .map(|d| Declared {
+                    req: d.req.clone(),
+                    kind: d.kind,
+                    optional: d.optional,
+                    target: d.target.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    /// The declarations that resolved to package `to` (those its version satisfies; all
+    /// of them if none does, which only a stale lockfile produces).
+    pub fn edge(&self, from: u32, to: u32) -> Option<Vec<Declared>> {
+        let target = &self.lock.packages[to as usize];
+        let all = self.declared_on(from, &target.name)?;
+        let matching: Vec<Declared> = all
+            .iter()
+            .filter(|d| d.req.matches(&target.version))
+            .cloned()
+            .collect();
+        Some(if matching.is_empty() { all } else { matching })
+    }
+}

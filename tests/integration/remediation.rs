@@ -1,0 +1,303 @@
+//! Remediation and `fix` against a real local registry: each scenario makes a lockfile
+//! with real cargo, publishes the fixes afterwards, checks the JSON outcome, runs
+//! `cargo depaudit fix`, and checks that real cargo accepts the result and a re-audit no
+//! longer finds what was fixable.
+
+use super::localreg::{Dep, Scenario, remediation, vulns};
+
+/// After `fix`: cargo accepts the lockfile as it is, and the advisory is gone.
+fn assert_fixed(s: &Scenario, id: &str) {
+    let meta = s.cargo(&["metadata", "--locked", "--format-version", "1"]);
+    assert_eq!(meta.code, 0, "cargo metadata --locked: {}", meta.stderr);
+    let after = s.audit();
+    assert!(
+        !vulns(&after).iter().any(|v| v.0 == id),
+        "{id} still found: {after:#}"
+    );
+}
+
+fn fix(s: &Scenario, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["fix", "-n", "--json"];
+    args.extend_from_slice(extra);
+    let r = s.depaudit(&args);
+    assert!(
+        r.code == 0 || r.code == 1,
+        "fix failed: {}{}",
+        r.stdout,
+        r.stderr
+    );
+    r.json()
+}
+
+#[test]
+fn a_precise_update_fixes_a_transitive_crate() {
+    let s = Scenario::new();
+    s.publish("vulnlib", "0.3.1", &[]);
+    s.publish("mid", "1.0.0", &[Dep("vulnlib", "^0.3", "normal")]);
+    s.app("mid = \"1\"\n");
+    s.lock();
+    s.publish("vulnlib", "0.3.2", &[]);
+    s.publish("vulnlib", "0.3.5", &[]);
+    s.publish("vulnlib", "0.4.0", &[]);
+    s.advisory("RUSTSEC-2099-0001", "vulnlib", &[">=0.3.2"], &[]);
+    let report = s.audit();
+    let r = remediation(&report, "RUSTSEC-2099-0001");
+    assert_eq!(r["outcome"], "lockfile-update", "{r:#}");
+    assert_eq!(
+        r["command"],
+        "cargo update -p vulnlib@0.3.1 --precise 0.3.2"
+    );
+    assert_eq!(r["newer_compatible"], "0.3.5");
+    assert_eq!(r["verified"], true);
+    assert_eq!(r["fixes"], serde_json::json!(["RUSTSEC-2099-0001"]));
+    // Paths start at the member and carry kinds from the manifest and the index.
+    let f = &report["findings"][0];
+    assert_eq!(
+        f["paths"][0],
+        serde_json::json!(["app 0.1.0", "mid 1.0.0", "vulnlib 0.3.1"])
+    );
+    assert_eq!(
+        f["path_kinds"][0][0]["kinds"],
+        serde_json::json!(["normal"])
+    );
+    assert_eq!(
+        f["path_kinds"][0][1]["kinds"],
+        serde_json::json!(["normal"])
+    );
+
+    let dry = s.depaudit(&["fix", "-n", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stdout
+            .contains("cargo update -p vulnlib@0.3.1 --precise 0.3.2")
+    );
+    assert_eq!(s.locked("vulnlib"), ["0.3.1"], "--dry-run changes nothing");
+
+    let out = fix(&s, &[]);
+    assert_eq!(out["fixed"][0]["id"], "RUSTSEC-2099-0001", "{out:#}");
+    assert_eq!(s.locked("vulnlib"), ["0.3.2"]);
+    assert_fixed(&s, "RUSTSEC-2099-0001");
+}
+
+#[test]
+fn b_only_a_parent_bump_fixes_it() {
+    let s = Scenario::new();
+    s.publish("vulnlib", "0.3.4", &[]);
+    s.publish("mid", "1.0.0", &[Dep("vulnlib", "=0.3.4", "normal")]);
+    s.app("mid = \"1\"\n");
+    s.lock();
+    s.publish("vulnlib", "0.4.1", &[]);
+    s.publish("mid", "1.0.1", &[Dep("vulnlib", "^0.3", "normal")]); // still excludes 0.4
+    s.publish("mid", "1.1.0", &[Dep("vulnlib", "^0.4.1", "normal")]);
+    s.advisory("RUSTSEC-2099-0002", "vulnlib", &[">=0.4.1"], &[]);
+    let report = s.audit();
+    let r = remediation(&report, "RUSTSEC-2099-0002");
+    assert_eq!(r["outcome"], "bump-parent", "{r:#}");
+    assert_eq!(r["command"], "cargo update -p mid@1.0.0 --precise 1.1.0");
+    assert_eq!(r["target"], "vulnlib 0.4.1");
+    assert_eq!(r["verified"], true);
+    assert!(
+        r["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("bump mid 1.0.0 → 1.1.0"),
+        "{r:#}"
+    );
+    fix(&s, &[]);
+    assert_eq!(s.locked("mid"), ["1.1.0"]);
+    assert_eq!(s.locked("vulnlib"), ["0.4.1"]);
+    assert_fixed(&s, "RUSTSEC-2099-0002");
+}
+
+#[test]
+fn c_no_fix_is_said_and_fix_changes_nothing() {
+    let s = Scenario::new();
+    s.publish("vulnlib", "0.3.1", &[]);
+    s.publish("gone", "1.0.0", &[]);
+    s.publish("mid", "1.0.0", &[Dep("gone", "=1.0.0", "normal")]);
+    s.app("vulnlib = \"0.3\"\nmid = \"1\"\n");
+    s.lock();
+    s.publish("gone", "2.0.0", &[]); // patched, but no mid release allows it
+    s.advisory("RUSTSEC-2099-0003", "vulnlib", &[], &[]);
+    s.advisory("RUSTSEC-2099-0004", "gone", &[">=2.0.0"], &[]);
+    let report = s.audit();
+    let r = remediation(&report, "RUSTSEC-2099-0003");
+    assert_eq!(r["outcome"], "no-fix", "{r:#}");
+    assert!(r["command"].is_null());
+    let r = remediation(&report, "RUSTSEC-2099-0004");
+    assert_eq!(
+        r["outcome"], "no-fix",
+        "nothing up the chain allows 2.0.0: {r:#}"
+    );
+    assert!(r["explanation"].as_str().unwrap().contains("mid"), "{r:#}");
+    let before = std::fs::read(s.ws().join("Cargo.lock")).unwrap();
+    let out = fix(&s, &["--allow-manifest-edits"]);
+    assert_eq!(out["applied"], serde_json::json!([]), "{out:#}");
+    assert_eq!(std::fs::read(s.ws().join("Cargo.lock")).unwrap(), before);
+    assert_eq!(out["remaining"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn d_one_command_fixes_two_findings() {
+    let s = Scenario::new();
+    s.publish("vulnlib", "0.3.1", &[]);
+    s.publish("mid", "1.0.0", &[Dep("vulnlib", "^0.3", "normal")]);
+    s.app("mid = \"1\"\n");
+    s.lock();
+    s.publish("vulnlib", "0.3.2", &[]);
+    s.publish("vulnlib", "0.3.3", &[]);
+    s.advisory("RUSTSEC-2099-0005", "vulnlib", &[">=0.3.2"], &[]);
+    s.advisory("RUSTSEC-2099-0006", "vulnlib", &[">=0.3.3"], &[]);
+    let report = s.audit();
+    let a = remediation(&report, "RUSTSEC-2099-0005");
+    let b = remediation(&report, "RUSTSEC-2099-0006");
+    assert_eq!(
+        a["command"], "cargo update -p vulnlib@0.3.1 --precise 0.3.3",
+        "{a:#}"
+    );
+    assert_eq!(a, b, "one plan for the package clears both");
+    assert_eq!(
+        a["fixes"],
+        serde_json::json!(["RUSTSEC-2099-0005", "RUSTSEC-2099-0006"])
+    );
+    let table = s.depaudit(&["audit", "-n"]);
+    assert_eq!(
+        table
+            .stdout
+            .matches("cargo update -p vulnlib@0.3.1 --precise 0.3.3\n    fixes RUSTSEC-2099-0005, RUSTSEC-2099-0006")
+            .count(),
+        1,
+        "{}",
+        table.stdout
+    );
+    let out = fix(&s, &[]);
+    assert_eq!(out["applied"].as_array().unwrap().len(), 1, "{out:#}");
+    assert_fixed(&s, "RUSTSEC-2099-0005");
+    assert_fixed(&s, "RUSTSEC-2099-0006");
+}
+
+#[test]
+fn e_two_locked_versions_only_one_vulnerable() {
+    let s = Scenario::new();
+    s.publish("vulnlib", "0.2.9", &[]);
+    s.publish("vulnlib", "0.3.1", &[]);
+    s.publish("mid", "1.0.0", &[Dep("vulnlib", "^0.3", "normal")]);
+    s.app("vulnlib = \"0.2\"\nmid = \"1\"\n");
+    s.lock();
+    assert_eq!(s.locked("vulnlib"), ["0.2.9", "0.3.1"]);
+    s.publish("vulnlib", "0.3.2", &[]);
+    s.advisory("RUSTSEC-2099-0007", "vulnlib", &[">=0.3.2"], &["<0.3.0"]);
+    let report = s.audit();
+    assert_eq!(vulns(&report).len(), 1, "{report:#}");
+    let r = remediation(&report, "RUSTSEC-2099-0007");
+    assert_eq!(
+        r["command"],
+        "cargo update -p vulnlib@0.3.1 --precise 0.3.2"
+    );
+    fix(&s, &[]);
+    assert_eq!(s.locked("vulnlib"), ["0.2.9", "0.3.2"]);
+    assert_fixed(&s, "RUSTSEC-2099-0007");
+}
+
+#[test]
+fn f_member_requirement_is_edited_in_its_manifest() {
+    let s = Scenario::new();
+    s.publish("vulnlib", "0.3.1", &[]);
+    s.app("vulnlib = \"=0.3.1\" # pinned\n");
+    s.lock();
+    s.publish("vulnlib", "0.3.2", &[]);
+    s.advisory("RUSTSEC-2099-0008", "vulnlib", &[">=0.3.2"], &[]);
+    let report = s.audit();
+    let r = remediation(&report, "RUSTSEC-2099-0008");
+    assert_eq!(r["outcome"], "bump-parent", "{r:#}");
+    let step = &r["steps"][0];
+    assert_eq!(step["action"], "manifest-edit");
+    assert_eq!(step["line"], 7);
+    assert_eq!(step["to_req"], "0.3.2");
+    assert!(step["manifest"].as_str().unwrap().ends_with("Cargo.toml"));
+    // Without the flag, fix leaves manifests alone and says why.
+    let out = fix(&s, &[]);
+    assert!(
+        out["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("--allow-manifest-edits")
+    );
+    assert_eq!(s.locked("vulnlib"), ["0.3.1"]);
+    fix(&s, &["--allow-manifest-edits"]);
+    let manifest = std::fs::read_to_string(s.ws().join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("vulnlib = \"0.3.2\" # pinned"),
+        "{manifest}"
+    );
+    assert_fixed(&s, "RUSTSEC-2099-0008");
+}
+
+#[test]
+fn f_workspace_dependency_is_edited_in_the_root_manifest() {
+    let s = Scenario::new();
+    s.publish("vulnlib", "0.3.1", &[]);
+    s.publish("vulnlib", "0.4.0", &[]);
+    s.write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"crates/app\"]\nresolver = \"2\"\n\n[workspace.dependencies]\nvulnlib = { version = \"0.3\" }\n",
+    );
+    s.write(
+        "crates/app/Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nvulnlib.workspace = true\n",
+    );
+    s.write("crates/app/src/lib.rs", "");
+    s.lock();
+    s.publish("vulnlib", "0.4.1", &[]);
+    s.advisory("RUSTSEC-2099-0009", "vulnlib", &[">=0.4.1"], &[]);
+    let report = s.audit();
+    let r = remediation(&report, "RUSTSEC-2099-0009");
+    assert_eq!(r["outcome"], "bump-parent", "{r:#}");
+    let step = &r["steps"][0];
+    assert_eq!(step["workspace_dependency"], true, "{r:#}");
+    assert_eq!(step["line"], 6);
+    assert_eq!(step["to_req"], "0.4.1");
+    fix(&s, &["--allow-manifest-edits"]);
+    let root = std::fs::read_to_string(s.ws().join("Cargo.toml")).unwrap();
+    assert!(root.contains("vulnlib = { version = \"0.4.1\" }"), "{root}");
+    assert_eq!(s.locked("vulnlib"), ["0.4.1"]);
+    assert_fixed(&s, "RUSTSEC-2099-0009");
+}
+
+#[test]
+fn git_or_path_dependent_cannot_be_bumped_via_the_registry() {
+    let s = Scenario::new();
+    s.publish("vulnlib", "0.3.1", &[]);
+    // A path dependency outside the workspace folder is not a member.
+    s.write(
+        "../localdep/Cargo.toml",
+        "[package]\nname = \"localdep\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nvulnlib = \"=0.3.1\"\n",
+    );
+    s.write("../localdep/src/lib.rs", "");
+    s.write(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n[dependencies]\nlocaldep = { path = \"../localdep\" }\n",
+    );
+    s.write("src/lib.rs", "");
+    s.lock();
+    s.publish("vulnlib", "0.3.2", &[]);
+    s.advisory("RUSTSEC-2099-0010", "vulnlib", &[">=0.3.2"], &[]);
+    let report = s.audit();
+    let r = remediation(&report, "RUSTSEC-2099-0010");
+    assert_eq!(r["verified"], false, "{r:#}");
+    assert!(
+        r["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be bumped via the registry"),
+        "{r:#}"
+    );
+    // The precise update is tried, cargo refuses it (localdep pins =0.3.1), and the
+    // step is rolled back: the lockfile is byte for byte what it was.
+    let before = std::fs::read(s.ws().join("Cargo.lock")).unwrap();
+    let r = s.depaudit(&["fix", "-n", "--json"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let out = r.json();
+    assert_eq!(out["failed"].as_array().unwrap().len(), 1, "{out:#}");
+    assert_eq!(std::fs::read(s.ws().join("Cargo.lock")).unwrap(), before);
+}
