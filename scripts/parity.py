@@ -7,6 +7,9 @@ For every Cargo.lock under the given folders (default: ../shared/corpus/lockfile
 and compares the sets of (kind, advisory id, crate, version). Prints per-file
 differences and totals; exits 1 on any difference.
 
+With --yanked, both sides also check for yanked crates (dropping --no-yanked), reading
+the same local cargo index cache ($CARGO_HOME/registry/index) offline.
+
 cargo-audit comes from $CARGO_AUDIT, else PATH, else it is installed with
 `cargo install --locked cargo-audit --root $TMPDIR/depaudit-cargo-audit` (never into the repo).
 """
@@ -17,6 +20,10 @@ args = sys.argv[1:]
 db = os.path.join(repo, "..", "shared", "advisory-db")
 if "--db" in args:
     i = args.index("--db"); db = args[i + 1]; del args[i:i + 2]
+yanked = "--yanked" in args
+if yanked:
+    args.remove("--yanked")
+no_yanked = [] if yanked else ["--no-yanked"]
 roots = args or [os.path.join(repo, "..", "shared", "corpus", "lockfiles")]
 
 def cargo_audit():
@@ -62,9 +69,9 @@ def main():
     env = dict(os.environ, DEPAUDIT_CACHE_DIR=cache)
     totals = dict(files=0, reference=0, ours=0, missing=0, extra=0, exit_mismatch=0)
     for lock in lockfiles:
-        r = subprocess.run([ca, "audit", "--db", db, "--no-fetch", "--no-yanked", "--json", "--file", lock],
+        r = subprocess.run([ca, "audit", "--db", db, "--no-fetch", *no_yanked, "--json", "--file", lock],
                            capture_output=True, text=True)
-        o = subprocess.run([dp, "--db", db, "--offline", "--no-yanked", "--json", "--file", lock],
+        o = subprocess.run([dp, "--db", db, "--offline", *no_yanked, "--json", "--file", lock],
                            capture_output=True, text=True, env=env)
         totals["files"] += 1
         try:

@@ -134,13 +134,22 @@ pub fn audit(
         exclude_dev_only(&mut findings, &reqs, &roots, &mut notes);
     }
     let limit = opts.paths_limit.unwrap_or(MAX_PATHS).min(MAX_PATHS);
+    // Several advisories often hit one package: its paths are searched once.
+    type Paths = (Vec<Vec<String>>, Vec<Vec<Option<crate::findings::EdgeKind>>>);
+    let mut by_package: std::collections::HashMap<usize, Paths> = Default::default();
     for f in &mut findings {
-        let index_paths = paths::paths_to(lock, &roots, f.package_index as u32, limit);
-        f.paths = index_paths.iter().map(|p| paths::labels(lock, p)).collect();
-        f.path_kinds = index_paths
-            .iter()
-            .map(|p| p.windows(2).map(|w| edge_kind(&reqs, w[0], w[1])).collect())
-            .collect();
+        let (labels, kinds) = by_package.entry(f.package_index).or_insert_with(|| {
+            let index_paths = paths::paths_to(lock, &roots, f.package_index as u32, limit);
+            (
+                index_paths.iter().map(|p| paths::labels(lock, p)).collect(),
+                index_paths
+                    .iter()
+                    .map(|p| p.windows(2).map(|w| edge_kind(&reqs, w[0], w[1])).collect())
+                    .collect(),
+            )
+        });
+        f.paths = labels.clone();
+        f.path_kinds = kinds.clone();
     }
     if opts.remediate {
         crate::remediation::remediate(&mut findings, &reqs);

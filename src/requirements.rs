@@ -38,6 +38,8 @@ pub struct Requirements<'a> {
     lock: &'a Lockfile,
     workspace: Option<&'a WorkspaceInfo>,
     registry: Option<&'a Registry>,
+    /// Per package: from crates.io (decided once per distinct source URL).
+    crates_io: Vec<bool>,
 }
 
 impl<'a> Requirements<'a> {
@@ -47,10 +49,22 @@ impl<'a> Requirements<'a> {
         workspace: Option<&'a WorkspaceInfo>,
         registry: Option<&'a Registry>,
     ) -> Self {
+        let mut by_source: std::collections::HashMap<&str, bool> = Default::default();
+        let crates_io = lock
+            .packages
+            .iter()
+            .map(|p| match p.source.as_deref() {
+                Some(src) => *by_source
+                    .entry(src)
+                    .or_insert_with(|| is_crates_io(Some(src))),
+                None => false,
+            })
+            .collect();
         Requirements {
             lock,
             workspace,
             registry,
+            crates_io,
         }
     }
 
@@ -84,7 +98,7 @@ impl<'a> Requirements<'a> {
                 Declarer::Other
             };
         }
-        if is_crates_io(p.source.as_deref()) {
+        if self.crates_io[i as usize] {
             Declarer::Registry
         } else {
             Declarer::Other
@@ -111,7 +125,7 @@ impl<'a> Requirements<'a> {
                     .collect(),
             );
         }
-        if !is_crates_io(p.source.as_deref()) {
+        if !self.crates_io[from as usize] {
             return None;
         }
         let versions = self.registry?.versions(&p.name)?;
