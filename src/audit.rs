@@ -135,7 +135,10 @@ pub fn audit(
     }
     let limit = opts.paths_limit.unwrap_or(MAX_PATHS).min(MAX_PATHS);
     // Several advisories often hit one package: its paths are searched once.
-    type Paths = (Vec<Vec<String>>, Vec<Vec<Option<crate::findings::EdgeKind>>>);
+    type Paths = (
+        Vec<Vec<String>>,
+        Vec<Vec<Option<crate::findings::EdgeKind>>>,
+    );
     let mut by_package: std::collections::HashMap<usize, Paths> = Default::default();
     for f in &mut findings {
         let (labels, kinds) = by_package.entry(f.package_index).or_insert_with(|| {

@@ -161,6 +161,13 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         }
         for p in fresh {
             attempted.insert(p.step.clone());
+            // An earlier step may already have moved this package (one series per
+            // lockfile): then there is nothing left to update.
+            if let Step::Update { package, from, .. } = &p.step
+                && !is_locked(&lockfile, package, from)
+            {
+                continue;
+            }
             out.status(&format!("Applying: {}", p.command));
             match apply(&p.step, &ws.root, &lockfile, args.offline) {
                 Ok(()) => result.applied.push(p.command),
@@ -199,12 +206,12 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         .map(|f| Found { outcome: None, ..f })
         .collect();
     result.remaining = after_found;
-    let code = if !result.failed.is_empty() {
-        exit::ERROR
-    } else if after.fails() {
-        exit::FINDINGS
-    } else {
-        exit::OK
+    // A failed step matters when something is left; if later rounds fixed it anyway,
+    // the warning and the `failed` list say what happened.
+    let code = match (after.fails(), result.failed.is_empty()) {
+        (false, _) => exit::OK,
+        (true, true) => exit::FINDINGS,
+        (true, false) => exit::ERROR,
     };
     print_result(args, out, &result);
     Ok(code)
@@ -279,6 +286,15 @@ fn print_result(args: &FixArgs, out: &mut Output, r: &FixResult) {
         }
     }
     out.stdout(&t);
+}
+
+/// Is `package from` still in the lockfile?
+fn is_locked(lockfile: &Path, package: &str, from: &str) -> bool {
+    crate::lockfile::load(lockfile).is_ok_and(|l| {
+        l.packages
+            .iter()
+            .any(|p| p.name == package && p.version.to_string() == from)
+    })
 }
 
 /// Applies one step, restoring every file it may have touched when it fails.

@@ -301,3 +301,183 @@ fn git_or_path_dependent_cannot_be_bumped_via_the_registry() {
     assert_eq!(out["failed"].as_array().unwrap().len(), 1, "{out:#}");
     assert_eq!(std::fs::read(s.ws().join("Cargo.lock")).unwrap(), before);
 }
+
+#[test]
+fn g_the_bump_is_found_two_levels_up() {
+    let s = Scenario::new();
+    s.publish("vulnlib", "0.3.1", &[]);
+    s.publish("mid", "1.0.0", &[Dep("vulnlib", "^0.3", "normal")]);
+    s.publish("top", "1.0.0", &[Dep("mid", "=1.0.0", "normal")]);
+    s.app("top = \"1\"\n");
+    s.lock();
+    s.publish("vulnlib", "0.4.1", &[]);
+    s.publish("mid", "1.1.0", &[Dep("vulnlib", "^0.4.1", "normal")]);
+    s.publish("top", "1.0.1", &[Dep("mid", "=1.0.0", "normal")]);
+    s.publish("top", "1.1.0", &[Dep("mid", "^1.1", "normal")]);
+    s.advisory("RUSTSEC-2099-0012", "vulnlib", &[">=0.4.1"], &[]);
+    let report = s.audit();
+    let r = remediation(&report, "RUSTSEC-2099-0012");
+    assert_eq!(r["outcome"], "bump-parent", "{r:#}");
+    assert_eq!(
+        r["command"], "cargo update -p top@1.0.0 --precise 1.1.0",
+        "{r:#}"
+    );
+    assert_eq!(r["verified"], true);
+    fix(&s, &[]);
+    assert_eq!(s.locked("vulnlib"), ["0.4.1"]);
+    assert_fixed(&s, "RUSTSEC-2099-0012");
+}
+
+#[test]
+fn h_two_members_one_pinned_one_flexible() {
+    let s = Scenario::new();
+    s.publish("vulnlib", "0.3.1", &[]);
+    s.write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"a\", \"b\"]\nresolver = \"2\"\n",
+    );
+    for (m, req) in [("a", "=0.3.1"), ("b", "0.3")] {
+        s.write(
+            &format!("{m}/Cargo.toml"),
+            &format!("[package]\nname = \"{m}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nvulnlib = \"{req}\"\n"),
+        );
+        s.write(&format!("{m}/src/lib.rs"), "");
+    }
+    s.lock();
+    s.publish("vulnlib", "0.3.2", &[]);
+    s.publish("vulnlib", "0.3.3", &[]);
+    s.advisory("RUSTSEC-2099-0013", "vulnlib", &[">=0.3.2"], &[]);
+    let report = s.audit();
+    let r = remediation(&report, "RUSTSEC-2099-0013");
+    assert_eq!(r["outcome"], "bump-parent", "{r:#}");
+    assert_eq!(r["steps"].as_array().unwrap().len(), 2, "{r:#}");
+    assert!(
+        r["steps"][0]["manifest"]
+            .as_str()
+            .unwrap()
+            .ends_with("a/Cargo.toml")
+    );
+    let r = s.depaudit(&["fix", "-n", "--json", "--allow-manifest-edits"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.json()["failed"].as_array().unwrap().is_empty());
+    assert_fixed(&s, "RUSTSEC-2099-0013");
+}
+
+#[test]
+fn dev_only_findings_are_dropped_with_exclude_dev_and_kinds_are_shown() {
+    let s = Scenario::new();
+    s.publish("vulnlib", "0.3.1", &[]);
+    s.publish("testhelper", "1.0.0", &[Dep("vulnlib", "^0.3", "normal")]);
+    s.app("\n[dev-dependencies]\ntesthelper = \"1\"\n");
+    s.lock();
+    s.advisory("RUSTSEC-2099-0011", "vulnlib", &[">=0.3.2"], &[]);
+    let report = s.audit();
+    let f = &report["findings"][0];
+    assert_eq!(
+        f["path_kinds"][0][0]["kinds"],
+        serde_json::json!(["dev"]),
+        "{f:#}"
+    );
+    let r = s.depaudit(&["audit", "-n", "--json", "--exclude-dev"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(vulns(&v).len(), 0);
+    assert!(
+        v["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("dropped 1 finding")),
+        "{v:#}"
+    );
+    // Lockfile-only mode has no member kinds: it says so and drops nothing.
+    let r = s.depaudit(&["audit", "-n", "--json", "--exclude-dev", "--lockfile-only"]);
+    assert_eq!(r.code, 1);
+    let v = r.json();
+    assert_eq!(vulns(&v).len(), 1);
+    assert!(v["findings"][0]["path_kinds"][0][0].is_null(), "{v:#}");
+    // `why` shows the same path and its dev step.
+    let why = s.depaudit(&["why", "vulnlib"]);
+    assert_eq!(why.code, 0, "{}", why.stderr);
+    assert!(
+        why.stdout
+            .contains("app 0.1.0 → testhelper 1.0.0 (dev) → vulnlib 0.3.1"),
+        "{}",
+        why.stdout
+    );
+    let none = s.depaudit(&["why", "nosuchcrate"]);
+    assert_eq!(none.code, 2);
+}
+
+#[test]
+fn yanked_versions_in_the_replacing_registry_are_reported() {
+    let s = Scenario::new();
+    s.publish("oldlib", "1.0.0", &[]);
+    s.app("oldlib = \"1\"\n");
+    s.lock();
+    // Yank it after the lockfile was made (rewrite its index line).
+    let idx = s.registry().join("index/ol/dl/oldlib");
+    let text = std::fs::read_to_string(&idx).unwrap();
+    std::fs::write(&idx, text.replace("\"yanked\":false", "\"yanked\":true")).unwrap();
+    let v = s.audit();
+    let yanked: Vec<_> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "yanked")
+        .map(|f| f["package"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(yanked, ["oldlib"], "{v:#}");
+    let r = s.depaudit(&["audit", "-n", "--json", "--no-yanked"]);
+    assert!(r.json()["findings"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn crates_io_cache_yanked_flags_are_read_offline() {
+    // A fake $CARGO_HOME with cargo's sparse cache file for one crate.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp
+        .path()
+        .join("home/registry/index/index.crates.io-1949cf8c6b5b557f/.cache/3/s");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut bytes = vec![3u8];
+    bytes.extend_from_slice(&2u32.to_le_bytes());
+    bytes.extend_from_slice(b"etag: \"x\"\0");
+    for (v, y) in [("1.0.0", true), ("1.0.1", false)] {
+        bytes.extend_from_slice(format!("{v}\0{{\"name\":\"sym\",\"vers\":\"{v}\",\"deps\":[],\"cksum\":\"0\",\"features\":{{}},\"yanked\":{y}}}\0").as_bytes());
+    }
+    std::fs::write(dir.join("sym"), bytes).unwrap();
+    let lock = tmp.path().join("Cargo.lock");
+    std::fs::write(
+        &lock,
+        "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"sym\",\n \"other\",\n]\n\n[[package]]\nname = \"sym\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"other\"\nversion = \"2.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+    )
+    .unwrap();
+    let out = super::common::finish(
+        std::process::Command::new(super::common::bin())
+            .args(["-n", "--json", "--db"])
+            .arg(super::common::fixture_db())
+            .arg("--file")
+            .arg(&lock)
+            .env("CARGO_HOME", tmp.path().join("home"))
+            .env("DEPAUDIT_CACHE_DIR", tmp.path().join("cache"))
+            .output()
+            .unwrap(),
+    );
+    let v = out.json();
+    let yanked: Vec<_> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "yanked")
+        .map(|f| f["package"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(yanked, ["sym"], "{v:#}");
+    assert!(
+        v["notes"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .contains("yanked status unknown for 1 crate")),
+        "{v:#}"
+    );
+}
