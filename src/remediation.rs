@@ -29,6 +29,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 const MAX_DEPTH: usize = 6;
 /// How many candidate versions are tried at each level.
 const MAX_TRIES: usize = 8;
+/// How many packages one plan may try to move in all.
+const MAX_SEARCHES: usize = 200;
 
 /// The kind of fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -169,7 +171,11 @@ struct Plan {
 /// Computes remediations for every advisory finding, then fills each one's `fixes` with
 /// all the advisory ids the same command fixes.
 pub fn remediate(findings: &mut [Finding], reqs: &Requirements) {
-    let planner = Planner { reqs };
+    let planner = Planner {
+        reqs,
+        budget: std::cell::Cell::new(0),
+        stack: std::cell::RefCell::new(Vec::new()),
+    };
     // Group the advisories by package: one plan must clear all the fixable ones at once.
     let mut by_package: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
@@ -240,6 +246,11 @@ fn no_fix(explanation: String, alternatives: Vec<String>, verified: bool) -> Rem
 
 struct Planner<'a, 'b> {
     reqs: &'b Requirements<'a>,
+    /// Searches left for the current plan: a hostile or huge graph cannot make the
+    /// parent search explode.
+    budget: std::cell::Cell<usize>,
+    /// Packages being moved further down the recursion (a cycle is never re-entered).
+    stack: std::cell::RefCell<Vec<u32>>,
 }
 
 impl Planner<'_, '_> {
@@ -287,6 +298,8 @@ impl Planner<'_, '_> {
             };
             return no_fix(why, alts(), from_index);
         }
+        self.budget.set(MAX_SEARCHES);
+        self.stack.borrow_mut().clear();
         match self.move_package(pkg, &candidates, 0) {
             Ok(plan) => {
                 let lockfile_only = matches!(plan.steps.as_slice(),
@@ -332,6 +345,30 @@ impl Planner<'_, '_> {
     /// Moves package `x` to one of `candidates` (ascending): directly if every dependent
     /// allows one, else by moving the dependents that block it.
     fn move_package(&self, x: u32, candidates: &[Version], depth: usize) -> Result<Plan, String> {
+        let lock = self.reqs.lock();
+        if self.stack.borrow().contains(&x) {
+            return Err(format!(
+                "{} depends on itself through a cycle",
+                lock.packages[x as usize].name
+            ));
+        }
+        let left = self.budget.get();
+        if left == 0 {
+            return Err("the search for a parent bump gave up (graph too large)".into());
+        }
+        self.budget.set(left - 1);
+        self.stack.borrow_mut().push(x);
+        let result = self.move_package_inner(x, candidates, depth);
+        self.stack.borrow_mut().pop();
+        result
+    }
+
+    fn move_package_inner(
+        &self,
+        x: u32,
+        candidates: &[Version],
+        depth: usize,
+    ) -> Result<Plan, String> {
         let lock = self.reqs.lock();
         let xp = &lock.packages[x as usize];
         let assumed = caret(&xp.version);
@@ -673,4 +710,150 @@ pub fn alternatives(description: &str) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lockfile::parse_bytes;
+    use crate::registry::{IndexSource, Registry};
+    use advisories_cache::record::AffectedRange;
+    use advisories_cache::{Collection, record::AdvisoryRecord as Rec};
+
+    fn advisory(krate: &str, patched: &str, fixed: &str) -> Rec {
+        Rec {
+            id: "RUSTSEC-2099-0100".into(),
+            package: krate.into(),
+            collection: Collection::Crates,
+            aliases: vec![],
+            title: "t".into(),
+            description: "Use another crate.\n\n## Alternatives\n\n- [`good`](https://x) is maintained\n- `better`\n\nMore text.\n".into(),
+            date: "2099-01-01".into(),
+            url: None,
+            rustsec_url: None,
+            references: vec![],
+            categories: vec![],
+            keywords: vec![],
+            cvss: None,
+            cvss_score: None,
+            severity: None,
+            informational: None,
+            withdrawn: None,
+            source: None,
+            affected_os: vec![],
+            affected_arch: vec![],
+            affected_functions: vec![],
+            patched: vec![patched.into()],
+            unaffected: vec![],
+            ranges: vec![AffectedRange {
+                introduced: None,
+                fixed: Some(fixed.into()),
+            }],
+        }
+    }
+
+    /// A local registry with the given index lines per crate.
+    fn registry(dir: &std::path::Path, crates: &[(&str, &[&str])]) -> Registry {
+        for (name, lines) in crates {
+            let path = dir
+                .join("index")
+                .join(crate::registry::files_index_path(name));
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, lines.join("\n")).unwrap();
+        }
+        Registry::new(IndexSource::LocalRegistry(dir.to_path_buf()))
+    }
+
+    const SRC: &str = "registry+https://github.com/rust-lang/crates.io-index";
+
+    #[test]
+    fn a_cycle_in_a_hostile_lockfile_ends_in_no_fix() {
+        let text = format!(
+            "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"xx\",\n]\n\n[[package]]\nname = \"xx\"\nversion = \"1.0.0\"\nsource = \"{SRC}\"\ndependencies = [\n \"yy\",\n]\n\n[[package]]\nname = \"yy\"\nversion = \"1.0.0\"\nsource = \"{SRC}\"\ndependencies = [\n \"xx\",\n]\n"
+        );
+        let lock = parse_bytes(text.as_bytes()).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let reg = registry(
+            tmp.path(),
+            &[
+                (
+                    "yy",
+                    &[
+                        r#"{"name":"yy","vers":"1.0.0","deps":[{"name":"xx","req":"=1.0.0","kind":"normal"}]}"#,
+                        r#"{"name":"yy","vers":"2.0.0","deps":[{"name":"xx","req":"^1","kind":"normal"}]}"#,
+                    ],
+                ),
+                (
+                    "xx",
+                    &[
+                        r#"{"name":"xx","vers":"1.0.0","deps":[{"name":"yy","req":"=1.0.0","kind":"normal"}]}"#,
+                        r#"{"name":"xx","vers":"1.1.0","deps":[{"name":"yy","req":"^2","kind":"normal"}]}"#,
+                    ],
+                ),
+            ],
+        );
+        let reqs = Requirements::new(&lock, None, Some(&reg));
+        let adv = advisory("yy", ">=2.0.0", "2.0.0");
+        let mut findings = vec![Finding {
+            advisory: Some(adv),
+            package_index: 2,
+            ..Finding::default()
+        }];
+        remediate(&mut findings, &reqs);
+        let r = findings[0].remediation.as_ref().unwrap();
+        // xx 1.1.0 allows yy 2, but moving xx needs yy (its dependent in the cycle) to
+        // move first: the search stops at the cycle instead of looping.
+        assert_eq!(r.outcome, Outcome::NoFix, "{r:?}");
+        assert!(r.explanation.contains("cycle"), "{r:?}");
+        assert_eq!(r.alternatives, ["good", "better"]);
+    }
+
+    #[test]
+    fn without_index_data_the_patched_floor_is_used_unverified() {
+        let text = format!(
+            "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"yy\",\n]\n\n[[package]]\nname = \"yy\"\nversion = \"1.2.0\"\nsource = \"{SRC}\"\n"
+        );
+        let lock = parse_bytes(text.as_bytes()).unwrap();
+        let reqs = Requirements::new(&lock, None, None);
+        let mut findings = vec![Finding {
+            advisory: Some(advisory("yy", ">=1.2.7, <2.0.0", "1.2.7")),
+            package_index: 1,
+            ..Finding::default()
+        }];
+        remediate(&mut findings, &reqs);
+        let r = findings[0].remediation.as_ref().unwrap();
+        assert_eq!(r.outcome, Outcome::LockfileUpdate);
+        assert_eq!(
+            r.command.as_deref(),
+            Some("cargo update -p yy@1.2.0 --precise 1.2.7")
+        );
+        assert!(!r.verified);
+        // A patched floor outside the caret range of the locked version needs the member
+        // (here: the root, whose manifest is unknown) to move.
+        let mut findings = vec![Finding {
+            advisory: Some(advisory("yy", ">=2.0.1", "2.0.1")),
+            package_index: 1,
+            ..Finding::default()
+        }];
+        remediate(&mut findings, &reqs);
+        let r = findings[0].remediation.as_ref().unwrap();
+        assert_eq!(r.outcome, Outcome::BumpParent, "{r:?}");
+        assert!(!r.verified);
+    }
+
+    #[test]
+    fn patched_floors_follow_each_operator() {
+        let mut a = advisory("yy", ">=1.2.3", "1.2.3");
+        a.patched = vec![
+            ">=1.2.3".into(),
+            "^0.4.1".into(),
+            "~0.3.9".into(),
+            ">0.2.0, <0.3.0".into(),
+        ];
+        let got: Vec<String> = patched_lower_bounds(&[&a])
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(got, ["0.2.1", "0.3.9", "0.4.1", "1.2.3"]);
+    }
 }

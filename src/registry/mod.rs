@@ -191,6 +191,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The index path of a crate (`3/a/abc`, `ab/cd/abcd…`).
+pub fn files_index_path(name: &str) -> std::path::PathBuf {
+    files::index_rel_path(name)
+}
+
 /// Names cargo can publish: ASCII letters, digits, `-` and `_`, at most 64 long.
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()

@@ -481,3 +481,26 @@ fn crates_io_cache_yanked_flags_are_read_offline() {
         "{v:#}"
     );
 }
+
+#[test]
+fn a_dependent_missing_from_the_index_makes_the_plan_unverified() {
+    let s = Scenario::new();
+    s.publish("vulnlib", "0.3.1", &[]);
+    s.publish("mid", "1.0.0", &[Dep("vulnlib", "^0.3", "normal")]);
+    s.app("mid = \"1\"\n");
+    s.lock();
+    s.publish("vulnlib", "0.3.2", &[]);
+    std::fs::remove_file(s.registry().join("index/3/m/mid")).unwrap();
+    s.advisory("RUSTSEC-2099-0014", "vulnlib", &[">=0.3.2"], &[]);
+    let report = s.audit();
+    let r = remediation(&report, "RUSTSEC-2099-0014");
+    assert_eq!(r["outcome"], "lockfile-update", "{r:#}");
+    assert_eq!(
+        r["command"],
+        "cargo update -p vulnlib@0.3.1 --precise 0.3.2"
+    );
+    assert_eq!(r["verified"], false, "mid's requirement was assumed: {r:#}");
+    // The step from mid to vulnlib has no known kind without mid's index entry.
+    let f = &report["findings"][0];
+    assert!(f["path_kinds"][0][1].is_null(), "{f:#}");
+}
