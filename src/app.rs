@@ -293,7 +293,10 @@ pub fn prepare_audit(args: &AuditArgs, out: &mut Output) -> Result<Prepared, App
             p => p,
         },
     };
-    let registry = Registry::for_workspace(Some(&config_dir));
+    let mut registry = Registry::for_workspace(Some(&config_dir));
+    if args.online_index && !args.offline {
+        registry = registry.with_online_index();
+    }
     let opts = AuditOptions {
         matching: MatchSettings {
             target_os: policy.targets.value.os.clone(),

@@ -84,6 +84,10 @@ pub struct FixArgs {
     /// Print the plan and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Ask the crates.io sparse index over the network about crates cargo's local cache
+    /// lacks (never done otherwise).
+    #[arg(long, conflicts_with = "offline")]
+    pub online_index: bool,
     /// Also raise workspace members' requirements in their Cargo.toml (or in
     /// `[workspace.dependencies]`).
     #[arg(long)]
@@ -220,6 +224,10 @@ pub struct AuditArgs {
     /// `cargo metadata`; says how many were dropped).
     #[arg(long)]
     pub exclude_dev: bool,
+    /// For remediation and the yanked check, ask the crates.io sparse index over the
+    /// network about crates cargo's local cache lacks (never done otherwise).
+    #[arg(long, conflicts_with = "offline")]
+    pub online_index: bool,
     /// Dependency paths per finding: a number, or `all`.
     #[arg(long, value_name = "N|all", default_value = "3")]
     pub paths: String,

@@ -112,6 +112,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         offline: args.offline,
         policy: args.policy.clone(),
         no_yanked: true,
+        online_index: args.online_index,
         paths: "1".into(),
         color: "never".into(),
         ..Default::default()

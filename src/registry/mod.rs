@@ -9,6 +9,7 @@
 
 pub mod config;
 mod files;
+pub mod online;
 
 pub use config::IndexSource;
 
@@ -95,6 +96,8 @@ pub struct Registry {
     yanked: Mutex<HashMap<String, Option<bool>>>,
     /// For a `directory` source: every crate found, read once.
     directory: Mutex<Option<HashMap<String, Vec<IndexVersion>>>>,
+    /// Asked for crates.io crates the local cache lacks (`--online-index` only).
+    online: Option<online::SparseIndex>,
 }
 
 impl Registry {
@@ -105,7 +108,17 @@ impl Registry {
             cache: Mutex::new(HashMap::new()),
             yanked: Mutex::new(HashMap::new()),
             directory: Mutex::new(None),
+            online: None,
         }
+    }
+
+    /// Also asks the crates.io sparse index over the network for crates cargo's cache
+    /// lacks (only for a crates.io source; a local registry is never bypassed).
+    pub fn with_online_index(mut self) -> Registry {
+        if matches!(self.source, IndexSource::CratesIoCache { .. }) {
+            self.online = online::SparseIndex::crates_io();
+        }
+        self
     }
 
     /// The registry cargo would use for crates.io in `dir` (see [`config::crates_io_source`]).
@@ -155,6 +168,11 @@ impl Registry {
             IndexSource::CratesIoCache { cargo_home, git } => {
                 files::cache_path(cargo_home, *git, name)
                     .and_then(|p| files::cached_version_yanked(&p, &version.to_string()))
+                    .or_else(|| {
+                        self.online.as_ref()?;
+                        let all = self.versions(name)?;
+                        all.iter().find(|v| v.version == *version).map(|v| v.yanked)
+                    })
             }
             _ => self
                 .versions(name)?
@@ -169,8 +187,9 @@ impl Registry {
     fn read(&self, name: &str) -> Option<Vec<IndexVersion>> {
         match &self.source {
             IndexSource::CratesIoCache { cargo_home, git } => {
-                let bytes = files::read_cache_file(cargo_home, *git, name)?;
-                files::parse_cache_file(&bytes)
+                files::read_cache_file(cargo_home, *git, name)
+                    .and_then(|bytes| files::parse_cache_file(&bytes))
+                    .or_else(|| self.online.as_ref()?.versions(name))
             }
             IndexSource::LocalRegistry(root) => {
                 let path = root.join("index").join(files::index_rel_path(name));

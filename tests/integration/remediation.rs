@@ -504,3 +504,127 @@ fn a_dependent_missing_from_the_index_makes_the_plan_unverified() {
     let f = &report["findings"][0];
     assert!(f["path_kinds"][0][1].is_null(), "{f:#}");
 }
+
+/// A one-file-per-path HTTP server on 127.0.0.1 (a sparse index), counting requests.
+fn serve(root: std::path::PathBuf) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            let _ = reader.read_line(&mut request);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let path = request
+                .split(' ')
+                .nth(1)
+                .unwrap_or("/")
+                .trim_start_matches('/');
+            let reply = match std::fs::read(root.join(path)) {
+                Ok(body) => {
+                    let mut r = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes();
+                    r.extend_from_slice(&body);
+                    r
+                }
+                Err(_) => {
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        .to_vec()
+                }
+            };
+            let _ = stream.write_all(&reply);
+        }
+    });
+    (format!("http://{addr}/"), hits)
+}
+
+#[test]
+fn the_sparse_index_is_asked_only_with_online_index() {
+    let s = Scenario::new();
+    let index = s.tmp.path().join("sparse");
+    let line = |name: &str, v: &str, deps: &str, yanked: bool| {
+        format!(
+            r#"{{"name":"{name}","vers":"{v}","deps":[{deps}],"cksum":"0","features":{{}},"yanked":{yanked}}}"#
+        )
+    };
+    std::fs::create_dir_all(index.join("3/m")).unwrap();
+    std::fs::create_dir_all(index.join("vu/ln")).unwrap();
+    std::fs::write(
+        index.join("3/m/mid"),
+        line(
+            "mid",
+            "1.0.0",
+            r#"{"name":"vulnlib","req":"^1","kind":"normal"}"#,
+            false,
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        index.join("vu/ln/vulnlib"),
+        [
+            line("vulnlib", "1.0.0", "", false),
+            line("vulnlib", "1.0.1", "", true),
+            line("vulnlib", "1.0.2", "", false),
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let (url, hits) = serve(index);
+    // crates.io itself, not the scenario's local registry.
+    std::fs::remove_file(s.ws().join(".cargo/config.toml")).unwrap();
+    s.advisory("RUSTSEC-2099-0015", "vulnlib", &[">=1.0.1"], &[]);
+    let src = "registry+https://github.com/rust-lang/crates.io-index";
+    s.write(
+        "Cargo.lock",
+        &format!("version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"mid\",\n]\n\n[[package]]\nname = \"mid\"\nversion = \"1.0.0\"\nsource = \"{src}\"\ndependencies = [\n \"vulnlib\",\n]\n\n[[package]]\nname = \"vulnlib\"\nversion = \"1.0.0\"\nsource = \"{src}\"\n"),
+    );
+    let run = |extra: &[&str]| {
+        let mut cmd = std::process::Command::new(super::common::bin());
+        cmd.args(["audit", "--json", "--no-yanked", "--file", "Cargo.lock"])
+            .args(extra)
+            .current_dir(s.ws())
+            .env("CARGO_HOME", s.tmp.path().join("home"))
+            .env("DEPAUDIT_CACHE_DIR", s.tmp.path().join("cache"))
+            .env("DEPAUDIT_DB", s.db())
+            .env("DEPAUDIT_SPARSE_INDEX_URL", &url);
+        super::common::finish(cmd.output().unwrap())
+    };
+    let offline = run(&["-n"]);
+    let r = remediation(&offline.json(), "RUSTSEC-2099-0015").clone();
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no request without the flag"
+    );
+    assert_eq!(
+        r["command"],
+        "cargo update -p vulnlib@1.0.0 --precise 1.0.1"
+    );
+    assert_eq!(r["verified"], false);
+
+    let online = run(&["--online-index"]);
+    let r = remediation(&online.json(), "RUSTSEC-2099-0015").clone();
+    assert!(
+        hits.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "mid and vulnlib asked"
+    );
+    assert_eq!(
+        r["command"], "cargo update -p vulnlib@1.0.0 --precise 1.0.2",
+        "the yanked 1.0.1 is skipped: {r:#}"
+    );
+    assert_eq!(r["verified"], true, "{r:#}");
+
+    let both = run(&["--online-index", "--offline"]);
+    assert_eq!(both.code, 2, "{}", both.stderr);
+}
