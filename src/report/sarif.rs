@@ -164,9 +164,11 @@ fn result(r: &AuditReport, f: &Finding, rule_index: usize, uri: &str) -> Value {
         fp.write(part.as_bytes());
         fp.write(&[0]);
     }
-    let fix = match f.patched() {
-        [] => String::new(),
-        p => format!(" Upgrade to {}.", p.join(" or ")),
+    // The remediation's exact command when there is one, else the patched ranges.
+    let fix = match (f.remediation.as_ref().and_then(|r| r.command.as_deref()), f.patched()) {
+        (Some(cmd), _) => format!(" Fix: {cmd}."),
+        (None, []) => String::new(),
+        (None, p) => format!(" Upgrade to {}.", p.join(" or ")),
     };
     let mut v = json!({
         "ruleId": f.id(),
@@ -198,6 +200,9 @@ fn result(r: &AuditReport, f: &Finding, rule_index: usize, uri: &str) -> Value {
             "denied": r.is_denied(f),
         },
     });
+    if let Some(rem) = &f.remediation {
+        v["properties"]["remediation"] = json!(rem);
+    }
     if f.ignored {
         let mut justification = f
             .ignore_reason
