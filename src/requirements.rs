@@ -128,8 +128,7 @@ impl<'a> Requirements<'a> {
         if !self.crates_io[from as usize] {
             return None;
         }
-        let versions = self.registry?.versions(&p.name)?;
-        let v = versions.iter().find(|v| v.version == p.version)?;
+        let v = self.registry?.version_entry(&p.name, &p.version)?;
         Some(
             v.requirements_on(name)
                 .map(|d| Declared {

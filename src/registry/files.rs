@@ -52,11 +52,32 @@ pub fn read_cache_file(cargo_home: &Path, git: bool, name: &str) -> Option<Vec<u
     read_limited(&cache_path(cargo_home, git, name)?)
 }
 
-/// Whether `version`'s entry in a cache file says yanked, reading the file from its end
-/// in growing chunks until the entry is found (`\0version\0json\0` — JSON has no NUL,
-/// so the pattern only matches a version field).
-pub fn cached_version_yanked(path: &Path, version: &str) -> Option<bool> {
+/// What reading the end of a cache file found.
+pub enum Tail {
+    /// The JSON of the version's entry.
+    Entry(Vec<u8>),
+    /// The whole file (its header checked) — the entry was not near the end, or the
+    /// file is small; search it with [`entry_json`].
+    Whole(Vec<u8>),
+    /// Not a cache file cargo writes.
+    Invalid,
+}
+
+/// The size of the tail read first: most locked versions are recent, and entries are
+/// written oldest first.
+const TAIL: u64 = 64 * 1024;
+
+/// Reads the end of a cache file looking for `version`'s entry, else the whole file.
+pub fn read_tail(path: &Path, version: &str) -> Tail {
+    read_tail_inner(path, version).unwrap_or(Tail::Invalid)
+}
+
+fn read_tail_inner(path: &Path, version: &str) -> Option<Tail> {
     use std::io::{Read, Seek, SeekFrom};
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
     let mut file = std::fs::File::open(path).ok()?;
     let len = file.metadata().ok()?.len();
     if !(6..=MAX_INDEX_FILE).contains(&len) {
@@ -67,35 +88,37 @@ pub fn cached_version_yanked(path: &Path, version: &str) -> Option<bool> {
     if head[0] != CACHE_VERSION || u32::from_le_bytes(head[1..5].try_into().ok()?) < 2 {
         return None;
     }
+    if len > TAIL * 2 {
+        let mut buf = Vec::with_capacity(TAIL as usize);
+        file.seek(SeekFrom::Start(len - TAIL)).ok()?;
+        (&mut file).take(TAIL).read_to_end(&mut buf).ok()?;
+        if let Some(json) = entry_json(&buf, version) {
+            return Some(Tail::Entry(json.to_vec()));
+        }
+    }
+    let mut all = Vec::with_capacity(len as usize);
+    file.seek(SeekFrom::Start(0)).ok()?;
+    file.take(MAX_INDEX_FILE).read_to_end(&mut all).ok()?;
+    Some(Tail::Whole(all))
+}
+
+/// The JSON of `version`'s entry in (part of) a cache file: `\0version\0json\0` — JSON
+/// has no NUL, so the pattern only matches a version field; the last match wins.
+pub fn entry_json<'a>(bytes: &'a [u8], version: &str) -> Option<&'a [u8]> {
     let mut pattern = Vec::with_capacity(version.len() + 2);
     pattern.push(0);
     pattern.extend_from_slice(version.as_bytes());
     pattern.push(0);
-    let finder = memchr::memmem::FinderRev::new(&pattern);
-    let mut chunk = 64 * 1024u64;
-    let mut buf = Vec::new();
-    loop {
-        let start = len.saturating_sub(chunk).max(5);
-        buf.clear();
-        file.seek(SeekFrom::Start(start)).ok()?;
-        (&mut file).take(len - start).read_to_end(&mut buf).ok()?;
-        if let Some(at) = finder.rfind(&buf) {
-            let json = &buf[at + pattern.len()..];
-            if let Some(end) = memchr::memchr(0, json) {
-                return Some(entry_yanked(&json[..end]));
-            }
-        }
-        if start == 5 {
-            return None;
-        }
-        chunk *= 4;
-    }
+    let at = memchr::memmem::rfind(bytes, &pattern)?;
+    let json = &bytes[at + pattern.len()..];
+    let end = memchr::memchr(0, json)?;
+    Some(&json[..end])
 }
 
 /// The yanked flag of one entry: cargo writes compact JSON, where `"yanked":true` can
 /// only be the key itself (a quote inside a string is escaped); other spellings are
 /// decoded properly.
-fn entry_yanked(json: &[u8]) -> bool {
+pub fn entry_yanked(json: &[u8]) -> bool {
     use memchr::memmem::find;
     if find(json, b"\"yanked\":true").is_some() {
         return true;
@@ -175,7 +198,7 @@ struct RawDep {
     package: Option<String>,
 }
 
-fn parse_entry(json: &[u8]) -> Option<IndexVersion> {
+pub fn parse_entry(json: &[u8]) -> Option<IndexVersion> {
     let raw: RawEntry = serde_json::from_slice(json).ok()?;
     Some(IndexVersion {
         version: semver::Version::parse(&raw.vers).ok()?,

@@ -94,6 +94,10 @@ pub struct Registry {
     cache: Mutex<HashMap<String, Option<Versions>>>,
     /// Yanked flags by `name@version`, for the yanked check (cheaper than full entries).
     yanked: Mutex<HashMap<String, Option<bool>>>,
+    /// Whole cache files read so far, by crate name (`None`: no usable file).
+    files: Mutex<HashMap<String, Option<Arc<Vec<u8>>>>>,
+    /// Single entries by `name@version`, for what a locked package declares.
+    entries: Mutex<HashMap<String, Option<Arc<IndexVersion>>>>,
     /// For a `directory` source: every crate found, read once.
     directory: Mutex<Option<HashMap<String, Vec<IndexVersion>>>>,
     /// Asked for crates.io crates the local cache lacks (`--online-index` only).
@@ -107,6 +111,8 @@ impl Registry {
             source,
             cache: Mutex::new(HashMap::new()),
             yanked: Mutex::new(HashMap::new()),
+            entries: Mutex::new(HashMap::new()),
+            files: Mutex::new(HashMap::new()),
             directory: Mutex::new(None),
             online: None,
         }
@@ -165,15 +171,14 @@ impl Registry {
             return *hit;
         }
         let found = match &self.source {
-            IndexSource::CratesIoCache { cargo_home, git } => {
-                files::cache_path(cargo_home, *git, name)
-                    .and_then(|p| files::cached_version_yanked(&p, &version.to_string()))
-                    .or_else(|| {
-                        self.online.as_ref()?;
-                        let all = self.versions(name)?;
-                        all.iter().find(|v| v.version == *version).map(|v| v.yanked)
-                    })
-            }
+            IndexSource::CratesIoCache { .. } => self
+                .cache_json(name, version)
+                .map(|json| files::entry_yanked(&json))
+                .or_else(|| {
+                    self.online.as_ref()?;
+                    let all = self.versions(name)?;
+                    all.iter().find(|v| v.version == *version).map(|v| v.yanked)
+                }),
             _ => self
                 .versions(name)?
                 .iter()
@@ -182,6 +187,64 @@ impl Registry {
         };
         lock(&self.yanked).insert(key, found);
         found
+    }
+
+    /// The entry of one published version (what a locked package declares). For cargo's
+    /// cache only that entry is decoded; other sources read the crate's whole file once.
+    pub fn version_entry(
+        &self,
+        name: &str,
+        version: &semver::Version,
+    ) -> Option<Arc<IndexVersion>> {
+        if !valid_name(name) {
+            return None;
+        }
+        let key = format!("{name}@{version}");
+        if let Some(hit) = lock(&self.entries).get(&key) {
+            return hit.clone();
+        }
+        let from_all = |all: Versions| all.iter().find(|v| v.version == *version).cloned();
+        let found = match &self.source {
+            IndexSource::CratesIoCache { .. } => self
+                .cache_json(name, version)
+                .and_then(|json| files::parse_entry(&json))
+                .or_else(|| {
+                    self.online.as_ref()?;
+                    self.versions(name).and_then(from_all)
+                }),
+            _ => self.versions(name).and_then(from_all),
+        }
+        .map(Arc::new);
+        lock(&self.entries).insert(key, found.clone());
+        found
+    }
+
+    /// The JSON of one version's entry in cargo's cache: the file's tail first, then the
+    /// whole file, which is kept for the next version of the same crate (scans).
+    fn cache_json(&self, name: &str, version: &semver::Version) -> Option<Vec<u8>> {
+        let IndexSource::CratesIoCache { cargo_home, git } = &self.source else {
+            return None;
+        };
+        let v = version.to_string();
+        if let Some(whole) = lock(&self.files).get(name).cloned() {
+            return files::entry_json(whole.as_deref()?, &v).map(<[u8]>::to_vec);
+        }
+        let Some(path) = files::cache_path(cargo_home, *git, name) else {
+            lock(&self.files).insert(name.to_string(), None);
+            return None;
+        };
+        match files::read_tail(&path, &v) {
+            files::Tail::Entry(json) => Some(json),
+            files::Tail::Whole(bytes) => {
+                let found = files::entry_json(&bytes, &v).map(<[u8]>::to_vec);
+                lock(&self.files).insert(name.to_string(), Some(Arc::new(bytes)));
+                found
+            }
+            files::Tail::Invalid => {
+                lock(&self.files).insert(name.to_string(), None);
+                None
+            }
+        }
     }
 
     fn read(&self, name: &str) -> Option<Vec<IndexVersion>> {

@@ -1,5 +1,7 @@
 use super::config::{IndexSource, crates_io_source};
-use super::files::{cached_version_yanked, index_rel_path, parse_cache_file, parse_json_lines};
+use super::files::{
+    Tail, entry_json, entry_yanked, index_rel_path, parse_cache_file, parse_json_lines, read_tail,
+};
 use super::*;
 use std::path::PathBuf;
 
@@ -60,6 +62,11 @@ fn cache_file_versions_deps_and_yanked() {
     assert!(v[1].yanked);
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("h2");
+    let cached_version_yanked = |path: &std::path::Path, v: &str| match read_tail(path, v) {
+        Tail::Entry(json) => Some(entry_yanked(&json)),
+        Tail::Whole(all) => entry_json(&all, v).map(entry_yanked),
+        Tail::Invalid => None,
+    };
     std::fs::write(&file, &bytes).unwrap();
     assert_eq!(cached_version_yanked(&file, "0.1.1"), Some(true));
     assert_eq!(cached_version_yanked(&file, "0.1.0"), Some(false));

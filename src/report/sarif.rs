@@ -165,7 +165,10 @@ fn result(r: &AuditReport, f: &Finding, rule_index: usize, uri: &str) -> Value {
         fp.write(&[0]);
     }
     // The remediation's exact command when there is one, else the patched ranges.
-    let fix = match (f.remediation.as_ref().and_then(|r| r.command.as_deref()), f.patched()) {
+    let fix = match (
+        f.remediation.as_ref().and_then(|r| r.command.as_deref()),
+        f.patched(),
+    ) {
         (Some(cmd), _) => format!(" Fix: {cmd}."),
         (None, []) => String::new(),
         (None, p) => format!(" Upgrade to {}.", p.join(" or ")),
