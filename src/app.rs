@@ -279,13 +279,7 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
         paths_limit,
         members,
     };
-    let report = audit::audit(
-        &db,
-        &lock,
-        &lockfile_path.display().to_string(),
-        &opts,
-        Vec::new(),
-    );
+    let report = audit::audit(&db, &lock, &lockfile_path, &opts, Vec::new());
     // The table prints these itself; other formats get them on stderr too.
     if !targets.contains(&(Format::Table, None)) {
         for s in &report.stale_ignores {

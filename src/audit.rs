@@ -6,6 +6,7 @@ use crate::lockfile::Lockfile;
 use crate::matching::{self, MatchSettings};
 use crate::paths;
 use advisories_cache::{Database, Severity};
+use std::path::Path;
 
 /// An ignore rule: an advisory id or alias, why, until when, and optionally which crate
 /// and versions it is limited to.
@@ -95,7 +96,7 @@ pub const MAX_PATHS: usize = 1000;
 pub fn audit(
     db: &Database,
     lock: &Lockfile,
-    lockfile_path: &str,
+    lockfile_path: &Path,
     opts: &AuditOptions,
     extra: Vec<Finding>,
 ) -> AuditReport {
@@ -115,7 +116,8 @@ pub fn audit(
     let mut report = AuditReport {
         database: DatabaseSummary::of(db),
         lockfile: LockfileSummary {
-            path: lockfile_path.to_string(),
+            path: crate::pathtext::display(lockfile_path),
+            location: lockfile_path.to_path_buf(),
             packages: lock.packages.len(),
             version: lock.version,
         },
@@ -276,6 +278,7 @@ mod tests {
             },
             lockfile: LockfileSummary {
                 path: "Cargo.lock".into(),
+                location: "Cargo.lock".into(),
                 packages: 1,
                 version: 3,
             },

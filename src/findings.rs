@@ -172,8 +172,11 @@ impl DatabaseSummary {
 /// Facts about the lockfile, as reported.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LockfileSummary {
-    /// The file.
+    /// The file, as reports show it (see [`crate::pathtext::display`]).
     pub path: String,
+    /// The file as given, for SARIF's URI of its exact bytes.
+    #[serde(skip)]
+    pub location: std::path::PathBuf,
     /// Number of packages.
     pub packages: usize,
     /// Format version.

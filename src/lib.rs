@@ -9,6 +9,7 @@ pub mod lockfile;
 pub mod matching;
 pub mod output;
 pub mod paths;
+pub mod pathtext;
 pub mod policy;
 pub mod report;
 pub mod scan;

@@ -109,7 +109,7 @@ pub fn summary_line(r: &AuditReport, color: bool) -> String {
         plural(s.warnings, "warning", "warnings"),
         s.ignored,
         r.lockfile.packages,
-        r.lockfile.path,
+        crate::pathtext::for_text(&r.lockfile.path),
         db.last_updated
             .as_deref()
             .map(|d| &d[..d.len().min(10)])
