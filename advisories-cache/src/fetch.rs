@@ -445,3 +445,50 @@ fn remote_clone(url: &str, clone_dir: &Path) -> std::result::Result<gix::Reposit
 fn remote_clone(_url: &str, _clone_dir: &Path) -> std::result::Result<gix::Repository, String> {
     Err("this build has no remote fetch support (feature `remote-fetch`); use a file:// URL".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(dir: &Path, fetched_at: i64, complete: bool) {
+        std::fs::create_dir_all(dir.join("crates")).unwrap();
+        let marker = SnapshotMarker {
+            url: "file:///src".into(),
+            commit: format!("{fetched_at:040}"),
+            commit_time: 0,
+            fetched_at,
+        };
+        std::fs::write(dir.join(SNAPSHOT_MARKER), marker.to_toml()).unwrap();
+        if complete {
+            std::fs::write(dir.join("crates/complete"), "").unwrap();
+        }
+    }
+
+    #[test]
+    fn an_interrupted_swap_restores_the_newest_complete_old_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("advisory-db");
+        // Killed between the renames: the live folder is gone, an older leftover and a
+        // half-deleted one (renamed to trash first, marker still in it) lie around.
+        snapshot(&sibling(&db, "old"), 1, true);
+        snapshot(&sibling(&db, "old"), 3, true);
+        snapshot(&sibling(&db, "trash"), 5, false);
+        recover_interrupted_swap(&db, Duration::from_secs(5)).unwrap();
+        assert_eq!(SnapshotMarker::read(&db).unwrap().fetched_at, 3);
+        assert!(db.join("crates/complete").exists());
+        // The next fetch sweeps the rest.
+        sweep_leftovers(&db);
+        assert!(siblings(&db, &["new", "clone", "old", "trash"]).is_empty());
+    }
+
+    #[test]
+    fn discarding_renames_first_so_a_cut_deletion_is_never_restored() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("advisory-db");
+        let old = sibling(&db, "old");
+        snapshot(&old, 1, true);
+        discard(&db, &old);
+        assert!(!old.exists());
+        assert!(siblings(&db, &["old", "trash"]).is_empty());
+    }
+}

@@ -235,3 +235,33 @@ pub fn unique() -> u64 {
     static N: AtomicU64 = AtomicU64::new(0);
     N.fetch_add(1, Ordering::Relaxed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    fn aged(path: &Path) -> std::fs::File {
+        let f = std::fs::File::create(path).unwrap();
+        f.set_modified(SystemTime::now() - Duration::from_secs(60))
+            .unwrap();
+        f
+    }
+
+    #[test]
+    fn writes_sweep_temporary_files_of_dead_writers_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dead = tmp.path().join(".tmp-1-1-1");
+        drop(aged(&dead));
+        let live = tmp.path().join(".tmp-2-2-2");
+        let held = aged(&live);
+        held.lock().unwrap();
+        let young = tmp.path().join(".tmp-3-3-3");
+        std::fs::write(&young, b"").unwrap();
+        write_atomic(&tmp.path().join("x.idx"), b"index").unwrap();
+        assert!(!dead.exists(), "a dead writer's file is removed");
+        assert!(live.exists(), "a locked file belongs to a live writer");
+        assert!(young.exists(), "a new file may not be locked yet");
+        assert_eq!(std::fs::read(tmp.path().join("x.idx")).unwrap(), b"index");
+    }
+}
