@@ -11,4 +11,5 @@ mod fetch;
 mod fixture;
 mod policy;
 mod reports;
+mod robustness;
 mod scan;
