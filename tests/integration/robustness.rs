@@ -19,4 +19,7 @@
 //! `DEPAUDIT_KILL_RUNS` (kills per fault test) raise them for a longer run.
 
 mod fuzz;
+#[cfg(unix)]
+mod hostile;
+mod limits;
 mod support;
