@@ -18,8 +18,12 @@
 //! Case counts: `DEPAUDIT_FUZZ_CASES` (fuzz cases per input kind) and
 //! `DEPAUDIT_KILL_RUNS` (kills per fault test) raise them for a longer run.
 
+mod concurrency;
+mod faults;
 mod fuzz;
 #[cfg(unix)]
 mod hostile;
 mod limits;
+#[cfg(unix)]
+mod readonly;
 mod support;
