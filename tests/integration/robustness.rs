@@ -19,6 +19,7 @@
 //! `DEPAUDIT_KILL_RUNS` (kills per fault test) raise them for a longer run.
 
 mod concurrency;
+mod drift;
 mod faults;
 mod fuzz;
 #[cfg(unix)]
@@ -26,4 +27,6 @@ mod hostile;
 mod limits;
 #[cfg(unix)]
 mod readonly;
+#[cfg(unix)]
+mod spawn;
 mod support;
