@@ -36,13 +36,12 @@ fn main() {
         ..Default::default()
     };
     let db = advisories_cache::Database::open(&shared.join("advisory-db"), &opts).expect("db");
-    let label = path.display().to_string();
     let time = |o: &AuditOptions| {
         median(
             (0..runs)
                 .map(|_| {
                     let t = Instant::now();
-                    let r = audit(&db, &lock, &label, o, Vec::new());
+                    let r = audit(&db, &lock, &path, o, Vec::new());
                     std::hint::black_box(r);
                     t.elapsed().as_secs_f64() * 1e3
                 })
@@ -68,7 +67,7 @@ fn main() {
     let t_paths = time(&with_paths);
     let t_all = time(&all_paths);
     let t_full = time(&full);
-    let findings = audit(&db, &lock, &label, &full, Vec::new()).findings.len();
+    let findings = audit(&db, &lock, &path, &full, Vec::new()).findings.len();
     println!(
         "{} packages, {findings} findings ({})",
         lock.packages.len(),

@@ -159,10 +159,15 @@ pub fn open_database(
                 .join("; ")
         ));
     }
-    if let IndexStatus::RebuiltCorrupt(why) = &db.index_status {
-        out.warn(&format!(
+    match &db.index_status {
+        IndexStatus::RebuiltCorrupt(why) => out.warn(&format!(
             "the compiled advisory index was damaged ({why}) and has been rebuilt"
-        ));
+        )),
+        // A read-only cache: every run pays for compiling, so say why it is slow.
+        IndexStatus::NotStored(why) => out.warn(&format!(
+            "the advisory index was compiled in memory but could not be stored ({why}); the next run compiles it again"
+        )),
+        IndexStatus::Reused | IndexStatus::Built => {}
     }
     Ok(db)
 }
@@ -254,7 +259,7 @@ impl Prepared {
         audit::audit(
             &self.db,
             &self.lock,
-            &self.lockfile_path.display().to_string(),
+            &self.lockfile_path,
             &self.opts,
             Vec::new(),
         )

@@ -9,6 +9,7 @@ use crate::registry::{DepKind, Registry};
 use crate::requirements::Requirements;
 use crate::workspace::WorkspaceInfo;
 use advisories_cache::{Database, Severity};
+use std::path::Path;
 use std::sync::Arc;
 
 /// An ignore rule: an advisory id or alias, why, until when, and optionally which crate
@@ -114,18 +115,17 @@ pub const MAX_PATHS: usize = 1000;
 pub fn audit(
     db: &Database,
     lock: &Lockfile,
-    lockfile_path: &str,
+    lockfile_path: &Path,
     opts: &AuditOptions,
     extra: Vec<Finding>,
 ) -> AuditReport {
     let mut findings = matching::find(db, lock, &opts.matching);
     findings.extend(extra);
-    let mut extra_notes = Vec::new();
+    let mut yanked_unknown = None;
     if opts.check_yanked {
-        findings.extend(yanked(lock, opts.registry.as_deref(), &mut extra_notes));
+        findings.extend(yanked(lock, opts.registry.as_deref(), &mut yanked_unknown));
     }
     let (stale_ignores, mut notes) = apply_ignores(&mut findings, &opts.ignores, opts.today);
-    notes.extend(extra_notes);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
     let reqs = Requirements::new(lock, opts.workspace.as_deref(), opts.registry.as_deref());
@@ -160,7 +160,8 @@ pub fn audit(
     let mut report = AuditReport {
         database: DatabaseSummary::of(db),
         lockfile: LockfileSummary {
-            path: lockfile_path.to_string(),
+            path: crate::pathtext::display(lockfile_path),
+            location: lockfile_path.to_path_buf(),
             packages: lock.packages.len(),
             version: lock.version,
         },
@@ -177,6 +178,7 @@ pub fn audit(
         stale_ignores,
         deny_stale_ignores: opts.deny_stale_ignores,
         notes,
+        yanked_unknown,
     };
     report.recount();
     report
@@ -184,7 +186,11 @@ pub fn audit(
 
 /// Yanked findings for crates.io packages, as `cargo audit` reports them; crates the
 /// index does not know are counted in a note, not guessed.
-fn yanked(lock: &Lockfile, registry: Option<&Registry>, notes: &mut Vec<String>) -> Vec<Finding> {
+fn yanked(
+    lock: &Lockfile,
+    registry: Option<&Registry>,
+    unknown_note: &mut Option<String>,
+) -> Vec<Finding> {
     let Some(registry) = registry else {
         return Vec::new();
     };
@@ -220,7 +226,7 @@ fn yanked(lock: &Lockfile, registry: Option<&Registry>, notes: &mut Vec<String>)
         }
     }
     if unknown > 0 {
-        notes.push(format!(
+        *unknown_note = Some(format!(
             "yanked status unknown for {unknown} crate version(s) not found in {}",
             registry.source().describe()
         ));
@@ -422,6 +428,7 @@ mod tests {
             },
             lockfile: LockfileSummary {
                 path: "Cargo.lock".into(),
+                location: "Cargo.lock".into(),
                 packages: 1,
                 version: 3,
             },
@@ -434,6 +441,7 @@ mod tests {
             deny_stale_ignores: false,
             notes: vec![],
             paths_note: String::new(),
+            yanked_unknown: None,
         };
         r.recount();
         r

@@ -189,8 +189,11 @@ impl DatabaseSummary {
 /// Facts about the lockfile, as reported.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LockfileSummary {
-    /// The file.
+    /// The file, as reports show it (see [`crate::pathtext::display`]).
     pub path: String,
+    /// The file as given, for SARIF's URI of its exact bytes.
+    #[serde(skip)]
+    pub location: std::path::PathBuf,
     /// Number of packages.
     pub packages: usize,
     /// Format version.
@@ -237,6 +240,9 @@ pub struct AuditReport {
     pub deny_stale_ignores: bool,
     /// Policy notes for the reader (expired ignores, …), in every format.
     pub notes: Vec<String>,
+    /// How many crates the yanked check could not decide (not in the index cache): in the
+    /// report, never a warning — on a machine without cargo's cache it would be every run.
+    pub yanked_unknown: Option<String>,
 }
 
 impl AuditReport {

@@ -11,6 +11,7 @@ pub mod manifest;
 pub mod matching;
 pub mod output;
 pub mod paths;
+pub mod pathtext;
 pub mod policy;
 pub mod registry;
 pub mod remediation;

@@ -26,7 +26,7 @@ pub const FILE_NAME: &str = "depaudit.toml";
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     /// A policy file could not be read.
-    #[error("failed to read {path}: {source}")]
+    #[error("failed to read {}: {source}", crate::pathtext::display(path))]
     Io {
         /// The file.
         path: PathBuf,
@@ -34,7 +34,7 @@ pub enum PolicyError {
         source: std::io::Error,
     },
     /// A policy file is not valid.
-    #[error("{path}:{line}: {key}: {message}")]
+    #[error("{}:{line}: {key}: {message}", crate::pathtext::display(path))]
     Invalid {
         /// The file.
         path: PathBuf,
@@ -44,6 +44,14 @@ pub enum PolicyError {
         key: String,
         /// What is wrong.
         message: String,
+    },
+    /// A policy file is not something we read: not a regular file, too large, not UTF-8.
+    #[error("{}: {reason}", crate::pathtext::display(path))]
+    Unusable {
+        /// The file.
+        path: PathBuf,
+        /// Why it was refused.
+        reason: String,
     },
     /// A command-line override is not valid.
     #[error("{0}")]
@@ -563,15 +571,53 @@ pub fn import_foreign(
     Ok(rules)
 }
 
+/// Policy files larger than this are refused (real ones are a few KiB).
+pub const MAX_POLICY_BYTES: u64 = 1024 * 1024;
+
 fn read_optional(path: &Path) -> Result<Option<String>, PolicyError> {
-    match std::fs::read_to_string(path) {
-        Ok(t) => Ok(Some(t)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(PolicyError::Io {
-            path: path.to_path_buf(),
-            source,
-        }),
+    match read_policy_file(path) {
+        Err(PolicyError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(None)
+        }
+        other => other.map(Some),
     }
+}
+
+/// Reads a policy file. The audited repository supplies these files, so one that is a
+/// FIFO, a device (`/dev/zero`) or huge is refused instead of hanging or filling memory.
+fn read_policy_file(path: &Path) -> Result<String, PolicyError> {
+    use std::io::Read;
+    let io = |source| PolicyError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let unusable = |reason: String| PolicyError::Unusable {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(unusable("not a regular file".into()));
+    }
+    let too_large = || unusable(format!("larger than {MAX_POLICY_BYTES} bytes"));
+    if meta.len() > MAX_POLICY_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_POLICY_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_POLICY_BYTES {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        unusable(format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// Loads the effective policy for a workspace whose `Cargo.lock` is in `root`: the policy
@@ -583,10 +629,7 @@ pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, Policy
     let mut files = Vec::new();
     let (file_path, text) = match &flags.config {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|source| PolicyError::Io {
-                path: p.clone(),
-                source,
-            })?;
+            let text = read_policy_file(p)?;
             (p.clone(), Some(text))
         }
         None => {

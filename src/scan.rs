@@ -10,6 +10,7 @@ use crate::audit::{self, AuditOptions};
 use crate::cli::ScanFormat;
 use crate::findings::{AuditReport, Finding};
 use crate::lockfile;
+use crate::pathtext;
 use advisories_cache::Database;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
@@ -101,7 +102,7 @@ pub fn audit_all(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = lockfiles.get(i) else { break };
                     let result = lockfile::load(path)
-                        .map(|lock| audit::audit(db, &lock, &display_path(path), opts, Vec::new()))
+                        .map(|lock| audit::audit(db, &lock, path, opts, Vec::new()))
                         .map_err(|e| advisories_cache::load::one_line(&e));
                     if let Ok(mut slot) = slots[i].lock() {
                         *slot = Some(Entry {
@@ -118,28 +119,6 @@ pub fn audit_all(
         .into_iter()
         .filter_map(|m| m.into_inner().ok().flatten())
         .collect()
-}
-
-/// A path for reports: UTF-8 as is, any other byte escaped as `\xNN`, so names with odd
-/// bytes stay distinct and printable in every format (JSON escapes control characters).
-pub fn display_path(p: &Path) -> String {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        let bytes = p.as_os_str().as_bytes();
-        let mut out = String::new();
-        for chunk in bytes.utf8_chunks() {
-            out.push_str(chunk.valid());
-            for b in chunk.invalid() {
-                out.push_str(&format!("\\x{b:02x}"));
-            }
-        }
-        out
-    }
-    #[cfg(not(unix))]
-    {
-        p.display().to_string()
-    }
 }
 
 /// A finding's identity across scans.
@@ -208,7 +187,7 @@ pub fn summarize(
     let mut seen_keys = HashSet::new();
     let (mut failing, mut errors, mut new_count, mut fixed_count) = (0, 0, 0, 0);
     for e in entries {
-        let path = display_path(&e.path);
+        let path = pathtext::display(&e.path);
         match &e.result {
             Err(msg) => {
                 errors += 1;
@@ -275,7 +254,7 @@ pub fn summarize(
     }
     for (p, msg) in walk_errors {
         errors += 1;
-        lines.push(json!({"type": "lockfile", "path": display_path(p), "packages": null, "findings": [], "error": msg}));
+        lines.push(json!({"type": "lockfile", "path": pathtext::display(p), "packages": null, "findings": [], "error": msg}));
     }
     let mut top: Vec<_> = fixes.into_iter().collect();
     top.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(&b.0)));
@@ -356,11 +335,11 @@ fn table(result: &ScanOutput) -> String {
                 .to_string()
         };
         table.add_row(vec![
-            l["path"].as_str().unwrap_or_default().to_string(),
+            pathtext::for_text(l["path"].as_str().unwrap_or_default()),
             l["packages"].to_string(),
             live(true),
             live(false),
-            l["error"].as_str().unwrap_or("").to_string(),
+            pathtext::for_text(l["error"].as_str().unwrap_or("")),
         ]);
     }
     let mut t = table.to_string();

@@ -40,6 +40,16 @@ pub enum CacheError {
         /// What went wrong.
         reason: String,
     },
+    /// The database's folder cannot be written (a read-only cache), so it cannot be fetched.
+    #[error(
+        "cannot fetch into {path}: the folder is not writable ({source}); audits can still read a database there"
+    )]
+    ReadOnly {
+        /// The folder that holds the database.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// Another process holds the cache lock for longer than we wait.
     #[error("timed out after {seconds}s waiting for the lock {path} (another fetch is running?)")]
     LockTimeout {

@@ -75,9 +75,21 @@ fn sibling_prefix(dir: &Path, tag: &str) -> String {
 pub fn fetch(opts: &FetchOptions) -> Result<FetchOutcome> {
     let dir = &opts.dir;
     let parent = lock::db_parent(dir);
-    std::fs::create_dir_all(parent)
-        .map_err(|e| CacheError::io("failed to create folder", parent, e))?;
-    let _fetch_guard = lock::exclusive(&lock::lock_path(dir, "fetch"), opts.lock_timeout)?;
+    // A read-only cache shows first here; say so rather than name a lock file.
+    let not_writable = |e: std::io::Error| CacheError::ReadOnly {
+        path: parent.to_path_buf(),
+        source: e,
+    };
+    std::fs::create_dir_all(parent).map_err(|e| match is_read_only(&e) {
+        true => not_writable(e),
+        false => CacheError::io("failed to create folder", parent, e),
+    })?;
+    let _fetch_guard = lock::exclusive(&lock::lock_path(dir, "fetch"), opts.lock_timeout).map_err(
+        |e| match e {
+            CacheError::Io { source, .. } if is_read_only(&source) => not_writable(source),
+            other => other,
+        },
+    )?;
     recover_interrupted_swap(dir, opts.lock_timeout)?;
     sweep_leftovers(dir);
 
@@ -98,6 +110,10 @@ pub fn fetch(opts: &FetchOptions) -> Result<FetchOutcome> {
     };
 
     let new_dir = sibling(dir, "new");
+    std::fs::create_dir(&new_dir).map_err(|e| match is_read_only(&e) {
+        true => not_writable(e),
+        false => CacheError::io("failed to create", &new_dir, e),
+    })?;
     let clone_dir = sibling(dir, "clone");
     let result = export_source(&opts.url, &clone_dir, &new_dir);
     let _ = std::fs::remove_dir_all(&clone_dir);
@@ -188,6 +204,13 @@ fn redact_url(url: &str) -> String {
     }
 }
 
+fn is_read_only(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+    )
+}
+
 fn is_empty_dir(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none())
 }
@@ -212,9 +235,21 @@ fn swap_in(dir: &Path, new_dir: &Path, timeout: Duration) -> Result<()> {
         return Err(CacheError::io("failed to move into place", dir, e));
     }
     if had_old {
-        let _ = std::fs::remove_dir_all(&old);
+        discard(dir, &old);
     }
     Ok(())
+}
+
+/// Deletes a temporary folder of `dir`. It is first renamed to a `trash` sibling (one
+/// atomic step), so a deletion cut short by a kill never leaves a half-emptied folder
+/// under a name that [`recover_interrupted_swap`] would restore.
+fn discard(dir: &Path, folder: &Path) {
+    let trash = sibling(dir, "trash");
+    let doomed = match std::fs::rename(folder, &trash) {
+        Ok(()) => trash,
+        Err(_) => folder.to_path_buf(),
+    };
+    let _ = std::fs::remove_dir_all(doomed);
 }
 
 /// If a fetch was killed between moving the old folder aside and moving the new one in,
@@ -223,23 +258,33 @@ pub fn recover_interrupted_swap(dir: &Path, timeout: Duration) -> Result<()> {
     if std::fs::symlink_metadata(dir).is_ok() {
         return Ok(());
     }
-    let olds = siblings(dir, &["old"]);
-    if olds.is_empty() {
+    if siblings(dir, &["old"]).is_empty() {
         return Ok(());
     }
     let _guard = lock::exclusive(&lock::lock_path(dir, ""), timeout)?;
-    if std::fs::symlink_metadata(dir).is_err()
-        && let Some(old) = olds.iter().find(|o| SnapshotMarker::read(o).is_some())
-    {
-        std::fs::rename(old, dir).map_err(|e| CacheError::io("failed to restore", old, e))?;
+    if std::fs::symlink_metadata(dir).is_ok() {
+        return Ok(()); // another process restored it while we waited
+    }
+    // Listed again under the lock. Only a complete folder is ever named `old` (deletions
+    // go through `trash`); if several are left, the most recently fetched one was live.
+    let newest = siblings(dir, &["old"])
+        .into_iter()
+        .filter_map(|o| SnapshotMarker::read(&o).map(|m| (m.fetched_at, o)))
+        .max_by_key(|(fetched_at, _)| *fetched_at);
+    if let Some((_, old)) = newest {
+        std::fs::rename(&old, dir).map_err(|e| CacheError::io("failed to restore", &old, e))?;
     }
     Ok(())
 }
 
-/// Removes temporary folders left by killed fetches. Called under the fetch lock.
+/// Removes temporary folders left by killed fetches. Called under the fetch lock, after
+/// [`recover_interrupted_swap`], so no `old` folder is still needed.
 fn sweep_leftovers(dir: &Path) {
     for leftover in siblings(dir, &["new", "clone", "old"]) {
-        let _ = std::fs::remove_dir_all(leftover);
+        discard(dir, &leftover);
+    }
+    for trash in siblings(dir, &["trash"]) {
+        let _ = std::fs::remove_dir_all(trash);
     }
 }
 
@@ -294,7 +339,8 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Writes the source's HEAD tree into `new_dir`; returns (commit id, commit time).
+/// Writes the source's HEAD tree into the empty folder `new_dir`; returns (commit id,
+/// commit time).
 fn export_source(url: &str, clone_dir: &Path, new_dir: &Path) -> Result<(String, i64)> {
     let fetch_err = |reason: String| CacheError::Fetch {
         url: redact_url(url),
@@ -320,7 +366,6 @@ fn export_source(url: &str, clone_dir: &Path, new_dir: &Path) -> Result<(String,
     let tree = commit
         .tree()
         .map_err(|e| fetch_err(format!("cannot read the commit's tree: {}", one_line(&e))))?;
-    std::fs::create_dir(new_dir).map_err(|e| CacheError::io("failed to create", new_dir, e))?;
     let mut budget = (MAX_FILES, MAX_TOTAL_BYTES);
     write_tree(&repo, &tree, new_dir, 0, &mut budget).map_err(fetch_err)?;
     Ok((commit.id.to_string(), time))
@@ -399,4 +444,51 @@ fn remote_clone(url: &str, clone_dir: &Path) -> std::result::Result<gix::Reposit
 #[cfg(not(feature = "remote-fetch"))]
 fn remote_clone(_url: &str, _clone_dir: &Path) -> std::result::Result<gix::Repository, String> {
     Err("this build has no remote fetch support (feature `remote-fetch`); use a file:// URL".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(dir: &Path, fetched_at: i64, complete: bool) {
+        std::fs::create_dir_all(dir.join("crates")).unwrap();
+        let marker = SnapshotMarker {
+            url: "file:///src".into(),
+            commit: format!("{fetched_at:040}"),
+            commit_time: 0,
+            fetched_at,
+        };
+        std::fs::write(dir.join(SNAPSHOT_MARKER), marker.to_toml()).unwrap();
+        if complete {
+            std::fs::write(dir.join("crates/complete"), "").unwrap();
+        }
+    }
+
+    #[test]
+    fn an_interrupted_swap_restores_the_newest_complete_old_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("advisory-db");
+        // Killed between the renames: the live folder is gone, an older leftover and a
+        // half-deleted one (renamed to trash first, marker still in it) lie around.
+        snapshot(&sibling(&db, "old"), 1, true);
+        snapshot(&sibling(&db, "old"), 3, true);
+        snapshot(&sibling(&db, "trash"), 5, false);
+        recover_interrupted_swap(&db, Duration::from_secs(5)).unwrap();
+        assert_eq!(SnapshotMarker::read(&db).unwrap().fetched_at, 3);
+        assert!(db.join("crates/complete").exists());
+        // The next fetch sweeps the rest.
+        sweep_leftovers(&db);
+        assert!(siblings(&db, &["new", "clone", "old", "trash"]).is_empty());
+    }
+
+    #[test]
+    fn discarding_renames_first_so_a_cut_deletion_is_never_restored() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("advisory-db");
+        let old = sibling(&db, "old");
+        snapshot(&old, 1, true);
+        discard(&db, &old);
+        assert!(!old.exists());
+        assert!(siblings(&db, &["old", "trash"]).is_empty());
+    }
 }

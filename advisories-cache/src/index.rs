@@ -174,19 +174,28 @@ pub fn read(path: &Path, fingerprint: &str) -> Result<LoadedIndex, Rejected> {
     decode(bytes, fingerprint)
 }
 
+/// Temporary files of index writes start with this.
+const TMP_PREFIX: &str = ".tmp-";
+/// An unlocked temporary file at least this old was left by a writer that was killed
+/// (a live writer locks its file the moment it creates it).
+const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Writes index bytes atomically: a unique temporary file in the same folder, then rename.
+/// Temporary files left by killed writers are removed first, so kills cannot fill the disk.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
+    sweep_abandoned(dir);
     let tmp = dir.join(format!(
-        ".tmp-{}-{}-{}",
+        "{TMP_PREFIX}{}-{}-{}",
         std::process::id(),
         crate::info::now_unix(),
         unique()
     ));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
+        f.lock()?; // held until closed: tells a sweeper this writer is alive
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
@@ -197,9 +206,62 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Removes temporary index files whose writer is gone: old enough and not locked.
+fn sweep_abandoned(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        let age = meta.modified().ok().and_then(|m| m.elapsed().ok());
+        if !meta.is_file() || age.is_none_or(|a| a < ABANDONED_AFTER) {
+            continue;
+        }
+        let Ok(f) = std::fs::OpenOptions::new().write(true).open(entry.path()) else {
+            continue;
+        };
+        if f.try_lock().is_ok() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// A process-unique counter for temporary names.
 pub fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     N.fetch_add(1, Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    fn aged(path: &Path) -> std::fs::File {
+        let f = std::fs::File::create(path).unwrap();
+        f.set_modified(SystemTime::now() - Duration::from_secs(60))
+            .unwrap();
+        f
+    }
+
+    #[test]
+    fn writes_sweep_temporary_files_of_dead_writers_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dead = tmp.path().join(".tmp-1-1-1");
+        drop(aged(&dead));
+        let live = tmp.path().join(".tmp-2-2-2");
+        let held = aged(&live);
+        held.lock().unwrap();
+        let young = tmp.path().join(".tmp-3-3-3");
+        std::fs::write(&young, b"").unwrap();
+        write_atomic(&tmp.path().join("x.idx"), b"index").unwrap();
+        assert!(!dead.exists(), "a dead writer's file is removed");
+        assert!(live.exists(), "a locked file belongs to a live writer");
+        assert!(young.exists(), "a new file may not be locked yet");
+        assert_eq!(std::fs::read(tmp.path().join("x.idx")).unwrap(), b"index");
+    }
 }

@@ -137,7 +137,9 @@ pub fn load_one(
     collection: Collection,
 ) -> std::result::Result<Option<AdvisoryRecord>, String> {
     let text = read_limited(path)?;
-    let advisory: rustsec::Advisory = text.parse().map_err(|e: rustsec::Error| one_line(&e))?;
+    let advisory: rustsec::Advisory = text
+        .parse()
+        .map_err(|e: rustsec::Error| without_snippet(&one_line_keeping_lines(&e)))?;
     record_from_parsed(&advisory, rel, collection)
 }
 
@@ -190,6 +192,26 @@ fn read_limited(path: &Path) -> std::result::Result<String, String> {
 
 /// Folds an error and its sources into one line.
 pub fn one_line(err: &dyn std::error::Error) -> String {
+    one_line_keeping_lines(err).replace('\n', " ")
+}
+
+/// A TOML error's text without its source excerpt (the `5 | cvss = …` and `^^^` lines),
+/// folded into one line: `…at line 5, column 8: unsupported CVSS version: 5.0`.
+fn without_snippet(text: &str) -> String {
+    let is_excerpt = |l: &str| {
+        let rest = l
+            .trim_start()
+            .trim_start_matches(|c: char| c.is_ascii_digit());
+        rest.trim_start().starts_with('|')
+    };
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !is_excerpt(l))
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+fn one_line_keeping_lines(err: &dyn std::error::Error) -> String {
     let mut msg = err.to_string();
     let mut source = err.source();
     while let Some(s) = source {
@@ -200,7 +222,7 @@ pub fn one_line(err: &dyn std::error::Error) -> String {
         }
         source = s_source(source);
     }
-    msg.replace('\n', " ")
+    msg
 }
 
 fn s_source<'a>(

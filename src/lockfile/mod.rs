@@ -95,7 +95,7 @@ pub struct Lockfile {
 #[derive(Debug, thiserror::Error)]
 pub enum LockfileError {
     /// The file could not be read.
-    #[error("failed to read {path}: {source}")]
+    #[error("failed to read {}: {source}", crate::pathtext::display(path))]
     Io {
         /// The file.
         path: PathBuf,
@@ -103,7 +103,10 @@ pub enum LockfileError {
         source: std::io::Error,
     },
     /// The file is not a readable lockfile.
-    #[error("{path} is not a valid Cargo.lock: {reason}")]
+    #[error(
+        "{} is not a valid Cargo.lock: {reason}",
+        crate::pathtext::display(path)
+    )]
     Invalid {
         /// The file.
         path: PathBuf,
@@ -174,6 +177,12 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Lockfile, String> {
             e.valid_up_to()
         )
     })?;
+    // Counted before parsing: a million packages would cost far more memory parsed than
+    // the text itself takes.
+    let headers = count_package_headers(text);
+    if headers > MAX_PACKAGES {
+        return Err(too_many_packages(headers));
+    }
     let (raw, lines) = match fast::parse_with_lines(text) {
         Some(parsed) => parsed,
         None => (parse_raw_toml(text)?, header_lines(text)),
@@ -193,6 +202,24 @@ pub fn parse_raw_toml(text: &str) -> Result<RawLockfile, String> {
             None => msg,
         }
     })
+}
+
+/// How many lines are `[[package]]` headers (spaces inside the brackets allowed).
+fn count_package_headers(text: &str) -> usize {
+    text.lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with("[["))
+        .filter(|l| {
+            let mut compact = l.chars().filter(|c| !c.is_whitespace());
+            "[[package]]"
+                .chars()
+                .all(|want| compact.next() == Some(want))
+        })
+        .count()
+}
+
+fn too_many_packages(count: usize) -> String {
+    format!("{count} packages, more than the {MAX_PACKAGES} allowed")
 }
 
 /// Lines of `[root]` and `[[package]]` headers, in order, for the `toml` fallback.
@@ -231,9 +258,7 @@ fn from_raw(raw: RawLockfile, lines: &[u32]) -> Result<Lockfile, String> {
     });
     let count = raw.package.len() + usize::from(raw.root.is_some());
     if count > MAX_PACKAGES {
-        return Err(format!(
-            "{count} packages, more than the {MAX_PACKAGES} allowed"
-        ));
+        return Err(too_many_packages(count));
     }
     let mut packages = Vec::with_capacity(count);
     for (i, p) in raw.root.into_iter().chain(raw.package).enumerate() {
@@ -245,6 +270,13 @@ fn from_raw(raw: RawLockfile, lines: &[u32]) -> Result<Lockfile, String> {
         })?;
         if p.name.is_empty() {
             return Err("a package has an empty name".into());
+        }
+        // Names end up in terminal tables; cargo never writes control characters in one.
+        if p.name.chars().any(char::is_control) {
+            return Err(format!(
+                "package name `{}` contains a control character",
+                p.name.escape_debug()
+            ));
         }
         packages.push(Package {
             name: p.name,

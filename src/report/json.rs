@@ -61,6 +61,7 @@ pub fn report_value(r: &AuditReport) -> Value {
         "paths_note": r.paths_note,
         "stale_ignores": r.stale_ignores,
         "notes": r.notes,
+        "yanked_unknown": r.yanked_unknown,
     })
 }
 

@@ -26,7 +26,7 @@ pub fn render(r: &AuditReport) -> String {
     let db = &r.database;
     out.push_str(&format!(
         "`{}` ({} packages) · advisory database {} ({}, {} advisories{})\n",
-        r.lockfile.path,
+        crate::pathtext::for_text(&r.lockfile.path),
         r.lockfile.packages,
         db.last_updated
             .as_deref()

@@ -31,7 +31,7 @@ pub fn render_relative_to(r: &AuditReport, base: &Path) -> String {
 
 /// The SARIF log as a JSON value.
 pub fn sarif_value(r: &AuditReport, base: &Path) -> Value {
-    let uri = artifact_uri(Path::new(&r.lockfile.path), base);
+    let uri = artifact_uri(&r.lockfile.location, base);
     // One rule per advisory (and one for yanked crates), in first-seen order.
     let mut rule_index: BTreeMap<String, usize> = BTreeMap::new();
     let mut rules = Vec::new();
@@ -223,7 +223,8 @@ fn result(r: &AuditReport, f: &Finding, rule_index: usize, uri: &str) -> Value {
     v
 }
 
-/// The lockfile path relative to `base`, with forward slashes, as a relative URI.
+/// The lockfile path relative to `base`, with forward slashes, as a relative URI (each
+/// segment percent-encoded from the name's bytes).
 pub fn artifact_uri(path: &Path, base: &Path) -> String {
     let abs = if path.is_absolute() {
         path.to_path_buf()
@@ -233,7 +234,7 @@ pub fn artifact_uri(path: &Path, base: &Path) -> String {
     let rel = relative(&normalize(&abs), &normalize(base)).unwrap_or(abs);
     let parts: Vec<String> = rel
         .components()
-        .map(|c| c.as_os_str().to_string_lossy().replace(' ', "%20"))
+        .map(|c| crate::pathtext::uri_segment(c.as_os_str().as_encoded_bytes()))
         .collect();
     parts.join("/")
 }

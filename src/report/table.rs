@@ -46,7 +46,7 @@ pub fn render(r: &AuditReport, color: bool, tree: bool) -> String {
             out.push_str(&trees(r));
         }
     }
-    for n in &r.notes {
+    for n in r.notes.iter().chain(&r.yanked_unknown) {
         out.push_str(&format!("note: {n}\n"));
     }
     for s in &r.stale_ignores {
@@ -153,7 +153,7 @@ pub fn summary_line(r: &AuditReport, color: bool) -> String {
         plural(s.warnings, "warning", "warnings"),
         s.ignored,
         r.lockfile.packages,
-        r.lockfile.path,
+        crate::pathtext::for_text(&r.lockfile.path),
         db.last_updated
             .as_deref()
             .map(|d| &d[..d.len().min(10)])

@@ -130,7 +130,11 @@ fn fetch_then_update_lists_new_advisories() {
     let leftovers: Vec<_> = std::fs::read_dir(&cache)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".new-") || n.contains(".clone-") || n.contains(".old-"))
+        .filter(|n| {
+            [".new-", ".clone-", ".old-", ".trash-"]
+                .iter()
+                .any(|t| n.contains(t))
+        })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }

@@ -13,4 +13,5 @@ mod localreg;
 mod policy;
 mod remediation;
 mod reports;
+mod robustness;
 mod scan;
