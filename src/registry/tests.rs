@@ -163,3 +163,97 @@ fn local_registry_index_is_read_and_memoised() {
         Some(false)
     );
 }
+
+/// Mutated cache files, index lines, cargo configs and manifests: every reader ends in
+/// an answer or "no data", never a panic. `DEPAUDIT_FUZZ_CASES` raises the count.
+#[test]
+fn mutated_registry_inputs_never_panic() {
+    let cases: usize = std::env::var("DEPAUDIT_FUZZ_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(400);
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let base = cache_bytes(&[
+        (
+            "0.1.0",
+            r#"{"name":"h2","vers":"0.1.0","deps":[{"name":"bytes","req":"^0.4","kind":"normal","optional":false,"target":"cfg(unix)"}],"yanked":false}"#,
+        ),
+        (
+            "0.1.1",
+            r#"{"name":"h2","vers":"0.1.1","deps":[],"yanked":true}"#,
+        ),
+    ]);
+    let config = b"[source.crates-io]\nreplace-with = \"x\"\n[source.x]\nlocal-registry = \"r\"\n[registries.crates-io]\nprotocol = \"git\"\n".to_vec();
+    let manifest = b"[package]\nname = \"a\"\nversion = \"0.1.0\"\n[dependencies]\nfoo = { version = \"1\", workspace = true }\n[target.'cfg(unix)'.dev-dependencies]\nbar = \"2\"\n".to_vec();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("cachefile");
+    std::fs::create_dir_all(tmp.path().join("ws/.cargo")).unwrap();
+    for _ in 0..cases {
+        for (which, original) in [&base, &config, &manifest].into_iter().enumerate() {
+            let mut b = original.clone();
+            match next() % 5 {
+                0 => b.truncate((next() as usize) % (b.len() + 1)),
+                1 => {
+                    for _ in 0..1 + next() % 8 {
+                        let at = (next() as usize) % b.len().max(1);
+                        if let Some(x) = b.get_mut(at) {
+                            *x ^= 1 << (next() % 8);
+                        }
+                    }
+                }
+                2 => {
+                    let at = (next() as usize) % (b.len() + 1);
+                    b.splice(
+                        at..at,
+                        std::iter::repeat_n(b'[', 1 + (next() % 2000) as usize),
+                    );
+                }
+                3 => {
+                    let at = (next() as usize) % (b.len() + 1);
+                    b.splice(at..at, [0u8, b'1', b'.', b'0', 0, 0xff, 0xfe]);
+                }
+                _ => {
+                    let copy = b.clone();
+                    b.extend_from_slice(&copy);
+                }
+            }
+            match which {
+                0 => {
+                    std::fs::write(&file, &b).unwrap();
+                    for v in ["0.1.0", "0.1.1", "1.0", ""] {
+                        let _ = super::files::read_tail(&file, v);
+                        let _ = entry_json(&b, v);
+                    }
+                    let _ = parse_cache_file(&b);
+                    let _ = parse_json_lines(&b);
+                }
+                1 => {
+                    std::fs::write(tmp.path().join("ws/.cargo/config.toml"), &b).unwrap();
+                    let _ = crates_io_source(Some(&tmp.path().join("ws")));
+                }
+                _ => {
+                    let m = tmp.path().join("ws/Cargo.toml");
+                    std::fs::write(&m, &b).unwrap();
+                    for (key, target) in [("foo", None), ("bar", Some("cfg(unix)"))] {
+                        let kind = if target.is_some() {
+                            DepKind::Dev
+                        } else {
+                            DepKind::Normal
+                        };
+                        if let Some(loc) =
+                            crate::manifest::locate(&m, tmp.path(), key, kind, target)
+                        {
+                            let _ = crate::manifest::set_requirement(&loc, "9.9.9");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

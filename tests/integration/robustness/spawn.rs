@@ -128,6 +128,17 @@ fn lockfile_only_modes_start_no_process() {
         ("audit --file", vec!["--db", s(&db), "-n", "-f", s(&lock)]),
         ("scan", vec!["scan", s(&ws), "--db", s(&db), "-n"]),
         ("policy", vec!["policy", "--manifest-path", s(&manifest)]),
+        (
+            "why --lockfile-only",
+            vec![
+                "why",
+                "gonecrate",
+                "--lockfile-only",
+                "--manifest-path",
+                s(&manifest),
+            ],
+        ),
+        ("why --file", vec!["why", "gonecrate", "-f", s(&lock)]),
     ];
     if let Some(url) = &url {
         runs.push((
