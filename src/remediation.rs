@@ -18,7 +18,7 @@
 
 use crate::findings::{Finding, FindingKind};
 use crate::manifest;
-use crate::registry::{DepKind, IndexVersion};
+use crate::registry::DepKind;
 use crate::requirements::{Declarer, Requirements};
 use advisories_cache::AdvisoryRecord;
 use semver::{Version, VersionReq};
@@ -258,13 +258,13 @@ impl Planner<'_, '_> {
         let lock = self.reqs.lock();
         let p = &lock.packages[pkg as usize];
         let safe = |v: &Version| advisories.iter().all(|a| !a.affects(v));
-        let index = self.reqs.registry().and_then(|r| r.versions(&p.name));
+        let index = self.reqs.registry().and_then(|r| r.published(&p.name));
         let ids: Vec<&str> = advisories.iter().map(|a| a.id.as_str()).collect();
         let (candidates, from_index) = match &index {
             Some(vs) => (
                 vs.iter()
-                    .filter(|v| !v.yanked && v.version > p.version && safe(&v.version))
-                    .map(|v| v.version.clone())
+                    .filter(|(v, yanked)| !yanked && *v > p.version && safe(v))
+                    .map(|(v, _)| v.clone())
                     .collect::<Vec<_>>(),
                 true,
             ),
@@ -485,7 +485,10 @@ impl Planner<'_, '_> {
                         }
                     }
                     Declarer::Registry => {
-                        let Some(dv) = self.reqs.registry().and_then(|r| r.versions(&dp.name))
+                        let Some((registry, dv)) = self
+                            .reqs
+                            .registry()
+                            .and_then(|r| Some((r, r.published(&dp.name)?)))
                         else {
                             verified = false;
                             why.push(format!(
@@ -502,12 +505,16 @@ impl Planner<'_, '_> {
                             });
                             continue;
                         };
+                        // Only newer, unyanked releases are decoded, one entry each.
                         let d_cands: Vec<Version> = dv
                             .iter()
-                            .filter(|v| {
-                                !v.yanked && v.version > dp.version && declares_ok(v, &xp.name, c)
+                            .filter(|(v, yanked)| !yanked && *v > dp.version)
+                            .filter(|(v, _)| {
+                                registry.allows(&dp.name, v, &xp.name, c) == Some(true)
                             })
-                            .map(|v| v.version.clone())
+                            .map(|(v, _)| v.clone())
+                            // The oldest few are enough: the search tries MAX_TRIES per level.
+                            .take(2 * MAX_TRIES)
                             .collect();
                         if d_cands.is_empty() {
                             last_err = format!(
@@ -615,14 +622,6 @@ impl Planner<'_, '_> {
         }
         out
     }
-}
-
-/// Does this published version's requirement on `name` (normal and build) allow `c`?
-/// A version that no longer depends on `name` allows anything.
-fn declares_ok(v: &IndexVersion, name: &str, c: &Version) -> bool {
-    v.requirements_on(name)
-        .filter(|d| d.kind != DepKind::Dev)
-        .all(|d| d.req.matches(c))
 }
 
 fn dedup_steps(steps: &mut Vec<Step>) {

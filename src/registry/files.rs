@@ -115,15 +115,24 @@ pub fn entry_json<'a>(bytes: &'a [u8], version: &str) -> Option<&'a [u8]> {
     Some(&json[..end])
 }
 
-/// The yanked flag of one entry: cargo writes compact JSON, where `"yanked":true` can
-/// only be the key itself (a quote inside a string is escaped); other spellings are
-/// decoded properly.
+/// The yanked flag of one entry without decoding it: in valid JSON, `"yanked"` followed
+/// by a colon can only be that key (a quote inside a string is escaped); anything else
+/// is decoded properly.
 pub fn entry_yanked(json: &[u8]) -> bool {
-    use memchr::memmem::find;
-    if find(json, b"\"yanked\":true").is_some() {
-        return true;
+    // crates.io writes `yanked` near the end of each entry: search from there, and
+    // allow the spaces its JSON has around the colon.
+    if let Some(at) = memchr::memmem::rfind(json, b"\"yanked\"") {
+        let rest = json[at + 8..].trim_ascii_start();
+        if let Some(value) = rest.strip_prefix(b":").map(<[u8]>::trim_ascii_start) {
+            if value.starts_with(b"true") {
+                return true;
+            }
+            if value.starts_with(b"false") {
+                return false;
+            }
+        }
     }
-    if find(json, b"\"yanked\":false").is_some() || find(json, b"\"yanked\"").is_none() {
+    if memchr::memmem::find(json, b"\"yanked\"").is_none() {
         return false;
     }
     #[derive(Deserialize)]
@@ -137,6 +146,58 @@ pub fn entry_yanked(json: &[u8]) -> bool {
         .unwrap_or(false)
 }
 
+/// A whole cache file with the place of each version's entry, so a lookup is a hash
+/// probe rather than a search of the file.
+pub struct CacheFile {
+    bytes: Vec<u8>,
+    entries: HashMap<Box<str>, (usize, usize)>,
+}
+
+impl std::fmt::Debug for CacheFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "CacheFile({} bytes, {} versions)",
+            self.bytes.len(),
+            self.entries.len()
+        )
+    }
+}
+
+impl CacheFile {
+    /// Indexes a cache file; `None` if its header is not one cargo writes.
+    pub fn new(bytes: Vec<u8>) -> Option<CacheFile> {
+        let base = bytes.as_ptr() as usize;
+        let entries = cache_entries(&bytes)?
+            .filter_map(|(v, json)| {
+                let start = json.as_ptr() as usize - base;
+                Some((
+                    Box::from(std::str::from_utf8(v).ok()?),
+                    (start, start + json.len()),
+                ))
+            })
+            .collect();
+        Some(CacheFile { bytes, entries })
+    }
+
+    /// The JSON of `version`'s entry.
+    pub fn entry(&self, version: &str) -> Option<&[u8]> {
+        let &(start, end) = self.entries.get(version)?;
+        self.bytes.get(start..end)
+    }
+
+    /// Every version with its yanked flag.
+    pub fn published(&self) -> Vec<(semver::Version, bool)> {
+        self.entries
+            .iter()
+            .filter_map(|(v, &(start, end))| {
+                let v = semver::Version::parse(v).ok()?;
+                Some((v, entry_yanked(self.bytes.get(start..end)?)))
+            })
+            .collect()
+    }
+}
+
 /// The `(version, json)` entries of a cache file, after checking its header.
 fn cache_entries(bytes: &[u8]) -> Option<impl Iterator<Item = (&[u8], &[u8])>> {
     let (&version, rest) = bytes.split_first()?;
@@ -147,11 +208,15 @@ fn cache_entries(bytes: &[u8]) -> Option<impl Iterator<Item = (&[u8], &[u8])>> {
     if index_v < 2 {
         return None;
     }
-    let mut parts = rest[4..].split(|&b| b == 0);
-    parts.next()?; // the revision (etag or commit)
+    let body = &rest[4..];
+    let mut nuls = memchr::memchr_iter(0, body);
+    let mut start = nuls.next()? + 1; // after the revision (etag or commit)
     Some(std::iter::from_fn(move || {
-        let v = parts.next()?;
-        let json = parts.next()?;
+        let v_end = nuls.next()?;
+        let json_end = nuls.next()?;
+        let v = &body[start..v_end];
+        let json = &body[v_end + 1..json_end];
+        start = json_end + 1;
         Some((v, json))
     }))
 }

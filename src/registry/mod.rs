@@ -87,6 +87,9 @@ impl DepKind {
 /// A crate's published versions, oldest first.
 pub type Versions = Arc<Vec<IndexVersion>>;
 
+/// A crate's published versions with their yanked flags, oldest first.
+pub type Published = Arc<Vec<(semver::Version, bool)>>;
+
 /// Reads index data on demand and remembers it (scans share one across lockfiles).
 #[derive(Debug)]
 pub struct Registry {
@@ -95,7 +98,11 @@ pub struct Registry {
     /// Yanked flags by `name@version`, for the yanked check (cheaper than full entries).
     yanked: Mutex<HashMap<String, Option<bool>>>,
     /// Whole cache files read so far, by crate name (`None`: no usable file).
-    files: Mutex<HashMap<String, Option<Arc<Vec<u8>>>>>,
+    files: Mutex<HashMap<String, Option<Arc<files::CacheFile>>>>,
+    /// Answers of [`Registry::allows`], by `name@version dep c`.
+    allows_memo: Mutex<HashMap<String, Option<bool>>>,
+    /// Published versions and yanked flags by crate name.
+    published: Mutex<HashMap<String, Option<Published>>>,
     /// Single entries by `name@version`, for what a locked package declares.
     entries: Mutex<HashMap<String, Option<Arc<IndexVersion>>>>,
     /// For a `directory` source: every crate found, read once.
@@ -112,6 +119,8 @@ impl Registry {
             cache: Mutex::new(HashMap::new()),
             yanked: Mutex::new(HashMap::new()),
             entries: Mutex::new(HashMap::new()),
+            published: Mutex::new(HashMap::new()),
+            allows_memo: Mutex::new(HashMap::new()),
             files: Mutex::new(HashMap::new()),
             directory: Mutex::new(None),
             online: None,
@@ -189,6 +198,80 @@ impl Registry {
         found
     }
 
+    /// Every published version of `name` and whether it is yanked, oldest first — what
+    /// candidate selection needs, without decoding any entry's dependencies.
+    pub fn published(&self, name: &str) -> Option<Published> {
+        if !valid_name(name) {
+            return None;
+        }
+        if let Some(hit) = lock(&self.published).get(name) {
+            return hit.clone();
+        }
+        let from_versions = || -> Option<Vec<(semver::Version, bool)>> {
+            Some(
+                self.versions(name)?
+                    .iter()
+                    .map(|v| (v.version.clone(), v.yanked))
+                    .collect(),
+            )
+        };
+        let found = match &self.source {
+            IndexSource::CratesIoCache { .. } => self
+                .whole_cache_file(name)
+                .map(|file| file.published())
+                .or_else(|| {
+                    self.online.as_ref()?;
+                    from_versions()
+                }),
+            _ => from_versions(),
+        }
+        .map(|mut v| {
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            Arc::new(v)
+        });
+        lock(&self.published).insert(name.to_string(), found.clone());
+        found
+    }
+
+    /// The whole cache file of `name` (kept for later lookups).
+    fn whole_cache_file(&self, name: &str) -> Option<Arc<files::CacheFile>> {
+        let IndexSource::CratesIoCache { cargo_home, git } = &self.source else {
+            return None;
+        };
+        if let Some(whole) = lock(&self.files).get(name).cloned() {
+            return whole;
+        }
+        let bytes = files::cache_path(cargo_home, *git, name)
+            .and_then(|p| files::read_limited(&p))
+            .and_then(files::CacheFile::new)
+            .map(Arc::new);
+        lock(&self.files).insert(name.to_string(), bytes.clone());
+        bytes
+    }
+
+    /// Does published `name version` require `dep` (normal or build) in a way that allows
+    /// `c`? A version that does not depend on `dep` allows it. `None`: no data.
+    pub fn allows(
+        &self,
+        name: &str,
+        version: &semver::Version,
+        dep: &str,
+        c: &semver::Version,
+    ) -> Option<bool> {
+        let key = format!("{name}@{version} {dep} {c}");
+        if let Some(hit) = lock(&self.allows_memo).get(&key) {
+            return *hit;
+        }
+        // The decoded entry is kept (several candidates are checked against it).
+        let answer = self.version_entry(name, version).map(|e| {
+            e.requirements_on(dep)
+                .filter(|d| d.kind != DepKind::Dev)
+                .all(|d| d.req.matches(c))
+        });
+        lock(&self.allows_memo).insert(key, answer);
+        answer
+    }
+
     /// The entry of one published version (what a locked package declares). For cargo's
     /// cache only that entry is decoded; other sources read the crate's whole file once.
     pub fn version_entry(
@@ -227,7 +310,7 @@ impl Registry {
         };
         let v = version.to_string();
         if let Some(whole) = lock(&self.files).get(name).cloned() {
-            return files::entry_json(whole.as_deref()?, &v).map(<[u8]>::to_vec);
+            return whole?.entry(&v).map(<[u8]>::to_vec);
         }
         let Some(path) = files::cache_path(cargo_home, *git, name) else {
             lock(&self.files).insert(name.to_string(), None);
@@ -236,8 +319,9 @@ impl Registry {
         match files::read_tail(&path, &v) {
             files::Tail::Entry(json) => Some(json),
             files::Tail::Whole(bytes) => {
-                let found = files::entry_json(&bytes, &v).map(<[u8]>::to_vec);
-                lock(&self.files).insert(name.to_string(), Some(Arc::new(bytes)));
+                let file = files::CacheFile::new(bytes).map(Arc::new);
+                let found = file.as_ref().and_then(|f| f.entry(&v)).map(<[u8]>::to_vec);
+                lock(&self.files).insert(name.to_string(), file);
                 found
             }
             files::Tail::Invalid => {
