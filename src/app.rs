@@ -155,9 +155,10 @@ pub fn open_database(
                 .join("; ")
         ));
     }
-    if let IndexStatus::RebuiltCorrupt(why) = &db.index_status {
+    if let IndexStatus::RebuiltCorrupt { index, reason } = &db.index_status {
         out.warn(&format!(
-            "the compiled advisory index was damaged ({why}) and has been rebuilt"
+            "the compiled advisory index {} was damaged ({reason}) and has been rebuilt",
+            index.display()
         ));
     }
     Ok(db)

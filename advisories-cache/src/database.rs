@@ -38,8 +38,14 @@ pub enum IndexStatus {
     Reused,
     /// There was none (or it was out of date); one was compiled.
     Built,
-    /// The stored one was damaged; it was compiled again. The reason is kept.
-    RebuiltCorrupt(String),
+    /// The stored one was damaged; it was compiled again (and stored, unless `reason`
+    /// says it could not be).
+    RebuiltCorrupt {
+        /// The damaged index file.
+        index: PathBuf,
+        /// What was wrong with it.
+        reason: String,
+    },
     /// Compiled, but could not be stored (read-only cache); the reason is kept.
     NotStored(String),
 }
@@ -118,15 +124,21 @@ impl Database {
         };
         let loaded = load::load_dir(dir)?;
         let bytes = index::encode(&fp, &loaded.records, &loaded.skipped, root, stamps);
-        let mut status = match rejected {
-            Rejected::Corrupt(why) => IndexStatus::RebuiltCorrupt(why),
+        let stored = match &index_path {
+            Some(p) => index::write_atomic(p, &bytes).map_err(|e| format!("{}: {e}", p.display())),
+            None => Ok(()),
+        };
+        let status = match (rejected, stored, &index_path) {
+            (Rejected::Corrupt(reason), stored, Some(p)) => IndexStatus::RebuiltCorrupt {
+                index: p.clone(),
+                reason: match stored {
+                    Ok(()) => reason,
+                    Err(e) => format!("{reason}; it could not be replaced: {e}"),
+                },
+            },
+            (_, Err(e), _) => IndexStatus::NotStored(e),
             _ => IndexStatus::Built,
         };
-        if let Some(p) = &index_path
-            && let Err(e) = index::write_atomic(p, &bytes)
-        {
-            status = IndexStatus::NotStored(format!("{}: {e}", p.display()));
-        }
         let idx = index::decode(bytes, &fp).map_err(|r| CacheError::NotADatabase {
             path: dir.to_path_buf(),
             reason: format!("could not compile its index: {r:?}"),
