@@ -307,7 +307,6 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
 
 fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppError> {
     use crate::scan;
-    use std::io::IsTerminal;
     out.quiet = args.quiet;
     let fail_on_new_only = match args.fail_on.as_str() {
         "any" => false,
@@ -343,31 +342,9 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let show_progress = !args.quiet && std::io::stderr().is_terminal() && lockfiles.len() > 20;
-    let total = lockfiles.len();
-    let started = std::time::Instant::now();
-    let progress = |done: usize| {
-        if show_progress
-            && started.elapsed() > Duration::from_millis(300)
-            && (done.is_multiple_of(10) || done == total)
-        {
-            let width = 30;
-            let filled = done * width / total.max(1);
-            let _ = std::io::Write::write_all(
-                &mut std::io::stderr(),
-                format!(
-                    "\r[{}{}] {done}/{total} lockfiles",
-                    "#".repeat(filled),
-                    ".".repeat(width - filled)
-                )
-                .as_bytes(),
-            );
-        }
-    };
-    let entries = scan::audit_all(&db, &lockfiles, &opts, jobs, &progress);
-    if show_progress && started.elapsed() > Duration::from_millis(300) {
-        out.status("");
-    }
+    let progress = crate::progress::Progress::stderr(lockfiles.len(), args.quiet);
+    let entries = scan::audit_all(&db, &lockfiles, &opts, jobs, &|done| progress.tick(done));
+    progress.finish();
     let result = scan::summarize(
         &db,
         &entries,

@@ -10,6 +10,7 @@ pub mod matching;
 pub mod output;
 pub mod paths;
 pub mod policy;
+pub mod progress;
 pub mod report;
 pub mod scan;
 pub mod workspace;

@@ -309,7 +309,7 @@ pub fn summarize(
 }
 
 /// Renders a scan: JSON Lines (one object per lockfile, then the summary), one JSON
-/// document, or a table with the top fixes.
+/// document, a table with the top fixes, or Markdown.
 pub fn render(result: &ScanOutput, format: ScanFormat) -> String {
     match format {
         ScanFormat::Jsonl => {
@@ -330,6 +330,7 @@ pub fn render(result: &ScanOutput, format: ScanFormat) -> String {
             t
         }
         ScanFormat::Table => table(result),
+        ScanFormat::Markdown => markdown(result),
     }
 }
 
@@ -372,4 +373,192 @@ fn table(result: &ScanOutput) -> String {
         ));
     }
     t
+}
+
+/// Markdown for an issue or a nightly report: a verdict with counts, the database, one
+/// row per lockfile, the findings to act on (with their baseline status), findings fixed
+/// since the baseline, the top fixes, and the lockfiles that could not be read.
+fn markdown(result: &ScanOutput) -> String {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let str_of = |v: &Value| v.as_str().map(cell).unwrap_or_default();
+    let summary = &result.summary;
+    let has_baseline = summary.get("baseline").is_some();
+    let live = |f: &&Value| f["ignored"] != true;
+    let all_findings = || {
+        result
+            .lines
+            .iter()
+            .flat_map(|l| l["findings"].as_array().into_iter().flatten())
+    };
+    let vulns = all_findings()
+        .filter(live)
+        .filter(|f| f["kind"] == "vulnerability")
+        .count();
+    let warnings = all_findings().filter(live).count() - vulns;
+    let verdict = if result.failing > 0 || result.errors > 0 {
+        "❌ **FAIL**"
+    } else {
+        "✅ **pass**"
+    };
+    let mut out = format!(
+        "### cargo-depaudit scan: {verdict}: {} lockfiles, {vulns} vulnerabilities, {warnings} warnings, {} failing, {} errors\n\n",
+        summary["lockfiles"], result.failing, result.errors
+    );
+    let db = &summary["database"];
+    out.push_str(&format!(
+        "Advisory database `{}` ({} advisories{}{})\n",
+        str_of(&db["path"]),
+        db["advisory_count"],
+        db["commit"]
+            .as_str()
+            .map(|c| format!(", commit `{}`", &c[..c.len().min(10)]))
+            .unwrap_or_default(),
+        db["age_days"]
+            .as_i64()
+            .map(|d| format!(", {d} days old"))
+            .unwrap_or_default(),
+    ));
+    if let Some(b) = summary.get("baseline") {
+        out.push_str(&format!(
+            "\nAgainst the baseline: {} new, {} fixed\n",
+            b["new"], b["fixed"]
+        ));
+    }
+
+    out.push_str("\n#### Lockfiles\n\n| Lockfile | Packages | Vulnerabilities | Warnings |");
+    out.push_str(if has_baseline { " New | Fixed |" } else { "" });
+    out.push_str(" Error |\n|---|---|---|---|");
+    out.push_str(if has_baseline { "---|---|" } else { "" });
+    out.push_str("---|\n");
+    for l in &result.lines {
+        let findings: Vec<&Value> = l["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(live)
+            .collect();
+        let v = findings
+            .iter()
+            .filter(|f| f["kind"] == "vulnerability")
+            .count();
+        out.push_str(&format!(
+            "| `{}` | {} | {v} | {} |",
+            str_of(&l["path"]),
+            l["packages"].as_u64().map_or("-".into(), |n| n.to_string()),
+            findings.len() - v,
+        ));
+        if has_baseline {
+            let new = findings.iter().filter(|f| f["status"] == "new").count();
+            let fixed = l["fixed"].as_array().map_or(0, Vec::len);
+            out.push_str(&format!(" {new} | {fixed} |"));
+        }
+        out.push_str(&format!(" {} |\n", str_of(&l["error"])));
+    }
+
+    let rows: Vec<(&Value, &Value)> = result
+        .lines
+        .iter()
+        .flat_map(|l| {
+            l["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(live)
+                .map(move |f| (l, f))
+        })
+        .collect();
+    if !rows.is_empty() {
+        out.push_str(
+            "\n#### Findings\n\n| Lockfile | ID | Crate | Version | Kind | Severity | Patched |",
+        );
+        out.push_str(if has_baseline { " Status |" } else { "" });
+        out.push_str("\n|---|---|---|---|---|---|---|");
+        out.push_str(if has_baseline { "---|" } else { "" });
+        out.push('\n');
+        for (l, f) in rows {
+            let patched: Vec<String> = f["patched"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.as_str().map(cell))
+                .collect();
+            let id = f["advisory"]["id"].as_str().unwrap_or("yanked");
+            out.push_str(&format!(
+                "| `{}` | {} | `{}` | {} | {} | {} | {} |",
+                str_of(&l["path"]),
+                match f["advisory"]["url"].as_str() {
+                    Some(url) => format!("[{id}]({})", cell(url)),
+                    None => id.to_string(),
+                },
+                str_of(&f["package"]["name"]),
+                str_of(&f["package"]["version"]),
+                str_of(&f["kind"]),
+                f["advisory"]["severity"].as_str().unwrap_or("-"),
+                if patched.is_empty() {
+                    "no fix published".to_string()
+                } else {
+                    patched.join(", ")
+                },
+            ));
+            if has_baseline {
+                out.push_str(&format!(" {} |", str_of(&f["status"])));
+            }
+            out.push('\n');
+        }
+    }
+
+    let fixed: Vec<(&Value, &Value)> = result
+        .lines
+        .iter()
+        .flat_map(|l| {
+            l["fixed"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |f| (l, f))
+        })
+        .collect();
+    if !fixed.is_empty() {
+        out.push_str("\n#### Fixed since the baseline\n\n");
+        for (l, f) in fixed {
+            out.push_str(&format!(
+                "- {} in `{} {}` (`{}`)\n",
+                f["advisory"]["id"].as_str().unwrap_or("yanked"),
+                str_of(&f["package"]["name"]),
+                str_of(&f["package"]["version"]),
+                str_of(&l["path"]),
+            ));
+        }
+    }
+
+    let fixes = summary["top_fixes"].as_array().cloned().unwrap_or_default();
+    if !fixes.is_empty() {
+        out.push_str("\n#### Top fixes\n\n");
+        for (i, f) in fixes.iter().enumerate() {
+            out.push_str(&format!(
+                "{}. {} ({} findings in {} lockfiles)\n",
+                i + 1,
+                str_of(&f["fix"]),
+                f["findings"],
+                f["lockfiles"]
+            ));
+        }
+    }
+
+    let errors: Vec<&Value> = result
+        .lines
+        .iter()
+        .filter(|l| !l["error"].is_null())
+        .collect();
+    if !errors.is_empty() {
+        out.push_str("\n#### Errors\n\n");
+        for l in errors {
+            out.push_str(&format!(
+                "- `{}`: {}\n",
+                str_of(&l["path"]),
+                str_of(&l["error"])
+            ));
+        }
+    }
+    out
 }
