@@ -3,8 +3,8 @@
 //! name, decoding each only when first asked for.
 
 use crate::error::{CacheError, Result};
-use crate::fingerprint::{Fnv, crate_stamp, fingerprint, root_stamp};
-use crate::index::{self, LoadedIndex, Rejected};
+use crate::fingerprint::{Fnv, crate_stamp, fingerprint, root_stamp, scan_crate};
+use crate::index::{self, CrateStamp, LoadedIndex, Rejected};
 use crate::info::{self, CommitInfo};
 use crate::load::{self, SkippedFile};
 use crate::lock;
@@ -77,7 +77,8 @@ pub struct Database {
     /// What happened to the compiled index.
     pub index_status: IndexStatus,
     index: LoadedIndex,
-    decoded: Vec<OnceLock<Option<AdvisoryRecord>>>,
+    index_path: Option<PathBuf>,
+    decoded: Vec<OnceLock<Option<Box<AdvisoryRecord>>>>,
 }
 
 impl Database {
@@ -87,7 +88,8 @@ impl Database {
     }
 
     /// Opens the database at `dir` for auditing crates named in `crates`: the compiled
-    /// index is reused when it is proved fresh for those crates (`None`: for all).
+    /// index is reused when it is proved fresh for those crates (`None`: for all), and
+    /// their records are read and checked now.
     pub fn open_for(dir: &Path, opts: &OpenOptions, crates: Option<&[&str]>) -> Result<Database> {
         if std::fs::symlink_metadata(dir).is_err() {
             crate::fetch::recover_interrupted_swap(dir, opts.lock_timeout)?;
@@ -108,7 +110,12 @@ impl Database {
         let rejected = match &index_path {
             Some(p) => match index::read(p, &fp) {
                 Ok(idx) if is_fresh(dir, &idx, &fp, crates) => {
-                    return Ok(Self::from_index(dir, idx, IndexStatus::Reused));
+                    let mut db =
+                        Self::from_index(dir, idx, IndexStatus::Reused, index_path.clone());
+                    match db.preload(crates) {
+                        Ok(()) => return Ok(db),
+                        Err(why) => Rejected::Corrupt(why),
+                    }
                 }
                 Ok(_) => Rejected::Stale,
                 Err(r) => r,
@@ -118,12 +125,13 @@ impl Database {
         // Stamps are taken before reading, so an edit made while we read shows as stale
         // next time rather than being missed.
         let (root, stamps) = if fp == "plain" {
-            (root_stamp(dir), all_crate_stamps(dir)?)
+            let now = info::now_unix();
+            (root_stamp(dir, Some(now)), all_crate_stamps(dir, now)?)
         } else {
             (0, Vec::new())
         };
         let loaded = load::load_dir(dir)?;
-        let bytes = index::encode(&fp, &loaded.records, &loaded.skipped, root, stamps);
+        let bytes = index::encode(&fp, &loaded.records, &loaded.skipped, root, &stamps);
         let stored = match &index_path {
             Some(p) => index::write_atomic(p, &bytes).map_err(|e| format!("{}: {e}", p.display())),
             None => Ok(()),
@@ -143,12 +151,19 @@ impl Database {
             path: dir.to_path_buf(),
             reason: format!("could not compile its index: {r:?}"),
         })?;
-        Ok(Self::from_index(dir, idx, status))
+        let db = Self::from_index(dir, idx, status, None);
+        // The records we just compiled are in memory and checked; decode them as asked.
+        Ok(db)
     }
 
-    fn from_index(dir: &Path, index: LoadedIndex, index_status: IndexStatus) -> Database {
+    fn from_index(
+        dir: &Path,
+        index: LoadedIndex,
+        index_status: IndexStatus,
+        index_path: Option<PathBuf>,
+    ) -> Database {
         let commit = info::commit_of(dir);
-        let newest = index.body.newest_advisory.clone();
+        let newest = index.head.newest_advisory.clone();
         let last_updated = commit.as_ref().map(|c| c.time).or_else(|| {
             newest
                 .as_deref()
@@ -156,46 +171,77 @@ impl Database {
                 .map(|d| d * 86_400)
         });
         let age_days = last_updated.map(|t| (info::now_unix() - t).div_euclid(86_400).max(0));
-        let decoded = (0..index.body.spans.len())
-            .map(|_| OnceLock::new())
-            .collect();
+        let decoded = (0..index.len()).map(|_| OnceLock::new()).collect();
         Database {
             info: DbInfo {
                 path: dir.to_path_buf(),
                 commit,
-                advisory_count: index.body.spans.len(),
+                advisory_count: index.len(),
                 newest_advisory: newest,
                 last_updated,
                 age_days,
             },
-            skipped: index.body.skipped.clone(),
+            skipped: index.head.skipped.clone(),
             index_status,
             index,
+            index_path,
             decoded,
         }
+    }
+
+    /// Reads and checks the records an audit of `crates` will use (`None`: all of them),
+    /// so a damaged index is found while it can still be rebuilt.
+    fn preload(&mut self, crates: Option<&[&str]>) -> std::result::Result<(), String> {
+        let Some(names) = crates else {
+            return self.index.load_all();
+        };
+        for name in names {
+            let range = self.index.records_of(name);
+            let Some(first) = self.decoded.get(range.start as usize) else {
+                continue;
+            };
+            if first.get().is_some() {
+                continue; // a crate named twice (several versions)
+            }
+            let records = self
+                .index
+                .read_records(range.clone())
+                .map_err(|e| format!("crate `{name}`: {e}"))?;
+            for (n, r) in range.zip(records) {
+                let _ = self.decoded[n as usize].set(Some(Box::new(r)));
+            }
+        }
+        Ok(())
     }
 
     fn record(&self, n: u32) -> Option<&AdvisoryRecord> {
         self.decoded
             .get(n as usize)?
-            .get_or_init(|| self.index.record(n))
-            .as_ref()
+            .get_or_init(|| match self.index.read_records(n..n + 1) {
+                Ok(mut r) => r.pop().map(Box::new),
+                Err(_) => {
+                    // Damage outside what was checked on open: leave the record out and
+                    // remove the index, so the next run compiles a sound one.
+                    if let Some(p) = &self.index_path {
+                        let _ = std::fs::remove_file(p);
+                    }
+                    None
+                }
+            })
+            .as_deref()
     }
 
     /// Advisories of the `crates/` collection for crate `name`.
     pub fn for_crate(&self, name: &str) -> Vec<&AdvisoryRecord> {
-        let names = &self.index.body.names;
-        match names.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
-            Ok(i) => names[i].1.iter().filter_map(|&n| self.record(n)).collect(),
-            Err(_) => Vec::new(),
-        }
+        self.index
+            .records_of(name)
+            .filter_map(|n| self.record(n))
+            .collect()
     }
 
     /// Looks an advisory up by its id.
     pub fn get(&self, id: &str) -> Option<&AdvisoryRecord> {
-        let ids = &self.index.body.ids;
-        let i = ids.binary_search_by(|(k, _)| k.as_str().cmp(id)).ok()?;
-        self.record(ids[i].1)
+        self.record(self.index.record_of_id(id)?)
     }
 
     /// Every advisory (decodes all of them).
@@ -207,7 +253,7 @@ impl Database {
 
     /// Every advisory id, sorted.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.index.body.ids.iter().map(|(id, _)| id.as_str())
+        self.index.ids()
     }
 
     /// Fails when the database is older than `max_days`.
@@ -228,24 +274,22 @@ fn is_fresh(dir: &Path, idx: &LoadedIndex, fp: &str, crates: Option<&[&str]>) ->
     if fp != "plain" {
         return true; // snapshots are immutable; the key already names the commit
     }
-    let body = &idx.body;
-    if root_stamp(dir) != body.root_stamp {
+    if root_stamp(dir, None) != idx.head.root_stamp {
         return false; // a crate folder appeared or went
     }
-    let check = |name: &str| match body
-        .crate_stamps
-        .binary_search_by(|(n, _)| n.as_str().cmp(name))
-    {
-        Ok(i) => crate_stamp(dir, name) == Some(body.crate_stamps[i].1),
-        Err(_) => true, // no folder then, and `crates/` is unchanged, so none now
+    let check = |name: &str| match idx.crate_stamp(name) {
+        Some((stamp, files)) => crate_stamp(dir, name, files) == Some(stamp),
+        None => true, // no folder then, and `crates/` is unchanged, so none now
     };
     match crates {
         Some(names) => names.iter().all(|n| check(n)),
-        None => body.crate_stamps.iter().all(|(n, _)| check(n)),
+        None => idx
+            .crate_stamps()
+            .all(|(name, stamp, files)| crate_stamp(dir, name, files) == Some(stamp)),
     }
 }
 
-fn all_crate_stamps(dir: &Path) -> Result<Vec<(String, u64)>> {
+fn all_crate_stamps(dir: &Path, now: i64) -> Result<Vec<CrateStamp>> {
     let crates_dir = dir.join("crates");
     let mut out = Vec::new();
     for e in std::fs::read_dir(&crates_dir)
@@ -256,11 +300,10 @@ fn all_crate_stamps(dir: &Path) -> Result<Vec<(String, u64)>> {
             continue;
         }
         let name = e.file_name().to_string_lossy().into_owned();
-        if let Some(stamp) = crate_stamp(dir, &name) {
-            out.push((name, stamp));
+        if let Some((stamp, files)) = scan_crate(dir, &name, now) {
+            out.push(CrateStamp { name, stamp, files });
         }
     }
-    out.sort();
     Ok(out)
 }
 
