@@ -15,6 +15,9 @@
 //!           | stamps:   n u32, n × (name offset u32, name length u32, stamp u64,
 //!           |           files offset u32, files length u32), sorted by crate folder name;
 //!           |           files are the folder's entry names joined by NUL
+//!           | name slots, stamp slots: n u32 (a power of two), n × (hash tag u32,
+//!           |           row + 1 u32): open-addressing hash tables over names and stamps
+//!           |           (FNV-1a of the name; 0 = empty), so a lookup is one probe or two
 //!           | strings length u32 | strings (UTF-8)
 //! records   postcard blobs of [`AdvisoryRecord`]
 //! ```
@@ -43,6 +46,28 @@ const RECORD_ROW: usize = 12;
 const NAME_ROW: usize = 16;
 const ID_ROW: usize = 12;
 const STAMP_ROW: usize = 24;
+const SLOT_ROW: usize = 8;
+
+fn hash(name: &[u8]) -> u64 {
+    let mut h = crate::fingerprint::Fnv::default();
+    h.write(name);
+    h.finish()
+}
+
+/// An open-addressing table for `names` (in row order): `(tag, row + 1)` per slot.
+fn slots<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> Vec<(u32, u32)> {
+    let size = (names.len() * 2).next_power_of_two();
+    let mut slots = vec![(0u32, 0u32); size];
+    for (row, name) in names.enumerate() {
+        let h = hash(name.as_bytes());
+        let mut i = h as usize & (size - 1);
+        while slots[i].1 != 0 {
+            i = (i + 1) & (size - 1);
+        }
+        slots[i] = ((h >> 32) as u32, row as u32 + 1);
+    }
+    slots
+}
 
 /// The small, eagerly decoded part of the directory.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -156,7 +181,7 @@ pub fn encode(
         }
     }
     w.u32(names.len());
-    for (name, first, count) in names {
+    for &(name, first, count) in &names {
         w.string(name);
         w.u32(first);
         w.u32(count);
@@ -177,10 +202,20 @@ pub fn encode(
     let mut stamps: Vec<&CrateStamp> = stamps.iter().collect();
     stamps.sort_by(|a, b| a.name.cmp(&b.name));
     w.u32(stamps.len());
-    for s in stamps {
+    for s in &stamps {
         w.string(&s.name);
         w.u64(s.stamp);
         w.string(&s.files.join("\0"));
+    }
+    for table in [
+        slots(names.iter().map(|n| n.0)),
+        slots(stamps.iter().map(|s| s.name.as_str())),
+    ] {
+        w.u32(table.len());
+        for (tag, row) in table {
+            w.u32(tag as usize);
+            w.u32(row as usize);
+        }
     }
 
     let strings = std::mem::take(&mut w.strings);
@@ -226,6 +261,8 @@ pub struct LoadedIndex {
     names: Table,
     ids: Table,
     stamps: Table,
+    name_slots: Table,
+    stamp_slots: Table,
     strings: usize,
 }
 
@@ -257,6 +294,29 @@ impl LoadedIndex {
         self.dir.get(start..start.checked_add(len)?)
     }
 
+    /// Finds `key` in table `t` through its hash slots.
+    fn lookup(&self, t: Table, slots: Table, key: &str) -> Option<usize> {
+        if slots.len == 0 {
+            return None;
+        }
+        let h = hash(key.as_bytes());
+        let mask = slots.len - 1;
+        let mut i = h as usize & mask;
+        for _ in 0..slots.len {
+            let row = self.field(slots, i, 4)? as usize;
+            if row == 0 {
+                return None;
+            }
+            if self.field(slots, i, 0)? == (h >> 32) as u32
+                && self.str_bytes(t, row - 1, 0)? == key.as_bytes()
+            {
+                return Some(row - 1);
+            }
+            i = (i + 1) & mask;
+        }
+        None
+    }
+
     /// Finds `key` in a table sorted by its string column 0.
     fn find(&self, t: Table, key: &str) -> Option<usize> {
         let (mut lo, mut hi) = (0, t.len);
@@ -283,7 +343,7 @@ impl LoadedIndex {
 
     /// Record numbers of the `crates/` advisories for crate `name`.
     pub fn records_of(&self, name: &str) -> std::ops::Range<u32> {
-        let Some(i) = self.find(self.names, name) else {
+        let Some(i) = self.lookup(self.names, self.name_slots, name) else {
             return 0..0;
         };
         let first = self.field(self.names, i, 8).unwrap_or(0);
@@ -304,7 +364,7 @@ impl LoadedIndex {
 
     /// The stamp and entry names recorded for crate folder `name`, if it had a folder.
     pub fn crate_stamp(&self, name: &str) -> Option<(u64, impl Iterator<Item = &str>)> {
-        let i = self.find(self.stamps, name)?;
+        let i = self.lookup(self.stamps, self.stamp_slots, name)?;
         Some(self.stamp_row(i))
     }
 
@@ -419,7 +479,7 @@ fn read_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::Result<()> 
 }
 
 /// Splits a validated directory into its tables, checking every bound.
-fn parse_directory(dir: &[u8]) -> Result<(Head, [Table; 4], usize), Rejected> {
+fn parse_directory(dir: &[u8]) -> Result<(Head, [Table; 6], usize), Rejected> {
     let bad = || corrupt("directory out of range");
     let mut at = 0usize;
     let head_len = u32_at(dir, at).ok_or_else(bad)? as usize;
@@ -427,10 +487,10 @@ fn parse_directory(dir: &[u8]) -> Result<(Head, [Table; 4], usize), Rejected> {
     let head: Head = postcard::from_bytes(dir.get(at..at + head_len).ok_or_else(bad)?)
         .map_err(|e| Rejected::Corrupt(format!("undecodable head: {e}")))?;
     at += head_len;
-    let mut tables = [Table::default(); 4];
+    let mut tables = [Table::default(); 6];
     for (t, row) in tables
         .iter_mut()
-        .zip([RECORD_ROW, NAME_ROW, ID_ROW, STAMP_ROW])
+        .zip([RECORD_ROW, NAME_ROW, ID_ROW, STAMP_ROW, SLOT_ROW, SLOT_ROW])
     {
         let len = u32_at(dir, at).ok_or_else(bad)? as usize;
         at += 4;
@@ -469,7 +529,8 @@ fn validate(
     if crc32fast::hash(&dir) != crc {
         return Err(corrupt("checksum mismatch"));
     }
-    let (head, [spans, names, ids, stamps], strings) = parse_directory(&dir)?;
+    let (head, [spans, names, ids, stamps, name_slots, stamp_slots], strings) =
+        parse_directory(&dir)?;
     if head.fingerprint != fingerprint {
         return Err(Rejected::Stale);
     }
@@ -482,6 +543,8 @@ fn validate(
         names,
         ids,
         stamps,
+        name_slots,
+        stamp_slots,
         strings,
     };
     // Every reference must stay inside its area, so later reads cannot go astray.
@@ -506,6 +569,13 @@ fn validate(
     let ids_ok = (0..ids.len).all(|i| idx.field(ids, i, 8).is_some_and(|r| u64::from(r) < n));
     if !names_ok || !ids_ok {
         return Err(corrupt("record number out of range"));
+    }
+    let slots_ok = |slots: Table, of: Table| {
+        (slots.len == 0 || slots.len.is_power_of_two())
+            && (0..slots.len).all(|i| idx.field(slots, i, 4).is_some_and(|r| r as usize <= of.len))
+    };
+    if !slots_ok(name_slots, names) || !slots_ok(stamp_slots, stamps) {
+        return Err(corrupt("hash slot out of range"));
     }
     Ok(idx)
 }
