@@ -343,22 +343,27 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let progress = crate::progress::Progress::stderr(lockfiles.len(), args.quiet);
-    let entries = scan::audit_all(&db, &lockfiles, &opts, jobs, &|done| progress.tick(done));
-    progress.finish();
-    let result = scan::summarize(
-        &db,
-        &entries,
-        &walk_errors,
-        baseline.as_ref(),
+    let how = scan::Lines {
+        baseline: baseline.as_ref(),
         fail_on_new_only,
+        as_text: args.format == crate::cli::ScanFormat::Jsonl,
+    };
+    let lines = scan::audit_each(
+        &db,
+        &lockfiles,
+        &opts,
+        jobs,
+        &|done| progress.tick(done),
+        &|entry| how.line(entry),
     );
+    progress.finish();
+    let scanned = lines.len();
+    let result = scan::summarize(&db, lines, &walk_errors, &how);
     let text = scan::render(&result, args.format);
     write_report(args.output.as_deref(), &text, out)?;
     out.status(&format!(
         "scanned {} lockfiles: {} failing findings, {} errors",
-        entries.len(),
-        result.failing,
-        result.errors
+        scanned, result.failing, result.errors
     ));
     Ok(if result.failing > 0 || result.errors > 0 {
         exit::FINDINGS

@@ -104,6 +104,15 @@ mod erased {
     }
 }
 
+/// [`finding_value`] with a scan's baseline `status` (`new`, `unchanged`), as a struct
+/// that serializes to the same text without building the value.
+pub fn finding_json<'a>(f: &'a Finding, status: Option<&'a str>) -> impl Serialize + 'a {
+    FindingJson {
+        status,
+        ..FindingJson::of(f)
+    }
+}
+
 struct Findings<'a>(&'a [Finding]);
 
 impl Serialize for Findings<'_> {
@@ -129,6 +138,8 @@ struct FindingJson<'a> {
     package: PackageJson<'a>,
     patched: &'a [String],
     paths: &'a [Vec<String>],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'a str>,
     unaffected: &'a [String],
 }
 
@@ -176,6 +187,7 @@ impl<'a> FindingJson<'a> {
             },
             patched: a.map_or(&[], |a| &a.patched),
             paths: &f.paths,
+            status: None,
             unaffected: a.map_or(&[], |a| &a.unaffected),
         }
     }
@@ -291,5 +303,15 @@ mod tests {
         };
         let want = serde_json::to_string_pretty(&report_value(&report)).unwrap() + "\n";
         assert_eq!(render(&report), want);
+        for f in &report.findings {
+            for status in [None, Some("new"), Some("unchanged")] {
+                let mut v = finding_value(f);
+                if let Some(s) = status {
+                    v["status"] = json!(s);
+                }
+                let typed = serde_json::to_string(&finding_json(f, status)).unwrap();
+                assert_eq!(typed, v.to_string());
+            }
+        }
     }
 }
