@@ -3,7 +3,7 @@
 //! name, decoding each only when first asked for.
 
 use crate::error::{CacheError, Result};
-use crate::fingerprint::{Fnv, crate_stamp, fingerprint, root_stamp, scan_crate};
+use crate::fingerprint::{Fnv, crate_stamp, crate_stamp_of, fingerprint, root_stamp};
 use crate::index::{self, CrateStamp, LoadedIndex, Rejected};
 use crate::info::{self, CommitInfo};
 use crate::load::{self, SkippedFile};
@@ -124,13 +124,21 @@ impl Database {
         };
         // Stamps are taken before reading, so an edit made while we read shows as stale
         // next time rather than being missed.
-        let (root, stamps) = if fp == "plain" {
-            let now = info::now_unix();
-            (root_stamp(dir, Some(now)), all_crate_stamps(dir, now)?)
-        } else {
-            (0, Vec::new())
-        };
-        let loaded = load::load_dir(dir)?;
+        let plain = fp == "plain";
+        let now = info::now_unix();
+        let root = if plain { root_stamp(dir, Some(now)) } else { 0 };
+        let walk = load::walk(dir, plain)?;
+        let stamps = load::parallel_map(&walk.crate_dirs, |(name, meta, files)| CrateStamp {
+            name: name.clone(),
+            stamp: crate_stamp_of(
+                &dir.join("crates").join(name),
+                meta,
+                files.iter().map(String::as_str),
+                Some(now),
+            ),
+            files: files.clone(),
+        });
+        let loaded = load::load_files(&walk.files);
         let bytes = index::encode(&fp, &loaded.records, &loaded.skipped, root, &stamps);
         let stored = match &index_path {
             Some(p) => index::write_atomic(p, &bytes).map_err(|e| format!("{}: {e}", p.display())),
@@ -287,24 +295,6 @@ fn is_fresh(dir: &Path, idx: &LoadedIndex, fp: &str, crates: Option<&[&str]>) ->
             .crate_stamps()
             .all(|(name, stamp, files)| crate_stamp(dir, name, files) == Some(stamp)),
     }
-}
-
-fn all_crate_stamps(dir: &Path, now: i64) -> Result<Vec<CrateStamp>> {
-    let crates_dir = dir.join("crates");
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(&crates_dir)
-        .map_err(|e| CacheError::io("failed to read", &crates_dir, e))?
-    {
-        let Ok(e) = e else { continue };
-        if !e.file_type().is_ok_and(|t| t.is_dir()) {
-            continue;
-        }
-        let name = e.file_name().to_string_lossy().into_owned();
-        if let Some((stamp, files)) = scan_crate(dir, &name, now) {
-            out.push(CrateStamp { name, stamp, files });
-        }
-    }
-    Ok(out)
 }
 
 /// The index file name for a database folder: a hash of its absolute path.

@@ -157,7 +157,9 @@ pub fn crate_stamp<'a>(
     Some(crate_stamp_of(&crate_dir, &meta, files, None))
 }
 
-fn crate_stamp_of<'a>(
+/// The stamp of the crate folder `crate_dir` from its metadata (taken before it was
+/// listed) and its entry names; `now` as for [`Stamper::new`].
+pub fn crate_stamp_of<'a>(
     crate_dir: &Path,
     meta: &std::fs::Metadata,
     files: impl Iterator<Item = &'a str>,

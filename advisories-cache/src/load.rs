@@ -67,7 +67,24 @@ pub fn check_layout(dir: &Path) -> Result<()> {
 /// Every advisory file of the database: `(collection, relative path, absolute path)`,
 /// sorted for a deterministic result. Symlinks and non-files are left out.
 pub fn advisory_files(dir: &Path) -> Result<Vec<(Collection, String, PathBuf)>> {
-    let mut out = Vec::new();
+    Ok(walk(dir, false)?.files)
+}
+
+/// What one walk of the database folder found.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// Advisory files, as [`advisory_files`] lists them.
+    pub files: Vec<(Collection, String, PathBuf)>,
+    /// With stamps asked for: every `crates/<name>/` folder, its metadata taken before it
+    /// was listed, and the names of all its entries, sorted.
+    pub crate_dirs: Vec<(String, fs::Metadata, Vec<String>)>,
+}
+
+/// Lists the database's advisory files; with `stamps`, also records each crate folder
+/// (stat first, then list: a file added after the stat changes the folder's times, so
+/// it can never be missed by a stamp made of the two).
+pub fn walk(dir: &Path, stamps: bool) -> Result<Walk> {
+    let mut out = Walk::default();
     for (collection, sub) in [(Collection::Crates, "crates"), (Collection::Rust, "rust")] {
         let coll_dir = dir.join(sub);
         let entries = match fs::read_dir(&coll_dir) {
@@ -83,13 +100,24 @@ pub fn advisory_files(dir: &Path) -> Result<Vec<(Collection, String, PathBuf)>> 
             }
             let pkg_name = pkg.file_name().to_string_lossy().into_owned();
             let pkg_dir = pkg.path();
+            let meta = match (stamps && collection == Collection::Crates)
+                .then(|| fs::symlink_metadata(&pkg_dir))
+            {
+                Some(Ok(m)) => Some(m),
+                Some(Err(_)) => continue, // gone since it was listed
+                None => None,
+            };
             let files = match fs::read_dir(&pkg_dir) {
                 Ok(f) => f,
                 Err(e) => return Err(CacheError::io("failed to read", &pkg_dir, e)),
             };
+            let mut names = Vec::new();
             for file in files {
                 let file = file.map_err(|e| CacheError::io("failed to read", &pkg_dir, e))?;
                 let name = file.file_name().to_string_lossy().into_owned();
+                if meta.is_some() {
+                    names.push(name.clone());
+                }
                 if name.starts_with('.') {
                     continue; // dotfiles like .DS_Store, as rustsec does
                 }
@@ -97,36 +125,92 @@ pub fn advisory_files(dir: &Path) -> Result<Vec<(Collection, String, PathBuf)>> 
                 if !ft.is_file() {
                     continue;
                 }
-                out.push((collection, format!("{sub}/{pkg_name}/{name}"), file.path()));
+                out.files
+                    .push((collection, format!("{sub}/{pkg_name}/{name}"), file.path()));
+            }
+            if let Some(meta) = meta {
+                names.sort();
+                out.crate_dirs.push((pkg_name, meta, names));
             }
         }
     }
-    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out.files.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(out)
 }
 
 /// Reads and parses every advisory of the database folder.
 pub fn load_dir(dir: &Path) -> Result<Loaded> {
     check_layout(dir)?;
+    Ok(load_files(&advisory_files(dir)?))
+}
+
+/// Reads and parses advisory files (in parallel; the result is in the order given):
+/// duplicates of an id and unreadable files become skipped files.
+pub fn load_files(files: &[(Collection, String, PathBuf)]) -> Loaded {
+    let parsed = parallel_map(files, |(collection, rel, path)| {
+        load_one(path, rel, *collection)
+    });
     let mut loaded = Loaded::default();
     let mut seen = HashSet::new();
-    for (collection, rel, path) in advisory_files(dir)? {
-        match load_one(&path, &rel, collection) {
+    for ((_, rel, _), result) in files.iter().zip(parsed) {
+        match result {
             Ok(None) => {}
             Ok(Some(record)) => {
                 if seen.insert(record.id.clone()) {
                     loaded.records.push(record);
                 } else {
                     loaded.skipped.push(SkippedFile {
-                        path: rel,
+                        path: rel.clone(),
                         reason: format!("duplicate advisory id {}", record.id),
                     });
                 }
             }
-            Err(reason) => loaded.skipped.push(SkippedFile { path: rel, reason }),
+            Err(reason) => loaded.skipped.push(SkippedFile {
+                path: rel.clone(),
+                reason,
+            }),
         }
     }
-    Ok(loaded)
+    loaded
+}
+
+/// `f` over `items` on every CPU (the results in the order of the items). Few items are
+/// done on the calling thread.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const CHUNK: usize = 32;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+        .min(items.len().div_ceil(CHUNK));
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let chunks: Mutex<Vec<(usize, Vec<R>)>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+                    let Some(chunk) = items.get(start..(start + CHUNK).min(items.len())) else {
+                        break;
+                    };
+                    if chunk.is_empty() {
+                        break;
+                    }
+                    let done: Vec<R> = chunk.iter().map(&f).collect();
+                    if let Ok(mut c) = chunks.lock() {
+                        c.push((start, done));
+                    }
+                }
+            });
+        }
+    });
+    let mut chunks = chunks.into_inner().unwrap_or_default();
+    chunks.sort_by_key(|(start, _)| *start);
+    chunks.into_iter().flat_map(|(_, r)| r).collect()
 }
 
 /// Parses one advisory file with the same checks `rustsec`'s `Database::open` applies
