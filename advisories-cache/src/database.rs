@@ -138,8 +138,8 @@ impl Database {
             ),
             files: files.clone(),
         });
-        let loaded = load::load_files(&walk.files);
-        let bytes = index::encode(&fp, &loaded.records, &loaded.skipped, root, &stamps);
+        let (records, skipped) = load::compile_files(&walk.files);
+        let bytes = index::encode_compiled(&fp, &records, &skipped, root, &stamps);
         let stored = match &index_path {
             Some(p) => index::write_atomic(p, &bytes).map_err(|e| format!("{}: {e}", p.display())),
             None => Ok(()),
@@ -155,13 +155,11 @@ impl Database {
             (_, Err(e), _) => IndexStatus::NotStored(e),
             _ => IndexStatus::Built,
         };
-        let idx = index::decode(bytes, &fp).map_err(|r| CacheError::NotADatabase {
+        let idx = index::from_encoded(bytes, &fp).map_err(|r| CacheError::NotADatabase {
             path: dir.to_path_buf(),
             reason: format!("could not compile its index: {r:?}"),
         })?;
-        let db = Self::from_index(dir, idx, status, None);
-        // The records we just compiled are in memory and checked; decode them as asked.
-        Ok(db)
+        Ok(Self::from_index(dir, idx, status, None))
     }
 
     fn from_index(

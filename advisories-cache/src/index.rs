@@ -128,6 +128,34 @@ impl Writer {
     }
 }
 
+/// A record ready for the index: what the directory needs, and its encoded bytes.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// Advisory id.
+    pub id: String,
+    /// Crate (or toolchain component).
+    pub package: String,
+    /// `crates/` or `rust/`.
+    pub collection: Collection,
+    /// Date, `YYYY-MM-DD`.
+    pub date: String,
+    /// The postcard encoding of the [`AdvisoryRecord`].
+    pub bytes: Vec<u8>,
+}
+
+impl Compiled {
+    /// Encodes a record.
+    pub fn of(r: &AdvisoryRecord) -> Self {
+        Compiled {
+            id: r.id.clone(),
+            package: r.package.clone(),
+            collection: r.collection,
+            date: r.date.clone(),
+            bytes: postcard::to_stdvec(r).unwrap_or_default(),
+        }
+    }
+}
+
 /// Serializes records into index bytes. `records` may come in any order.
 pub fn encode(
     fingerprint: &str,
@@ -136,8 +164,20 @@ pub fn encode(
     root_stamp: u64,
     stamps: &[CrateStamp],
 ) -> Vec<u8> {
+    let compiled: Vec<Compiled> = records.iter().map(Compiled::of).collect();
+    encode_compiled(fingerprint, &compiled, skipped, root_stamp, stamps)
+}
+
+/// Serializes encoded records into index bytes. `records` may come in any order.
+pub fn encode_compiled(
+    fingerprint: &str,
+    records: &[Compiled],
+    skipped: &[SkippedFile],
+    root_stamp: u64,
+    stamps: &[CrateStamp],
+) -> Vec<u8> {
     // Crate advisories grouped by crate name, then the `rust/` ones.
-    let mut order: Vec<&AdvisoryRecord> = records.iter().collect();
+    let mut order: Vec<&Compiled> = records.iter().collect();
     order.sort_by(|a, b| {
         (a.collection != Collection::Crates, &a.package, &a.id).cmp(&(
             b.collection != Collection::Crates,
@@ -145,7 +185,7 @@ pub fn encode(
             &b.id,
         ))
     });
-    let mut blob = Vec::new();
+    let mut blob = Vec::with_capacity(records.iter().map(|r| r.bytes.len()).sum());
     let mut w = Writer {
         table: Vec::new(),
         strings: Vec::new(),
@@ -162,12 +202,11 @@ pub fn encode(
 
     w.u32(order.len());
     for r in &order {
-        let bytes = postcard::to_stdvec(r).unwrap_or_default();
         w.u32(blob.len());
-        w.u32(bytes.len());
+        w.u32(r.bytes.len());
         w.table
-            .extend_from_slice(&crc32fast::hash(&bytes).to_le_bytes());
-        blob.extend_from_slice(&bytes);
+            .extend_from_slice(&crc32fast::hash(&r.bytes).to_le_bytes());
+        blob.extend_from_slice(&r.bytes);
     }
 
     let mut names: Vec<(&str, usize, usize)> = Vec::new();
@@ -599,6 +638,18 @@ fn check_header(header: &[u8]) -> Result<(u64, u64), Rejected> {
 /// Validates and decodes index bytes built for `fingerprint` (all records in memory and
 /// checked).
 pub fn decode(bytes: Vec<u8>, fingerprint: &str) -> Result<LoadedIndex, Rejected> {
+    let mut idx = from_bytes(bytes, fingerprint)?;
+    idx.load_all().map_err(Rejected::Corrupt)?;
+    Ok(idx)
+}
+
+/// The index of bytes [`encode`] just made: validated like a file, but the record
+/// checksums it just computed are not checked again.
+pub fn from_encoded(bytes: Vec<u8>, fingerprint: &str) -> Result<LoadedIndex, Rejected> {
+    from_bytes(bytes, fingerprint)
+}
+
+fn from_bytes(mut bytes: Vec<u8>, fingerprint: &str) -> Result<LoadedIndex, Rejected> {
     let total = bytes.len() as u64;
     let header = bytes
         .get(..HEADER_LEN)
@@ -608,12 +659,10 @@ pub fn decode(bytes: Vec<u8>, fingerprint: &str) -> Result<LoadedIndex, Rejected
         .checked_add(usize::try_from(dir_len).map_err(|_| corrupt("too large"))?)
         .filter(|&e| e <= bytes.len())
         .ok_or_else(|| corrupt("length does not match the header"))?;
-    let dir = bytes[HEADER_LEN..dir_end].to_vec();
     let header = bytes[..HEADER_LEN].to_vec();
-    let records = Records::Memory(bytes[dir_end..].to_vec());
-    let mut idx = validate(&header, dir, records, total, fingerprint)?;
-    idx.load_all().map_err(Rejected::Corrupt)?;
-    Ok(idx)
+    let dir = bytes[HEADER_LEN..dir_end].to_vec();
+    bytes.drain(..dir_end);
+    validate(&header, dir, Records::Memory(bytes), total, fingerprint)
 }
 
 /// Opens the index file at `path` (no symlinks, bounded size) and validates its header
