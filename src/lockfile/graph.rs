@@ -4,6 +4,7 @@
 //! without their `?query`/`#fragment`, because cargo writes the two sides differently.
 
 use super::Pkg;
+use super::fast::find_byte;
 use std::collections::HashMap;
 
 /// Resolved edges: `deps[i]` are the packages package `i` depends on; `rdeps` the reverse.
@@ -78,11 +79,11 @@ fn resolve_one(
     dep: &str,
 ) -> Option<u32> {
     // `name`, `name version` or `name version (source)`
-    let (name, rest) = match memchr::memchr(b' ', dep.as_bytes()) {
+    let (name, rest) = match find_byte(dep.as_bytes(), b' ') {
         Some(i) => (&dep[..i], Some(&dep[i + 1..])),
         None => (dep, None),
     };
-    let (version, source) = match rest.map(|r| (r, memchr::memchr(b' ', r.as_bytes()))) {
+    let (version, source) = match rest.map(|r| (r, find_byte(r.as_bytes(), b' '))) {
         Some((r, Some(i))) => (Some(&r[..i]), Some(&r[i + 1..])),
         Some((r, None)) => (Some(r), None),
         None => (None, None),
