@@ -9,15 +9,15 @@
 //! directory head length u32 | head (postcard: fingerprint, newest date, skipped files,
 //!           root stamp)
 //!           | records:  n u32, n × (offset u32, length u32, crc32 u32)
-//!           | names:    n u32, n × (name offset u32, name length u32, first record u32,
-//!           |           record count u32), sorted by name; a crate's records are adjacent
+//!           | crates:   n u32, n × (name offset u32, name length u32, first record u32,
+//!           |           record count u32, stamp u64, files offset u32, files length u32,
+//!           |           has stamp u32): one row per crate with advisories or a folder,
+//!           |           sorted by name; a crate's records are adjacent; files are the
+//!           |           folder's entry names joined by NUL
 //!           | ids:      n u32, n × (id offset u32, id length u32, record u32), sorted by id
-//!           | stamps:   n u32, n × (name offset u32, name length u32, stamp u64,
-//!           |           files offset u32, files length u32), sorted by crate folder name;
-//!           |           files are the folder's entry names joined by NUL
-//!           | name slots, stamp slots: n u32 (a power of two), n × (hash tag u32,
-//!           |           row + 1 u32): open-addressing hash tables over names and stamps
-//!           |           (FNV-1a of the name; 0 = empty), so a lookup is one probe or two
+//!           | slots:    n u32 (a power of two), n × (hash tag u32, row + 1 u32): an
+//!           |           open-addressing hash table over the crate names (FNV-1a; 0 =
+//!           |           empty), so a lookup is one probe or two
 //!           | strings length u32 | strings (UTF-8)
 //! records   postcard blobs of [`AdvisoryRecord`]
 //! ```
@@ -37,15 +37,14 @@ use std::path::Path;
 const MAGIC: &[u8; 8] = b"DPAIDX\0\x01";
 /// Bumped whenever the layout changes, so old indexes are rebuilt (silently: an index of
 /// an older version is out of date, not damaged).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: usize = 8 + 4 + 4 + 8 + 8;
 /// Indexes larger than this are not trusted (the real database compiles to ~1.3 MiB).
 pub const MAX_INDEX_BYTES: u64 = 256 * 1024 * 1024;
 
 const RECORD_ROW: usize = 12;
-const NAME_ROW: usize = 16;
+const CRATE_ROW: usize = 36;
 const ID_ROW: usize = 12;
-const STAMP_ROW: usize = 24;
 const SLOT_ROW: usize = 8;
 
 fn hash(name: &[u8]) -> u64 {
@@ -209,21 +208,26 @@ pub fn encode_compiled(
         blob.extend_from_slice(&r.bytes);
     }
 
-    let mut names: Vec<(&str, usize, usize)> = Vec::new();
+    // One row per crate name: its records (if any) and its folder's stamp (if any).
+    let mut crates: std::collections::BTreeMap<&str, (usize, usize, Option<&CrateStamp>)> =
+        Default::default();
     for (i, r) in order.iter().enumerate() {
-        if r.collection != Collection::Crates {
-            continue;
-        }
-        match names.last_mut() {
-            Some((name, _, count)) if *name == r.package => *count += 1,
-            _ => names.push((&r.package, i, 1)),
+        if r.collection == Collection::Crates {
+            let row = crates.entry(&r.package).or_insert((i, 0, None));
+            row.1 += 1;
         }
     }
-    w.u32(names.len());
-    for &(name, first, count) in &names {
+    for s in stamps {
+        crates.entry(&s.name).or_insert((0, 0, None)).2 = Some(s);
+    }
+    w.u32(crates.len());
+    for (name, (first, count, stamp)) in &crates {
         w.string(name);
-        w.u32(first);
-        w.u32(count);
+        w.u32(*first);
+        w.u32(*count);
+        w.u64(stamp.map_or(0, |s| s.stamp));
+        w.string(&stamp.map(|s| s.files.join("\0")).unwrap_or_default());
+        w.u32(usize::from(stamp.is_some()));
     }
 
     let mut ids: Vec<(&str, usize)> = order
@@ -238,23 +242,11 @@ pub fn encode_compiled(
         w.u32(i);
     }
 
-    let mut stamps: Vec<&CrateStamp> = stamps.iter().collect();
-    stamps.sort_by(|a, b| a.name.cmp(&b.name));
-    w.u32(stamps.len());
-    for s in &stamps {
-        w.string(&s.name);
-        w.u64(s.stamp);
-        w.string(&s.files.join("\0"));
-    }
-    for table in [
-        slots(names.iter().map(|n| n.0)),
-        slots(stamps.iter().map(|s| s.name.as_str())),
-    ] {
-        w.u32(table.len());
-        for (tag, row) in table {
-            w.u32(tag as usize);
-            w.u32(row as usize);
-        }
+    let table = slots(crates.keys().copied());
+    w.u32(table.len());
+    for (tag, row) in table {
+        w.u32(tag as usize);
+        w.u32(row as usize);
     }
 
     let strings = std::mem::take(&mut w.strings);
@@ -297,11 +289,9 @@ pub struct LoadedIndex {
     records: Records,
     records_len: u64,
     spans: Table,
-    names: Table,
+    crates: Table,
     ids: Table,
-    stamps: Table,
-    name_slots: Table,
-    stamp_slots: Table,
+    slots: Table,
     strings: usize,
 }
 
@@ -382,11 +372,11 @@ impl LoadedIndex {
 
     /// Record numbers of the `crates/` advisories for crate `name`.
     pub fn records_of(&self, name: &str) -> std::ops::Range<u32> {
-        let Some(i) = self.lookup(self.names, self.name_slots, name) else {
+        let Some(i) = self.lookup(self.crates, self.slots, name) else {
             return 0..0;
         };
-        let first = self.field(self.names, i, 8).unwrap_or(0);
-        let count = self.field(self.names, i, 12).unwrap_or(0);
+        let first = self.field(self.crates, i, 8).unwrap_or(0);
+        let count = self.field(self.crates, i, 12).unwrap_or(0);
         first..first.saturating_add(count)
     }
 
@@ -403,27 +393,26 @@ impl LoadedIndex {
 
     /// The stamp and entry names recorded for crate folder `name`, if it had a folder.
     pub fn crate_stamp(&self, name: &str) -> Option<(u64, impl Iterator<Item = &str>)> {
-        let i = self.lookup(self.stamps, self.stamp_slots, name)?;
-        Some(self.stamp_row(i))
+        let i = self.lookup(self.crates, self.slots, name)?;
+        self.stamp_row(i)
     }
 
     /// Every recorded crate folder: (name, stamp, entry names).
     pub fn crate_stamps(&self) -> impl Iterator<Item = (&str, u64, impl Iterator<Item = &str>)> {
-        (0..self.stamps.len).filter_map(|i| {
-            let name = std::str::from_utf8(self.str_bytes(self.stamps, i, 0)?).ok()?;
-            let (stamp, files) = self.stamp_row(i);
+        (0..self.crates.len).filter_map(|i| {
+            let name = std::str::from_utf8(self.str_bytes(self.crates, i, 0)?).ok()?;
+            let (stamp, files) = self.stamp_row(i)?;
             Some((name, stamp, files))
         })
     }
 
-    fn stamp_row(&self, i: usize) -> (u64, impl Iterator<Item = &str>) {
-        let row = self.stamps.start + i * self.stamps.row;
-        let stamp = u64_at(&self.dir, row + 8).unwrap_or(0);
-        let files = self
-            .str_bytes(self.stamps, i, 16)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("");
-        (stamp, files.split('\0').filter(|f| !f.is_empty()))
+    fn stamp_row(&self, i: usize) -> Option<(u64, impl Iterator<Item = &str> + use<'_>)> {
+        if self.field(self.crates, i, 32)? == 0 {
+            return None; // a crate with advisories but no folder of its own
+        }
+        let stamp = u64_at(&self.dir, self.crates.start + i * self.crates.row + 16)?;
+        let files = std::str::from_utf8(self.str_bytes(self.crates, i, 24)?).ok()?;
+        Some((stamp, files.split('\0').filter(|f| !f.is_empty())))
     }
 
     /// The span (offset, length, crc) of record `n`.
@@ -518,7 +507,7 @@ fn read_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::Result<()> 
 }
 
 /// Splits a validated directory into its tables, checking every bound.
-fn parse_directory(dir: &[u8]) -> Result<(Head, [Table; 6], usize), Rejected> {
+fn parse_directory(dir: &[u8]) -> Result<(Head, [Table; 4], usize), Rejected> {
     let bad = || corrupt("directory out of range");
     let mut at = 0usize;
     let head_len = u32_at(dir, at).ok_or_else(bad)? as usize;
@@ -526,10 +515,10 @@ fn parse_directory(dir: &[u8]) -> Result<(Head, [Table; 6], usize), Rejected> {
     let head: Head = postcard::from_bytes(dir.get(at..at + head_len).ok_or_else(bad)?)
         .map_err(|e| Rejected::Corrupt(format!("undecodable head: {e}")))?;
     at += head_len;
-    let mut tables = [Table::default(); 6];
+    let mut tables = [Table::default(); 4];
     for (t, row) in tables
         .iter_mut()
-        .zip([RECORD_ROW, NAME_ROW, ID_ROW, STAMP_ROW, SLOT_ROW, SLOT_ROW])
+        .zip([RECORD_ROW, CRATE_ROW, ID_ROW, SLOT_ROW])
     {
         let len = u32_at(dir, at).ok_or_else(bad)? as usize;
         at += 4;
@@ -568,8 +557,7 @@ fn validate(
     if crc32fast::hash(&dir) != crc {
         return Err(corrupt("checksum mismatch"));
     }
-    let (head, [spans, names, ids, stamps, name_slots, stamp_slots], strings) =
-        parse_directory(&dir)?;
+    let (head, [spans, crates, ids, slots], strings) = parse_directory(&dir)?;
     if head.fingerprint != fingerprint {
         return Err(Rejected::Stale);
     }
@@ -579,11 +567,9 @@ fn validate(
         records,
         records_len,
         spans,
-        names,
+        crates,
         ids,
-        stamps,
-        name_slots,
-        stamp_slots,
+        slots,
         strings,
     };
     // Every reference must stay inside its area, so later reads cannot go astray.
@@ -597,12 +583,12 @@ fn validate(
     let strings_ok = |t: Table, cols: &[usize]| {
         (0..t.len).all(|i| cols.iter().all(|&c| idx.str_bytes(t, i, c).is_some()))
     };
-    if !strings_ok(names, &[0]) || !strings_ok(ids, &[0]) || !strings_ok(stamps, &[0, 16]) {
+    if !strings_ok(crates, &[0, 24]) || !strings_ok(ids, &[0]) {
         return Err(corrupt("string out of range"));
     }
-    let names_ok = (0..names.len).all(|i| {
-        let first = u64::from(idx.field(names, i, 8).unwrap_or(u32::MAX));
-        let count = u64::from(idx.field(names, i, 12).unwrap_or(u32::MAX));
+    let names_ok = (0..crates.len).all(|i| {
+        let first = u64::from(idx.field(crates, i, 8).unwrap_or(u32::MAX));
+        let count = u64::from(idx.field(crates, i, 12).unwrap_or(u32::MAX));
         first + count <= n
     });
     let ids_ok = (0..ids.len).all(|i| idx.field(ids, i, 8).is_some_and(|r| u64::from(r) < n));
@@ -613,7 +599,7 @@ fn validate(
         (slots.len == 0 || slots.len.is_power_of_two())
             && (0..slots.len).all(|i| idx.field(slots, i, 4).is_some_and(|r| r as usize <= of.len))
     };
-    if !slots_ok(name_slots, names) || !slots_ok(stamp_slots, stamps) {
+    if !slots_ok(slots, crates) {
         return Err(corrupt("hash slot out of range"));
     }
     Ok(idx)
