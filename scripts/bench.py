@@ -7,8 +7,11 @@ Prints medians and ratios for
   2. a scan of 1,000 lockfiles (the corpus repeated in a temp dir) against running
      `cargo audit` once per lockfile, and the per-lockfile cost at 100 and 1,000;
   3. a cold start (no compiled index yet) against `cargo audit`.
-Each process is started with posix_spawn and reaped with wait4, so the figures are the
-child's own wall time and peak RSS.
+Each process is started with posix_spawn and reaped with wait4, so the times are the
+child's own wall time. Peak RSS is measured through GNU time (`/usr/bin/time -f %M`): a
+child spawned straight from Python reports Python's own peak RSS (vfork shares the
+parent's memory until exec, and the kernel folds that high-water mark into the child's
+ru_maxrss), which made both tools look like ~15 MiB.
 
 Usage: scripts/bench.py [--runs N]   (cargo-audit: $CARGO_AUDIT, PATH, or installed into $TMPDIR)
 """
@@ -35,9 +38,22 @@ def spawn(argv, env):
     os.close(devnull)
     return dt, ru.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status)
 
-def measure(argv, env, n=runs):
-    samples = [spawn(argv, env) for _ in range(n)]
-    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+def peak_rss(argv, env, n=5):
+    """Median peak RSS in MiB, through GNU time (None without it)."""
+    if GNU_TIME is None:
+        return None
+    samples = []
+    for _ in range(n):
+        with tempfile.NamedTemporaryFile("r") as out:
+            spawn([GNU_TIME, "-f", "%M", "-o", out.name] + argv, env)
+            samples.append(int(out.read().split()[-1]) / 1024.0)
+    return statistics.median(samples)
+
+def measure(argv, env, n=runs, rss=True):
+    samples = [spawn(argv, env)[0] for _ in range(n)]
+    return statistics.median(samples), (peak_rss(argv, env) if rss else None)
 
 def pick(packages):
     best = None
@@ -60,8 +76,8 @@ for target in (400, 1100):
     theirs = [ca, "audit", "--db", db, "--no-fetch", "--no-yanked", "--json", "-f", lock]
     spawn(mine, env)  # warm the compiled index
     (t1, r1), (t2, r2) = measure(mine, env), measure(theirs, env)
-    print(f"  {n:5d} packages            {t1*1000:8.2f} ms  {t2*1000:8.2f} ms   {t2/t1:6.1f}x    "
-          f"{r1:5.1f} / {r2:5.1f} MiB ({r1/r2:.2f})")
+    rss = f"{r1:5.1f} / {r2:5.1f} MiB ({r1/r2:.2f})" if r1 and r2 else "n/a (no GNU time)"
+    print(f"  {n:5d} packages            {t1*1000:8.2f} ms  {t2*1000:8.2f} ms   {t2/t1:6.1f}x    {rss}")
 
 print()
 print("cold start (no compiled index)")
@@ -73,7 +89,7 @@ for _ in range(max(3, runs // 3)):
                        dict(os.environ, DEPAUDIT_CACHE_DIR=fresh))[0])
     shutil.rmtree(fresh, ignore_errors=True)
 t_cold = statistics.median(colds)
-t_ca, _ = measure([ca, "audit", "--db", db, "--no-fetch", "--no-yanked", "--json", "-f", lock], env, max(3, runs // 3))
+t_ca, _ = measure([ca, "audit", "--db", db, "--no-fetch", "--no-yanked", "--json", "-f", lock], env, max(3, runs // 3), rss=False)
 print(f"  {n} packages: ours {t_cold*1000:.1f} ms, cargo audit {t_ca*1000:.1f} ms ({t_ca/t_cold:.1f}x)")
 
 print()
@@ -90,9 +106,11 @@ def tree(count):
 per = {}
 for count in (100, 1000):
     root = tree(count)
-    t, _ = measure([dp, "scan", root, "--db", db, "--offline", "-q", "-o", os.devnull], env, 3)
+    t, rss = measure([dp, "scan", root, "--db", db, "--offline", "-q", "-o", os.devnull], env, 3,
+                     rss=count == 1000)
     per[count] = t / count
-    print(f"  {count:5d} lockfiles: ours {t:.3f} s total, {per[count]*1000:.3f} ms per lockfile")
+    print(f"  {count:5d} lockfiles: ours {t:.3f} s total, {per[count]*1000:.3f} ms per lockfile"
+          + (f", peak RSS {rss:.1f} MiB" if rss else ""))
 root = os.path.join(work, "1000")
 t0 = time.perf_counter()
 for i in range(1000):

@@ -52,7 +52,8 @@ pub enum AppError {
     },
 }
 
-/// Runs the parsed command line; returns the exit code.
+/// Runs the parsed command line; returns the exit code. Meant to be called once per
+/// process (the values of a run are not freed, see [`exit_soon`]).
 pub fn run(cli: Cli, out: &mut Output) -> Result<i32, AppError> {
     match cli.command {
         Some(Command::Audit(args)) => run_audit(&args, out),
@@ -160,8 +161,9 @@ pub fn open_database(
         ));
     }
     match &db.index_status {
-        IndexStatus::RebuiltCorrupt(why) => out.warn(&format!(
-            "the compiled advisory index was damaged ({why}) and has been rebuilt"
+        IndexStatus::RebuiltCorrupt { index, reason } => out.warn(&format!(
+            "the compiled advisory index {} was damaged ({reason}) and has been rebuilt",
+            index.display()
         )),
         // A read-only cache: every run pays for compiling, so say why it is slow.
         IndexStatus::NotStored(why) => out.warn(&format!(
@@ -353,16 +355,25 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
     if targets.iter().all(|(_, p)| p.is_some()) {
         out.status(&report::table::summary_line(&report, false));
     }
-    Ok(if report.fails() {
+    let code = if report.fails() {
         exit::FINDINGS
     } else {
         exit::OK
-    })
+    };
+    exit_soon((report, prepared));
+    Ok(code)
+}
+
+/// The process ends right after a command, so the big values of a run (the lockfile,
+/// the decoded advisories, the findings and their reports) are left to the operating
+/// system instead of being freed allocation by allocation: ~0.8M instructions, 8% of a
+/// warm audit. [`run`] is meant to be called once per process.
+fn exit_soon<T>(values: T) {
+    std::mem::forget(values);
 }
 
 fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppError> {
     use crate::scan;
-    use std::io::IsTerminal;
     out.quiet = args.quiet;
     let fail_on_new_only = match args.fail_on.as_str() {
         "any" => false,
@@ -402,51 +413,36 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let show_progress = !args.quiet && std::io::stderr().is_terminal() && lockfiles.len() > 20;
-    let total = lockfiles.len();
-    let started = std::time::Instant::now();
-    let progress = |done: usize| {
-        if show_progress
-            && started.elapsed() > Duration::from_millis(300)
-            && (done.is_multiple_of(10) || done == total)
-        {
-            let width = 30;
-            let filled = done * width / total.max(1);
-            let _ = std::io::Write::write_all(
-                &mut std::io::stderr(),
-                format!(
-                    "\r[{}{}] {done}/{total} lockfiles",
-                    "#".repeat(filled),
-                    ".".repeat(width - filled)
-                )
-                .as_bytes(),
-            );
-        }
-    };
-    let entries = scan::audit_all(&db, &lockfiles, &opts, jobs, &progress);
-    if show_progress && started.elapsed() > Duration::from_millis(300) {
-        out.status("");
-    }
-    let result = scan::summarize(
-        &db,
-        &entries,
-        &walk_errors,
-        baseline.as_ref(),
+    let progress = crate::progress::Progress::stderr(lockfiles.len(), args.quiet);
+    let how = scan::Lines {
+        baseline: baseline.as_ref(),
         fail_on_new_only,
+        as_text: args.format == crate::cli::ScanFormat::Jsonl,
+    };
+    let lines = scan::audit_each(
+        &db,
+        &lockfiles,
+        &opts,
+        jobs,
+        &|done| progress.tick(done),
+        &|entry| how.line(entry),
     );
+    progress.finish();
+    let scanned = lines.len();
+    let result = scan::summarize(&db, lines, &walk_errors, &how);
     let text = scan::render(&result, args.format);
     write_report(args.output.as_deref(), &text, out)?;
     out.status(&format!(
         "scanned {} lockfiles: {} failing findings, {} errors",
-        entries.len(),
-        result.failing,
-        result.errors
+        scanned, result.failing, result.errors
     ));
-    Ok(if result.failing > 0 || result.errors > 0 {
+    let code = if result.failing > 0 || result.errors > 0 {
         exit::FINDINGS
     } else {
         exit::OK
-    })
+    };
+    exit_soon((result, text, db));
+    Ok(code)
 }
 
 /// `--paths N|all`.

@@ -226,9 +226,10 @@ fn yanked(
         }
     }
     if unknown > 0 {
+        // The kind of source only: the note stays the same on every machine and cache.
         *unknown_note = Some(format!(
             "yanked status unknown for {unknown} crate version(s) not found in {}",
-            registry.source().describe()
+            registry.source().kind()
         ));
     }
     out

@@ -112,6 +112,8 @@ pub enum ScanFormat {
     Json,
     /// A table, one row per lockfile.
     Table,
+    /// Markdown: a verdict, a table per lockfile, the findings, top fixes and errors.
+    Markdown,
 }
 
 /// `scan` options.

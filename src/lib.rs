@@ -13,6 +13,7 @@ pub mod output;
 pub mod paths;
 pub mod pathtext;
 pub mod policy;
+pub mod progress;
 pub mod registry;
 pub mod remediation;
 pub mod report;

@@ -92,9 +92,23 @@ pub fn audit_all(
     jobs: usize,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Vec<Entry> {
+    audit_each(db, lockfiles, opts, jobs, progress, &|e| e)
+}
+
+/// Audits `lockfiles` with `jobs` threads and hands each result to `then` in the thread
+/// that audited it (so the report can be turned into something small right away);
+/// results keep the input order.
+pub fn audit_each<T: Send>(
+    db: &Database,
+    lockfiles: &[PathBuf],
+    opts: &AuditOptions,
+    jobs: usize,
+    progress: &(dyn Fn(usize) + Sync),
+    then: &(dyn Fn(Entry) -> T + Sync),
+) -> Vec<T> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<Entry>>> = lockfiles.iter().map(|_| Mutex::new(None)).collect();
+    let slots: Vec<Mutex<Option<T>>> = lockfiles.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|s| {
         for _ in 0..jobs.max(1).min(lockfiles.len().max(1)) {
             s.spawn(|| {
@@ -104,11 +118,12 @@ pub fn audit_all(
                     let result = lockfile::load(path)
                         .map(|lock| audit::audit(db, &lock, path, opts, Vec::new()))
                         .map_err(|e| advisories_cache::load::one_line(&e));
+                    let out = then(Entry {
+                        path: path.clone(),
+                        result,
+                    });
                     if let Ok(mut slot) = slots[i].lock() {
-                        *slot = Some(Entry {
-                            path: path.clone(),
-                            result,
-                        });
+                        *slot = Some(out);
                     }
                     progress(done.fetch_add(1, Ordering::Relaxed) + 1);
                 }
@@ -162,8 +177,10 @@ pub fn read_baseline(path: &Path) -> Result<BTreeMap<String, Value>, String> {
 /// The outcome of a scan, ready to render.
 #[derive(Debug)]
 pub struct ScanOutput {
-    /// One JSON object per lockfile.
+    /// One JSON object per lockfile (empty when the lines were kept as text).
     pub lines: Vec<Value>,
+    /// One JSON Lines line per lockfile, when [`Lines::as_text`] asked for text.
+    pub text_lines: Vec<String>,
     /// The closing summary object.
     pub summary: Value,
     /// Denied findings that count for `--fail-on`.
@@ -172,101 +189,231 @@ pub struct ScanOutput {
     pub errors: usize,
 }
 
-/// Builds per-lockfile objects and the summary; `baseline` marks new/unchanged/fixed.
-pub fn summarize(
-    db: &Database,
-    entries: &[Entry],
-    walk_errors: &[(PathBuf, String)],
-    baseline: Option<&BTreeMap<String, Value>>,
-    fail_on_new_only: bool,
-) -> ScanOutput {
-    let mut lines = Vec::new();
-    let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut by_severity: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut fixes: BTreeMap<String, (HashSet<String>, usize, String)> = BTreeMap::new();
-    let mut seen_keys = HashSet::new();
-    let (mut failing, mut errors, mut new_count, mut fixed_count) = (0, 0, 0, 0);
-    for e in entries {
+/// How audited lockfiles become report lines. It is shared (read-only) by the scan's
+/// workers, so each line is built in the thread that audited the lockfile and the
+/// report is dropped there: a scan holds one small line per lockfile, not its report.
+#[derive(Debug, Clone, Copy)]
+pub struct Lines<'a> {
+    /// A previous scan's findings: mark new / unchanged / fixed.
+    pub baseline: Option<&'a BTreeMap<String, Value>>,
+    /// Only new findings count as failing.
+    pub fail_on_new_only: bool,
+    /// Keep each line as JSON Lines text (for `--format jsonl`) instead of a value.
+    pub as_text: bool,
+}
+
+/// One lockfile's line, and its share of the summary.
+#[derive(Debug)]
+pub struct Line {
+    /// The line as a value (unless kept as text).
+    pub value: Option<Value>,
+    /// The line as JSON Lines text (when asked for).
+    pub text: Option<String>,
+    tally: Tally,
+}
+
+/// A lockfile's contribution to the summary counts.
+#[derive(Debug, Default)]
+struct Tally {
+    by_kind: BTreeMap<&'static str, usize>,
+    by_severity: BTreeMap<&'static str, usize>,
+    /// Fix command → findings it fixes in this lockfile.
+    fixes: BTreeMap<String, usize>,
+    failing: usize,
+    new: usize,
+    fixed: usize,
+    error: bool,
+}
+
+/// A lockfile line with typed findings (keys in the sorted order a value map keeps).
+#[derive(serde::Serialize)]
+struct LineJson<'a, F: serde::Serialize> {
+    error: Option<&'a str>,
+    findings: Vec<F>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fixed: Option<Vec<&'a Value>>,
+    packages: Option<usize>,
+    path: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+impl Lines<'_> {
+    /// The line of one audited lockfile.
+    pub fn line(&self, e: Entry) -> Line {
         let path = pathtext::display(&e.path);
         match &e.result {
-            Err(msg) => {
-                errors += 1;
-                lines.push(json!({"type": "lockfile", "path": path, "packages": null, "findings": [], "error": msg}));
-            }
-            Ok(report) => {
-                let mut findings = Vec::new();
-                for f in &report.findings {
-                    let mut v = crate::report::json::finding_value(f);
-                    let key = finding_key(&path, f);
-                    let is_new = baseline.is_none_or(|b| !b.contains_key(&key));
-                    if let Some(_b) = baseline {
-                        v["status"] = json!(if is_new { "new" } else { "unchanged" });
-                        seen_keys.insert(key);
-                    }
-                    if !f.ignored {
-                        *by_kind.entry(f.kind.as_str()).or_default() += 1;
-                        *by_severity
-                            .entry(f.severity().map_or("unknown", |s| s.as_str()))
-                            .or_default() += 1;
-                        if f.kind == crate::findings::FindingKind::Vulnerability {
-                            let fix = match f.remediation.as_ref().and_then(|r| r.command.clone()) {
-                                Some(c) => c,
-                                None => {
-                                    format!("{}: no fix published ({})", f.package.name, f.id())
-                                }
-                            };
-                            let entry = fixes
-                                .entry(fix)
-                                .or_insert_with(|| (HashSet::new(), 0, f.package.name.clone()));
-                            entry.0.insert(path.clone());
-                            entry.1 += 1;
-                        }
-                    }
-                    if report.is_denied(f) && (!fail_on_new_only || is_new) {
-                        failing += 1;
-                    }
-                    if is_new && baseline.is_some() && !f.ignored {
-                        new_count += 1;
-                    }
-                    findings.push(v);
-                }
-                let mut line = json!({
-                    "type": "lockfile",
-                    "path": path,
-                    "packages": report.lockfile.packages,
-                    "findings": findings,
-                    "error": null,
-                });
-                if let Some(b) = baseline {
-                    let prefix = format!("{path}\u{1f}");
-                    let fixed: Vec<Value> = b
-                        .range(prefix.clone()..)
-                        .take_while(|(k, _)| k.starts_with(&prefix))
-                        .filter(|(k, _)| !seen_keys.contains(*k))
-                        .map(|(_, v)| v.clone())
-                        .collect();
-                    fixed_count += fixed.len();
-                    line["fixed"] = json!(fixed);
-                }
-                lines.push(line);
-            }
+            Err(msg) => self.error_line(&path, msg),
+            Ok(report) => self.report_line(&path, report),
         }
     }
-    for (p, msg) in walk_errors {
-        errors += 1;
-        lines.push(json!({"type": "lockfile", "path": pathtext::display(p), "packages": null, "findings": [], "error": msg}));
+
+    fn error_line(&self, path: &str, msg: &str) -> Line {
+        let tally = Tally {
+            error: true,
+            ..Tally::default()
+        };
+        let value = json!({"type": "lockfile", "path": path, "packages": null, "findings": [], "error": msg});
+        self.finish(value, tally)
+    }
+
+    fn finish(&self, value: Value, tally: Tally) -> Line {
+        match self.as_text {
+            true => Line {
+                text: Some(serde_json::to_string(&value).unwrap_or_default()),
+                value: None,
+                tally,
+            },
+            false => Line {
+                value: Some(value),
+                text: None,
+                tally,
+            },
+        }
+    }
+
+    fn report_line(&self, path: &str, report: &AuditReport) -> Line {
+        let mut t = Tally::default();
+        let mut statuses = Vec::with_capacity(report.findings.len());
+        let mut seen_keys = HashSet::new();
+        for f in &report.findings {
+            let key = finding_key(path, f);
+            let is_new = self.baseline.is_none_or(|b| !b.contains_key(&key));
+            if !f.ignored {
+                *t.by_kind.entry(f.kind.as_str()).or_default() += 1;
+                *t.by_severity
+                    .entry(f.severity().map_or("unknown", |s| s.as_str()))
+                    .or_default() += 1;
+                if f.kind == crate::findings::FindingKind::Vulnerability {
+                    let fix = match f.remediation.as_ref().and_then(|r| r.command.clone()) {
+                        Some(c) => c,
+                        None => format!("{}: no fix published ({})", f.package.name, f.id()),
+                    };
+                    *t.fixes.entry(fix).or_default() += 1;
+                }
+            }
+            if report.is_denied(f) && (!self.fail_on_new_only || is_new) {
+                t.failing += 1;
+            }
+            if is_new && self.baseline.is_some() && !f.ignored {
+                t.new += 1;
+            }
+            statuses.push(
+                self.baseline
+                    .map(|_| if is_new { "new" } else { "unchanged" }),
+            );
+            if self.baseline.is_some() {
+                seen_keys.insert(key);
+            }
+        }
+        let fixed: Option<Vec<&Value>> = self.baseline.map(|b| {
+            let prefix = format!("{path}\u{1f}");
+            b.range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(&prefix))
+                .filter(|(k, _)| !seen_keys.contains(*k))
+                .map(|(_, v)| v)
+                .collect()
+        });
+        t.fixed = fixed.as_ref().map_or(0, Vec::len);
+        if self.as_text {
+            let line = LineJson {
+                error: None,
+                findings: report
+                    .findings
+                    .iter()
+                    .zip(&statuses)
+                    .map(|(f, s)| crate::report::json::finding_json(f, *s))
+                    .collect(),
+                fixed,
+                packages: Some(report.lockfile.packages),
+                path,
+                kind: "lockfile",
+            };
+            return Line {
+                text: Some(serde_json::to_string(&line).unwrap_or_default()),
+                value: None,
+                tally: t,
+            };
+        }
+        let findings: Vec<Value> = report
+            .findings
+            .iter()
+            .zip(&statuses)
+            .map(|(f, s)| {
+                let mut v = crate::report::json::finding_value(f);
+                if let Some(s) = s {
+                    v["status"] = json!(s);
+                }
+                v
+            })
+            .collect();
+        let mut line = json!({
+            "type": "lockfile",
+            "path": path,
+            "packages": report.lockfile.packages,
+            "findings": findings,
+            "error": null,
+        });
+        if let Some(fixed) = fixed {
+            line["fixed"] = json!(fixed);
+        }
+        Line {
+            value: Some(line),
+            text: None,
+            tally: t,
+        }
+    }
+}
+
+/// Adds up the lines (in order) and the folders that could not be read into the scan's
+/// output and summary.
+pub fn summarize(
+    db: &Database,
+    lines: Vec<Line>,
+    walk_errors: &[(PathBuf, String)],
+    how: &Lines<'_>,
+) -> ScanOutput {
+    let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_severity: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut fixes: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let (mut failing, mut errors, mut new_count, mut fixed_count) = (0, 0, 0, 0);
+    let lockfiles = lines.len();
+    let mut values = Vec::new();
+    let mut texts = Vec::new();
+    let walk_lines = walk_errors
+        .iter()
+        .map(|(p, msg)| how.error_line(&pathtext::display(p), msg));
+    for line in lines.into_iter().chain(walk_lines) {
+        let t = line.tally;
+        for (k, n) in t.by_kind {
+            *by_kind.entry(k).or_default() += n;
+        }
+        for (k, n) in t.by_severity {
+            *by_severity.entry(k).or_default() += n;
+        }
+        for (fix, n) in t.fixes {
+            let e = fixes.entry(fix).or_default();
+            e.0 += n;
+            e.1 += 1;
+        }
+        failing += t.failing;
+        errors += usize::from(t.error);
+        new_count += t.new;
+        fixed_count += t.fixed;
+        values.extend(line.value);
+        texts.extend(line.text);
     }
     let mut top: Vec<_> = fixes.into_iter().collect();
-    top.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(&b.0)));
+    top.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
     let top_fixes: Vec<Value> = top
         .iter()
         .take(10)
-        .map(|(fix, (locks, n, _))| json!({"fix": fix, "findings": n, "lockfiles": locks.len()}))
+        .map(|(fix, (n, locks))| json!({"fix": fix, "findings": n, "lockfiles": locks}))
         .collect();
     let info = &db.info;
     let mut summary = json!({
         "type": "summary",
-        "lockfiles": entries.len(),
+        "lockfiles": lockfiles,
         "errors": errors,
         "findings": {"by_kind": by_kind, "by_severity": by_severity},
         "database": {
@@ -278,11 +425,12 @@ pub fn summarize(
         "top_fixes": top_fixes,
         "failing": failing,
     });
-    if baseline.is_some() {
+    if how.baseline.is_some() {
         summary["baseline"] = json!({"new": new_count, "fixed": fixed_count});
     }
     ScanOutput {
-        lines,
+        lines: values,
+        text_lines: texts,
         summary,
         failing,
         errors,
@@ -290,11 +438,15 @@ pub fn summarize(
 }
 
 /// Renders a scan: JSON Lines (one object per lockfile, then the summary), one JSON
-/// document, or a table with the top fixes.
+/// document, a table with the top fixes, or Markdown.
 pub fn render(result: &ScanOutput, format: ScanFormat) -> String {
     match format {
         ScanFormat::Jsonl => {
-            let mut t = String::new();
+            let mut t = String::with_capacity(result.text_lines.iter().map(|l| l.len() + 1).sum());
+            for l in &result.text_lines {
+                t.push_str(l);
+                t.push('\n');
+            }
             for v in result.lines.iter().chain(std::iter::once(&result.summary)) {
                 t.push_str(&serde_json::to_string(v).unwrap_or_default());
                 t.push('\n');
@@ -311,6 +463,7 @@ pub fn render(result: &ScanOutput, format: ScanFormat) -> String {
             t
         }
         ScanFormat::Table => table(result),
+        ScanFormat::Markdown => markdown(result),
     }
 }
 
@@ -353,4 +506,192 @@ fn table(result: &ScanOutput) -> String {
         ));
     }
     t
+}
+
+/// Markdown for an issue or a nightly report: a verdict with counts, the database, one
+/// row per lockfile, the findings to act on (with their baseline status), findings fixed
+/// since the baseline, the top fixes, and the lockfiles that could not be read.
+fn markdown(result: &ScanOutput) -> String {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let str_of = |v: &Value| v.as_str().map(cell).unwrap_or_default();
+    let summary = &result.summary;
+    let has_baseline = summary.get("baseline").is_some();
+    let live = |f: &&Value| f["ignored"] != true;
+    let all_findings = || {
+        result
+            .lines
+            .iter()
+            .flat_map(|l| l["findings"].as_array().into_iter().flatten())
+    };
+    let vulns = all_findings()
+        .filter(live)
+        .filter(|f| f["kind"] == "vulnerability")
+        .count();
+    let warnings = all_findings().filter(live).count() - vulns;
+    let verdict = if result.failing > 0 || result.errors > 0 {
+        "❌ **FAIL**"
+    } else {
+        "✅ **pass**"
+    };
+    let mut out = format!(
+        "### cargo-depaudit scan: {verdict}: {} lockfiles, {vulns} vulnerabilities, {warnings} warnings, {} failing, {} errors\n\n",
+        summary["lockfiles"], result.failing, result.errors
+    );
+    let db = &summary["database"];
+    out.push_str(&format!(
+        "Advisory database `{}` ({} advisories{}{})\n",
+        str_of(&db["path"]),
+        db["advisory_count"],
+        db["commit"]
+            .as_str()
+            .map(|c| format!(", commit `{}`", &c[..c.len().min(10)]))
+            .unwrap_or_default(),
+        db["age_days"]
+            .as_i64()
+            .map(|d| format!(", {d} days old"))
+            .unwrap_or_default(),
+    ));
+    if let Some(b) = summary.get("baseline") {
+        out.push_str(&format!(
+            "\nAgainst the baseline: {} new, {} fixed\n",
+            b["new"], b["fixed"]
+        ));
+    }
+
+    out.push_str("\n#### Lockfiles\n\n| Lockfile | Packages | Vulnerabilities | Warnings |");
+    out.push_str(if has_baseline { " New | Fixed |" } else { "" });
+    out.push_str(" Error |\n|---|---|---|---|");
+    out.push_str(if has_baseline { "---|---|" } else { "" });
+    out.push_str("---|\n");
+    for l in &result.lines {
+        let findings: Vec<&Value> = l["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(live)
+            .collect();
+        let v = findings
+            .iter()
+            .filter(|f| f["kind"] == "vulnerability")
+            .count();
+        out.push_str(&format!(
+            "| `{}` | {} | {v} | {} |",
+            str_of(&l["path"]),
+            l["packages"].as_u64().map_or("-".into(), |n| n.to_string()),
+            findings.len() - v,
+        ));
+        if has_baseline {
+            let new = findings.iter().filter(|f| f["status"] == "new").count();
+            let fixed = l["fixed"].as_array().map_or(0, Vec::len);
+            out.push_str(&format!(" {new} | {fixed} |"));
+        }
+        out.push_str(&format!(" {} |\n", str_of(&l["error"])));
+    }
+
+    let rows: Vec<(&Value, &Value)> = result
+        .lines
+        .iter()
+        .flat_map(|l| {
+            l["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(live)
+                .map(move |f| (l, f))
+        })
+        .collect();
+    if !rows.is_empty() {
+        out.push_str(
+            "\n#### Findings\n\n| Lockfile | ID | Crate | Version | Kind | Severity | Patched |",
+        );
+        out.push_str(if has_baseline { " Status |" } else { "" });
+        out.push_str("\n|---|---|---|---|---|---|---|");
+        out.push_str(if has_baseline { "---|" } else { "" });
+        out.push('\n');
+        for (l, f) in rows {
+            let patched: Vec<String> = f["patched"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.as_str().map(cell))
+                .collect();
+            let id = f["advisory"]["id"].as_str().unwrap_or("yanked");
+            out.push_str(&format!(
+                "| `{}` | {} | `{}` | {} | {} | {} | {} |",
+                str_of(&l["path"]),
+                match f["advisory"]["url"].as_str() {
+                    Some(url) => format!("[{id}]({})", cell(url)),
+                    None => id.to_string(),
+                },
+                str_of(&f["package"]["name"]),
+                str_of(&f["package"]["version"]),
+                str_of(&f["kind"]),
+                f["advisory"]["severity"].as_str().unwrap_or("-"),
+                if patched.is_empty() {
+                    "no fix published".to_string()
+                } else {
+                    patched.join(", ")
+                },
+            ));
+            if has_baseline {
+                out.push_str(&format!(" {} |", str_of(&f["status"])));
+            }
+            out.push('\n');
+        }
+    }
+
+    let fixed: Vec<(&Value, &Value)> = result
+        .lines
+        .iter()
+        .flat_map(|l| {
+            l["fixed"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |f| (l, f))
+        })
+        .collect();
+    if !fixed.is_empty() {
+        out.push_str("\n#### Fixed since the baseline\n\n");
+        for (l, f) in fixed {
+            out.push_str(&format!(
+                "- {} in `{} {}` (`{}`)\n",
+                f["advisory"]["id"].as_str().unwrap_or("yanked"),
+                str_of(&f["package"]["name"]),
+                str_of(&f["package"]["version"]),
+                str_of(&l["path"]),
+            ));
+        }
+    }
+
+    let fixes = summary["top_fixes"].as_array().cloned().unwrap_or_default();
+    if !fixes.is_empty() {
+        out.push_str("\n#### Top fixes\n\n");
+        for (i, f) in fixes.iter().enumerate() {
+            out.push_str(&format!(
+                "{}. {} ({} findings in {} lockfiles)\n",
+                i + 1,
+                str_of(&f["fix"]),
+                f["findings"],
+                f["lockfiles"]
+            ));
+        }
+    }
+
+    let errors: Vec<&Value> = result
+        .lines
+        .iter()
+        .filter(|l| !l["error"].is_null())
+        .collect();
+    if !errors.is_empty() {
+        out.push_str("\n#### Errors\n\n");
+        for l in errors {
+            out.push_str(&format!(
+                "- `{}`: {}\n",
+                str_of(&l["path"]),
+                str_of(&l["error"])
+            ));
+        }
+    }
+    out
 }

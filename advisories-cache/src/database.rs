@@ -3,8 +3,8 @@
 //! name, decoding each only when first asked for.
 
 use crate::error::{CacheError, Result};
-use crate::fingerprint::{Fnv, crate_stamp, fingerprint, root_stamp};
-use crate::index::{self, LoadedIndex, Rejected};
+use crate::fingerprint::{Fnv, crate_stamp, crate_stamp_of, fingerprint, root_stamp};
+use crate::index::{self, CrateStamp, LoadedIndex, Rejected};
 use crate::info::{self, CommitInfo};
 use crate::load::{self, SkippedFile};
 use crate::lock;
@@ -38,8 +38,14 @@ pub enum IndexStatus {
     Reused,
     /// There was none (or it was out of date); one was compiled.
     Built,
-    /// The stored one was damaged; it was compiled again. The reason is kept.
-    RebuiltCorrupt(String),
+    /// The stored one was damaged; it was compiled again (and stored, unless `reason`
+    /// says it could not be).
+    RebuiltCorrupt {
+        /// The damaged index file.
+        index: PathBuf,
+        /// What was wrong with it.
+        reason: String,
+    },
     /// Compiled, but could not be stored (read-only cache); the reason is kept.
     NotStored(String),
 }
@@ -71,7 +77,8 @@ pub struct Database {
     /// What happened to the compiled index.
     pub index_status: IndexStatus,
     index: LoadedIndex,
-    decoded: Vec<OnceLock<Option<AdvisoryRecord>>>,
+    index_path: Option<PathBuf>,
+    decoded: Vec<OnceLock<Option<Box<AdvisoryRecord>>>>,
 }
 
 impl Database {
@@ -81,7 +88,8 @@ impl Database {
     }
 
     /// Opens the database at `dir` for auditing crates named in `crates`: the compiled
-    /// index is reused when it is proved fresh for those crates (`None`: for all).
+    /// index is reused when it is proved fresh for those crates (`None`: for all), and
+    /// their records are read and checked now.
     pub fn open_for(dir: &Path, opts: &OpenOptions, crates: Option<&[&str]>) -> Result<Database> {
         if std::fs::symlink_metadata(dir).is_err() {
             crate::fetch::recover_interrupted_swap(dir, opts.lock_timeout)?;
@@ -102,7 +110,12 @@ impl Database {
         let rejected = match &index_path {
             Some(p) => match index::read(p, &fp) {
                 Ok(idx) if is_fresh(dir, &idx, &fp, crates) => {
-                    return Ok(Self::from_index(dir, idx, IndexStatus::Reused));
+                    let mut db =
+                        Self::from_index(dir, idx, IndexStatus::Reused, index_path.clone());
+                    match db.preload(crates) {
+                        Ok(()) => return Ok(db),
+                        Err(why) => Rejected::Corrupt(why),
+                    }
                 }
                 Ok(_) => Rejected::Stale,
                 Err(r) => r,
@@ -111,32 +124,52 @@ impl Database {
         };
         // Stamps are taken before reading, so an edit made while we read shows as stale
         // next time rather than being missed.
-        let (root, stamps) = if fp == "plain" {
-            (root_stamp(dir), all_crate_stamps(dir)?)
-        } else {
-            (0, Vec::new())
+        let plain = fp == "plain";
+        let now = info::now_unix();
+        let root = if plain { root_stamp(dir, Some(now)) } else { 0 };
+        let walk = load::walk(dir, plain)?;
+        let stamps = load::parallel_map(&walk.crate_dirs, |(name, meta, files)| CrateStamp {
+            name: name.clone(),
+            stamp: crate_stamp_of(
+                &dir.join("crates").join(name),
+                meta,
+                files.iter().map(String::as_str),
+                Some(now),
+            ),
+            files: files.clone(),
+        });
+        let (records, skipped) = load::compile_files(&walk.files);
+        let bytes = index::encode_compiled(&fp, &records, &skipped, root, &stamps);
+        let stored = match &index_path {
+            Some(p) => index::write_atomic(p, &bytes).map_err(|e| format!("{}: {e}", p.display())),
+            None => Ok(()),
         };
-        let loaded = load::load_dir(dir)?;
-        let bytes = index::encode(&fp, &loaded.records, &loaded.skipped, root, stamps);
-        let mut status = match rejected {
-            Rejected::Corrupt(why) => IndexStatus::RebuiltCorrupt(why),
+        let status = match (rejected, stored, &index_path) {
+            (Rejected::Corrupt(reason), stored, Some(p)) => IndexStatus::RebuiltCorrupt {
+                index: p.clone(),
+                reason: match stored {
+                    Ok(()) => reason,
+                    Err(e) => format!("{reason}; it could not be replaced: {e}"),
+                },
+            },
+            (_, Err(e), _) => IndexStatus::NotStored(e),
             _ => IndexStatus::Built,
         };
-        if let Some(p) = &index_path
-            && let Err(e) = index::write_atomic(p, &bytes)
-        {
-            status = IndexStatus::NotStored(format!("{}: {e}", p.display()));
-        }
-        let idx = index::decode(bytes, &fp).map_err(|r| CacheError::NotADatabase {
+        let idx = index::from_encoded(bytes, &fp).map_err(|r| CacheError::NotADatabase {
             path: dir.to_path_buf(),
             reason: format!("could not compile its index: {r:?}"),
         })?;
-        Ok(Self::from_index(dir, idx, status))
+        Ok(Self::from_index(dir, idx, status, None))
     }
 
-    fn from_index(dir: &Path, index: LoadedIndex, index_status: IndexStatus) -> Database {
+    fn from_index(
+        dir: &Path,
+        index: LoadedIndex,
+        index_status: IndexStatus,
+        index_path: Option<PathBuf>,
+    ) -> Database {
         let commit = info::commit_of(dir);
-        let newest = index.body.newest_advisory.clone();
+        let newest = index.head.newest_advisory.clone();
         let last_updated = commit.as_ref().map(|c| c.time).or_else(|| {
             newest
                 .as_deref()
@@ -144,46 +177,77 @@ impl Database {
                 .map(|d| d * 86_400)
         });
         let age_days = last_updated.map(|t| (info::now_unix() - t).div_euclid(86_400).max(0));
-        let decoded = (0..index.body.spans.len())
-            .map(|_| OnceLock::new())
-            .collect();
+        let decoded = (0..index.len()).map(|_| OnceLock::new()).collect();
         Database {
             info: DbInfo {
                 path: dir.to_path_buf(),
                 commit,
-                advisory_count: index.body.spans.len(),
+                advisory_count: index.len(),
                 newest_advisory: newest,
                 last_updated,
                 age_days,
             },
-            skipped: index.body.skipped.clone(),
+            skipped: index.head.skipped.clone(),
             index_status,
             index,
+            index_path,
             decoded,
         }
+    }
+
+    /// Reads and checks the records an audit of `crates` will use (`None`: all of them),
+    /// so a damaged index is found while it can still be rebuilt.
+    fn preload(&mut self, crates: Option<&[&str]>) -> std::result::Result<(), String> {
+        let Some(names) = crates else {
+            return self.index.load_all();
+        };
+        for name in names {
+            let range = self.index.records_of(name);
+            let Some(first) = self.decoded.get(range.start as usize) else {
+                continue;
+            };
+            if first.get().is_some() {
+                continue; // a crate named twice (several versions)
+            }
+            let records = self
+                .index
+                .read_records(range.clone())
+                .map_err(|e| format!("crate `{name}`: {e}"))?;
+            for (n, r) in range.zip(records) {
+                let _ = self.decoded[n as usize].set(Some(Box::new(r)));
+            }
+        }
+        Ok(())
     }
 
     fn record(&self, n: u32) -> Option<&AdvisoryRecord> {
         self.decoded
             .get(n as usize)?
-            .get_or_init(|| self.index.record(n))
-            .as_ref()
+            .get_or_init(|| match self.index.read_records(n..n + 1) {
+                Ok(mut r) => r.pop().map(Box::new),
+                Err(_) => {
+                    // Damage outside what was checked on open: leave the record out and
+                    // remove the index, so the next run compiles a sound one.
+                    if let Some(p) = &self.index_path {
+                        let _ = std::fs::remove_file(p);
+                    }
+                    None
+                }
+            })
+            .as_deref()
     }
 
     /// Advisories of the `crates/` collection for crate `name`.
     pub fn for_crate(&self, name: &str) -> Vec<&AdvisoryRecord> {
-        let names = &self.index.body.names;
-        match names.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
-            Ok(i) => names[i].1.iter().filter_map(|&n| self.record(n)).collect(),
-            Err(_) => Vec::new(),
-        }
+        self.index
+            .records_of(name)
+            .filter_map(|n| self.record(n))
+            .collect()
     }
 
     /// Looks an advisory up by its id.
     pub fn get(&self, id: &str) -> Option<&AdvisoryRecord> {
-        let ids = &self.index.body.ids;
-        let i = ids.binary_search_by(|(k, _)| k.as_str().cmp(id)).ok()?;
-        self.record(ids[i].1)
+        self.record(self.index.record_of_id(id)?)
     }
 
     /// Every advisory (decodes all of them).
@@ -195,7 +259,7 @@ impl Database {
 
     /// Every advisory id, sorted.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.index.body.ids.iter().map(|(id, _)| id.as_str())
+        self.index.ids()
     }
 
     /// Fails when the database is older than `max_days`.
@@ -216,40 +280,19 @@ fn is_fresh(dir: &Path, idx: &LoadedIndex, fp: &str, crates: Option<&[&str]>) ->
     if fp != "plain" {
         return true; // snapshots are immutable; the key already names the commit
     }
-    let body = &idx.body;
-    if root_stamp(dir) != body.root_stamp {
+    if root_stamp(dir, None) != idx.head.root_stamp {
         return false; // a crate folder appeared or went
     }
-    let check = |name: &str| match body
-        .crate_stamps
-        .binary_search_by(|(n, _)| n.as_str().cmp(name))
-    {
-        Ok(i) => crate_stamp(dir, name) == Some(body.crate_stamps[i].1),
-        Err(_) => true, // no folder then, and `crates/` is unchanged, so none now
+    let check = |name: &str| match idx.crate_stamp(name) {
+        Some((stamp, files)) => crate_stamp(dir, name, files) == Some(stamp),
+        None => true, // no folder then, and `crates/` is unchanged, so none now
     };
     match crates {
         Some(names) => names.iter().all(|n| check(n)),
-        None => body.crate_stamps.iter().all(|(n, _)| check(n)),
+        None => idx
+            .crate_stamps()
+            .all(|(name, stamp, files)| crate_stamp(dir, name, files) == Some(stamp)),
     }
-}
-
-fn all_crate_stamps(dir: &Path) -> Result<Vec<(String, u64)>> {
-    let crates_dir = dir.join("crates");
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(&crates_dir)
-        .map_err(|e| CacheError::io("failed to read", &crates_dir, e))?
-    {
-        let Ok(e) = e else { continue };
-        if !e.file_type().is_ok_and(|t| t.is_dir()) {
-            continue;
-        }
-        let name = e.file_name().to_string_lossy().into_owned();
-        if let Some(stamp) = crate_stamp(dir, &name) {
-            out.push((name, stamp));
-        }
-    }
-    out.sort();
-    Ok(out)
 }
 
 /// The index file name for a database folder: a hash of its absolute path.

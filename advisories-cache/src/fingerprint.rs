@@ -51,62 +51,221 @@ pub fn fingerprint(dir: &Path) -> Result<String> {
     Ok("plain".to_string())
 }
 
-/// Stamp of the folder itself and of `crates/` and `rust/`: it changes whenever a crate
-/// folder is added, removed or renamed.
-pub fn root_stamp(dir: &Path) -> u64 {
-    let mut h = Fnv::default();
-    for p in [dir.to_path_buf(), dir.join("crates"), dir.join("rust")] {
-        match std::fs::symlink_metadata(&p) {
-            Ok(meta) => stamp(&mut h, &meta),
-            Err(_) => h.write(b"-"),
-        }
-    }
-    h.finish()
+/// A stamp taken while compiling an index: the hash, or [`RACY`] when something it
+/// covers changed too recently to be told apart from a later change (see [`Stamper`]).
+pub type Stamp = u64;
+
+/// The stamp stored for a folder that changed less than [`RACY_SECS`] before it was
+/// stamped. It never equals a computed stamp, so the next run compiles again — by then
+/// the times are old enough to be trusted.
+pub const RACY: Stamp = 0;
+
+/// File times this close (seconds) to the moment of stamping are "racy": a change made
+/// in the same clock tick (file systems keep times in ticks of a few milliseconds up to
+/// 2 s) would leave every stamped field as it was, so such a stamp is not stored.
+pub const RACY_SECS: i64 = 2;
+
+/// Hashes the stat fields of files and folders; notes when any of them is racy.
+#[derive(Debug)]
+pub struct Stamper {
+    h: Fnv,
+    racy_after: Option<i64>,
+    racy: bool,
 }
 
-/// Stamp of `crates/<name>/`: the folder and every file in it (name, size, inode, change
-/// times). It changes when an advisory of that crate is added, removed or edited in place.
-/// `None` when there is no such folder.
-pub fn crate_stamp(dir: &Path, name: &str) -> Option<u64> {
+impl Stamper {
+    /// A stamper for compiling (`now` = seconds since the epoch: racy times are noted),
+    /// or for checking (`None`).
+    pub fn new(now: Option<i64>) -> Self {
+        Stamper {
+            h: Fnv::default(),
+            racy_after: now.map(|n| n - RACY_SECS),
+            racy: false,
+        }
+    }
+
+    /// Feeds one entry's metadata (or its absence).
+    pub fn add(&mut self, meta: Option<&std::fs::Metadata>) {
+        let Some(meta) = meta else {
+            self.h.write(b"-");
+            return;
+        };
+        let times = stamp(&mut self.h, meta);
+        if let Some(after) = self.racy_after {
+            self.racy |= times.iter().any(|&t| t >= after);
+        }
+    }
+
+    /// Feeds a name.
+    pub fn name(&mut self, name: &[u8]) {
+        self.h.write(name);
+        self.h.write(&[0]);
+    }
+
+    /// The stamp: [`RACY`] when compiling and something was too recent.
+    pub fn finish(self) -> Stamp {
+        if self.racy { RACY } else { self.h.finish() }
+    }
+}
+
+/// Stamp of the folder itself and of `crates/` and `rust/`: it changes whenever a crate
+/// folder is added, removed or renamed. `now` as for [`Stamper::new`].
+pub fn root_stamp(dir: &Path, now: Option<i64>) -> Stamp {
+    let mut s = Stamper::new(now);
+    for p in [dir.to_path_buf(), dir.join("crates"), dir.join("rust")] {
+        s.add(std::fs::symlink_metadata(&p).ok().as_ref());
+    }
+    s.finish()
+}
+
+/// The stamp of a `crates/<name>/` folder and the names of the entries in it, taken
+/// when compiling (`now` as for [`Stamper::new`]). `None` when there is no such folder.
+pub fn scan_crate(dir: &Path, name: &str, now: i64) -> Option<(Stamp, Vec<String>)> {
     let crate_dir = dir.join("crates").join(name);
     let meta = std::fs::symlink_metadata(&crate_dir).ok()?;
     if !meta.is_dir() {
         return None;
     }
-    let mut h = Fnv::default();
-    stamp(&mut h, &meta);
-    let mut files: Vec<(std::ffi::OsString, Option<std::fs::Metadata>)> =
-        std::fs::read_dir(&crate_dir)
-            .ok()?
-            .flatten()
-            .map(|e| (e.file_name(), std::fs::symlink_metadata(e.path()).ok()))
-            .collect();
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    for (name, meta) in files {
-        h.write(name.as_encoded_bytes());
-        h.write(&[0]);
-        if let Some(meta) = meta {
-            h.write_u64(meta.len());
-            stamp(&mut h, &meta);
-        }
-    }
-    Some(h.finish())
+    let mut files: Vec<String> = std::fs::read_dir(&crate_dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let stamp = crate_stamp_of(
+        &crate_dir,
+        &meta,
+        files.iter().map(String::as_str),
+        Some(now),
+    );
+    Some((stamp, files))
 }
+
+/// The stamp of `crates/<name>/` now, given the entry names recorded when it was
+/// compiled: the folder itself (whose times change when an entry is added, removed or
+/// renamed) and each entry (changed in place). No folder listing is needed.
+pub fn crate_stamp<'a>(
+    dir: &Path,
+    name: &str,
+    files: impl Iterator<Item = &'a str>,
+) -> Option<Stamp> {
+    let crate_dir = dir.join("crates").join(name);
+    let meta = std::fs::symlink_metadata(&crate_dir).ok()?;
+    if !meta.is_dir() {
+        return None;
+    }
+    Some(crate_stamp_of(&crate_dir, &meta, files, None))
+}
+
+/// The stamp of the crate folder `crate_dir` from its metadata (taken before it was
+/// listed) and its entry names; `now` as for [`Stamper::new`].
+pub fn crate_stamp_of<'a>(
+    crate_dir: &Path,
+    meta: &std::fs::Metadata,
+    files: impl Iterator<Item = &'a str>,
+    now: Option<i64>,
+) -> Stamp {
+    let mut s = Stamper::new(now);
+    s.add(Some(meta));
+    let mut path = crate_dir.to_path_buf();
+    for file in files {
+        s.name(file.as_bytes());
+        path.push(file);
+        let m = std::fs::symlink_metadata(&path).ok();
+        if let Some(m) = &m {
+            s.h.write_u64(m.len());
+        }
+        s.add(m.as_ref());
+        path.pop();
+    }
+    s.finish()
+}
+
+/// Hashes inode, file type and change times; returns the times (seconds) for the racy check.
 #[cfg(unix)]
-fn stamp(h: &mut Fnv, meta: &std::fs::Metadata) {
+fn stamp(h: &mut Fnv, meta: &std::fs::Metadata) -> [i64; 2] {
     use std::os::unix::fs::MetadataExt;
     h.write_u64(meta.ino());
+    h.write_u64(u64::from(meta.mode()));
     h.write_u64(meta.mtime() as u64);
     h.write_u64(meta.mtime_nsec() as u64);
     h.write_u64(meta.ctime() as u64);
     h.write_u64(meta.ctime_nsec() as u64);
+    [meta.mtime(), meta.ctime()]
 }
 
 #[cfg(not(unix))]
-fn stamp(h: &mut Fnv, meta: &std::fs::Metadata) {
-    if let Ok(t) = meta.modified() {
-        if let Ok(d) = t.duration_since(std::time::UNIX_EPOCH) {
-            h.write_u64(d.as_nanos() as u64);
-        }
+fn stamp(h: &mut Fnv, meta: &std::fs::Metadata) -> [i64; 2] {
+    h.write_u64(u64::from(meta.is_dir()));
+    let t = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    if let Some(d) = t {
+        h.write_u64(d.as_nanos() as u64);
+    }
+    let secs = t.map_or(i64::MAX, |d| d.as_secs() as i64);
+    [secs, secs]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    fn now() -> i64 {
+        crate::info::now_unix()
+    }
+
+    /// Moves a file's or folder's modification time an hour back, so a change made
+    /// right after it cannot fall in the same clock tick.
+    fn age(p: &Path) {
+        let f = std::fs::File::open(p).unwrap();
+        f.set_modified(SystemTime::now() - Duration::from_secs(3600))
+            .unwrap();
+    }
+
+    #[test]
+    fn crate_stamp_sees_edits_additions_and_removals_and_racy_stamps_are_not_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = dir.path().join("crates/demo");
+        std::fs::create_dir_all(&c).unwrap();
+        std::fs::write(c.join("A.md"), "one").unwrap();
+        let check = |files: &[String]| {
+            crate_stamp(dir.path(), "demo", files.iter().map(String::as_str)).unwrap()
+        };
+        // Just written: a change in the same tick could go unseen, so it is not stored.
+        let (stamp, files) = scan_crate(dir.path(), "demo", now()).unwrap();
+        assert_eq!(stamp, RACY);
+        assert_eq!(files, ["A.md"]);
+        // Stamped later, the same folder gets the hash a check computes.
+        let (later, _) = scan_crate(dir.path(), "demo", now() + 3600).unwrap();
+        assert_ne!(later, RACY);
+        assert_eq!(later, check(&files));
+        assert_eq!(root_stamp(dir.path(), Some(now())), RACY);
+        assert_ne!(root_stamp(dir.path(), Some(now() + 3600)), RACY);
+
+        age(&c.join("A.md"));
+        age(&c);
+        let base = check(&files);
+        assert_eq!(check(&files), base, "stable");
+        std::fs::write(c.join("A.md"), "two").unwrap(); // in place, same size
+        let edited = check(&files);
+        assert_ne!(edited, base);
+        age(&c);
+        let aged = check(&files);
+        std::fs::write(c.join("B.md"), "new").unwrap();
+        assert_ne!(
+            check(&files),
+            aged,
+            "adding a file changes the folder's times"
+        );
+        let (_, both) = scan_crate(dir.path(), "demo", now()).unwrap();
+        assert_eq!(both, ["A.md", "B.md"]);
+        age(&c);
+        let with_b = check(&both);
+        std::fs::remove_file(c.join("B.md")).unwrap();
+        assert_ne!(check(&both), with_b);
+        assert!(crate_stamp(dir.path(), "nope", std::iter::empty()).is_none());
     }
 }

@@ -67,7 +67,24 @@ pub fn check_layout(dir: &Path) -> Result<()> {
 /// Every advisory file of the database: `(collection, relative path, absolute path)`,
 /// sorted for a deterministic result. Symlinks and non-files are left out.
 pub fn advisory_files(dir: &Path) -> Result<Vec<(Collection, String, PathBuf)>> {
-    let mut out = Vec::new();
+    Ok(walk(dir, false)?.files)
+}
+
+/// What one walk of the database folder found.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// Advisory files, as [`advisory_files`] lists them.
+    pub files: Vec<(Collection, String, PathBuf)>,
+    /// With stamps asked for: every `crates/<name>/` folder, its metadata taken before it
+    /// was listed, and the names of all its entries, sorted.
+    pub crate_dirs: Vec<(String, fs::Metadata, Vec<String>)>,
+}
+
+/// Lists the database's advisory files; with `stamps`, also records each crate folder
+/// (stat first, then list: a file added after the stat changes the folder's times, so
+/// it can never be missed by a stamp made of the two).
+pub fn walk(dir: &Path, stamps: bool) -> Result<Walk> {
+    let mut folders = Vec::new();
     for (collection, sub) in [(Collection::Crates, "crates"), (Collection::Rust, "rust")] {
         let coll_dir = dir.join(sub);
         let entries = match fs::read_dir(&coll_dir) {
@@ -81,52 +98,173 @@ pub fn advisory_files(dir: &Path) -> Result<Vec<(Collection, String, PathBuf)>> 
             if !ft.is_dir() {
                 continue; // files and symlinks at this level are not advisories
             }
-            let pkg_name = pkg.file_name().to_string_lossy().into_owned();
-            let pkg_dir = pkg.path();
-            let files = match fs::read_dir(&pkg_dir) {
-                Ok(f) => f,
-                Err(e) => return Err(CacheError::io("failed to read", &pkg_dir, e)),
-            };
-            for file in files {
-                let file = file.map_err(|e| CacheError::io("failed to read", &pkg_dir, e))?;
-                let name = file.file_name().to_string_lossy().into_owned();
-                if name.starts_with('.') {
-                    continue; // dotfiles like .DS_Store, as rustsec does
-                }
-                let Ok(ft) = file.file_type() else { continue };
-                if !ft.is_file() {
-                    continue;
-                }
-                out.push((collection, format!("{sub}/{pkg_name}/{name}"), file.path()));
-            }
+            let name = pkg.file_name().to_string_lossy().into_owned();
+            folders.push((collection, sub, name, pkg.path()));
         }
     }
-    out.sort_by(|a, b| a.1.cmp(&b.1));
+    // The folders are listed on every CPU (~900 of them in the real database).
+    let listed = parallel_map(&folders, |(collection, sub, name, path)| {
+        list_folder(
+            *collection,
+            sub,
+            name,
+            path,
+            stamps && *collection == Collection::Crates,
+        )
+    });
+    let mut out = Walk::default();
+    for folder in listed {
+        let Some((files, stamp)) = folder? else {
+            continue;
+        };
+        out.files.extend(files);
+        out.crate_dirs.extend(stamp);
+    }
+    out.files.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(out)
+}
+
+type Listed = (
+    Vec<(Collection, String, PathBuf)>,
+    Option<(String, fs::Metadata, Vec<String>)>,
+);
+
+/// The advisory files of one crate folder and, with `stamp`, its metadata (taken before
+/// listing it) and entry names. `None` when the folder went away since it was listed.
+fn list_folder(
+    collection: Collection,
+    sub: &str,
+    pkg_name: &str,
+    pkg_dir: &Path,
+    stamp: bool,
+) -> Result<Option<Listed>> {
+    let meta = match stamp.then(|| fs::symlink_metadata(pkg_dir)) {
+        Some(Ok(m)) => Some(m),
+        Some(Err(_)) => return Ok(None),
+        None => None,
+    };
+    let entries =
+        fs::read_dir(pkg_dir).map_err(|e| CacheError::io("failed to read", pkg_dir, e))?;
+    let mut names = Vec::new();
+    let mut files = Vec::new();
+    for file in entries {
+        let file = file.map_err(|e| CacheError::io("failed to read", pkg_dir, e))?;
+        let name = file.file_name().to_string_lossy().into_owned();
+        if meta.is_some() {
+            names.push(name.clone());
+        }
+        if name.starts_with('.') {
+            continue; // dotfiles like .DS_Store, as rustsec does
+        }
+        let Ok(ft) = file.file_type() else { continue };
+        if !ft.is_file() {
+            continue;
+        }
+        files.push((collection, format!("{sub}/{pkg_name}/{name}"), file.path()));
+    }
+    let stamp = meta.map(|meta| {
+        names.sort();
+        (pkg_name.to_string(), meta, names)
+    });
+    Ok(Some((files, stamp)))
 }
 
 /// Reads and parses every advisory of the database folder.
 pub fn load_dir(dir: &Path) -> Result<Loaded> {
     check_layout(dir)?;
-    let mut loaded = Loaded::default();
+    Ok(load_files(&advisory_files(dir)?))
+}
+
+/// Reads and parses advisory files (in parallel; the result is in the order given):
+/// duplicates of an id and unreadable files become skipped files.
+pub fn load_files(files: &[(Collection, String, PathBuf)]) -> Loaded {
+    let parsed = parallel_map(files, |(collection, rel, path)| {
+        load_one(path, rel, *collection)
+    });
+    let (records, skipped) = dedupe(files, parsed, |r| &r.id);
+    Loaded { records, skipped }
+}
+
+/// Reads, parses and encodes advisory files for the index, in parallel; each record is
+/// encoded and dropped in the thread that parsed it. Same order and skips as
+/// [`load_files`].
+pub fn compile_files(
+    files: &[(Collection, String, PathBuf)],
+) -> (Vec<crate::index::Compiled>, Vec<SkippedFile>) {
+    let parsed = parallel_map(files, |(collection, rel, path)| {
+        load_one(path, rel, *collection).map(|r| r.as_ref().map(crate::index::Compiled::of))
+    });
+    dedupe(files, parsed, |c| &c.id)
+}
+
+/// Keeps the first record of each id; later ones and errors become skipped files.
+fn dedupe<R>(
+    files: &[(Collection, String, PathBuf)],
+    parsed: Vec<std::result::Result<Option<R>, String>>,
+    id: impl Fn(&R) -> &String,
+) -> (Vec<R>, Vec<SkippedFile>) {
+    let mut records = Vec::with_capacity(parsed.len());
+    let mut skipped = Vec::new();
     let mut seen = HashSet::new();
-    for (collection, rel, path) in advisory_files(dir)? {
-        match load_one(&path, &rel, collection) {
+    for ((_, rel, _), result) in files.iter().zip(parsed) {
+        match result {
             Ok(None) => {}
             Ok(Some(record)) => {
-                if seen.insert(record.id.clone()) {
-                    loaded.records.push(record);
+                if seen.insert(id(&record).clone()) {
+                    records.push(record);
                 } else {
-                    loaded.skipped.push(SkippedFile {
-                        path: rel,
-                        reason: format!("duplicate advisory id {}", record.id),
+                    skipped.push(SkippedFile {
+                        path: rel.clone(),
+                        reason: format!("duplicate advisory id {}", id(&record)),
                     });
                 }
             }
-            Err(reason) => loaded.skipped.push(SkippedFile { path: rel, reason }),
+            Err(reason) => skipped.push(SkippedFile {
+                path: rel.clone(),
+                reason,
+            }),
         }
     }
-    Ok(loaded)
+    (records, skipped)
+}
+
+/// `f` over `items` on every CPU (the results in the order of the items). Few items are
+/// done on the calling thread.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const CHUNK: usize = 32;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+        .min(items.len().div_ceil(CHUNK));
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let chunks: Mutex<Vec<(usize, Vec<R>)>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+                    let Some(chunk) = items.get(start..(start + CHUNK).min(items.len())) else {
+                        break;
+                    };
+                    if chunk.is_empty() {
+                        break;
+                    }
+                    let done: Vec<R> = chunk.iter().map(&f).collect();
+                    if let Ok(mut c) = chunks.lock() {
+                        c.push((start, done));
+                    }
+                }
+            });
+        }
+    });
+    let mut chunks = chunks.into_inner().unwrap_or_default();
+    chunks.sort_by_key(|(start, _)| *start);
+    chunks.into_iter().flat_map(|(_, r)| r).collect()
 }
 
 /// Parses one advisory file with the same checks `rustsec`'s `Database::open` applies

@@ -139,13 +139,7 @@ impl AdvisoryRecord {
                 fixed: r.fixed.map(|v| v.to_string()),
             })
             .collect();
-        let severity = m.cvss.as_ref().map(|c| match c.severity() {
-            rustsec::advisory::Severity::None => Severity::None,
-            rustsec::advisory::Severity::Low => Severity::Low,
-            rustsec::advisory::Severity::Medium => Severity::Medium,
-            rustsec::advisory::Severity::High => Severity::High,
-            rustsec::advisory::Severity::Critical => Severity::Critical,
-        });
+        let (cvss_score, severity) = m.cvss.as_ref().map(score_and_severity).unzip();
         let informational = m.informational.as_ref().map(|i| match i {
             Informational::Notice => "notice".to_string(),
             Informational::Unmaintained => "unmaintained".to_string(),
@@ -184,7 +178,7 @@ impl AdvisoryRecord {
             categories: m.categories.iter().map(|c| c.to_string()).collect(),
             keywords: m.keywords.iter().map(|k| k.as_str().to_string()).collect(),
             cvss: m.cvss.as_ref().map(|c| c.to_string()),
-            cvss_score: m.cvss.as_ref().map(|c| c.score()),
+            cvss_score,
             severity,
             informational,
             withdrawn: m.withdrawn.as_ref().map(|d| d.as_str().to_string()),
@@ -230,6 +224,21 @@ impl AdvisoryRecord {
     }
 }
 
+/// The CVSS base score and the severity `rustsec` derives from it, scoring once (a
+/// CVSS 4.0 score is costly: scoring twice was 4% of compiling the whole database).
+fn score_and_severity(c: &cvss::Cvss) -> (f64, Severity) {
+    let score = c.score();
+    // Both CVSS versions rate a score the same way; cvss's v3 rating is that mapping.
+    let severity = match cvss::v3::Score::from(score).severity() {
+        cvss::Severity::None => Severity::None,
+        cvss::Severity::Low => Severity::Low,
+        cvss::Severity::Medium => Severity::Medium,
+        cvss::Severity::High => Severity::High,
+        cvss::Severity::Critical => Severity::Critical,
+    };
+    (score, severity)
+}
+
 /// Normalizes a `cargo-lock` source id into the (kind, url) pair `rustsec` compares.
 pub fn source_key(source: &rustsec::SourceId) -> SourceKey {
     use rustsec::package::SourceKind;
@@ -251,4 +260,29 @@ pub fn source_key(source: &rustsec::SourceId) -> SourceKey {
 /// The (kind, url) of the crates.io default source, which advisories without `source` use.
 pub fn default_source_key() -> SourceKey {
     source_key(&rustsec::SourceId::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_scoring_gives_rustsecs_severity() {
+        for v in [
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            "CVSS:3.0/AV:L/AC:H/PR:H/UI:R/S:U/C:N/I:N/A:L",
+            "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:N/A:H",
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N",
+            "CVSS:4.0/AV:L/AC:L/AT:N/PR:N/UI:A/VC:N/VI:H/VA:L/SC:H/SI:H/SA:H",
+            "CVSS:4.0/AV:L/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H",
+            "CVSS:4.0/AV:L/AC:L/AT:P/PR:L/UI:A/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N",
+            "CVSS:4.0/AV:N/AC:H/AT:P/PR:N/UI:A/VC:H/VI:H/VA:N/SC:L/SI:L/SA:N",
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N",
+        ] {
+            let c: cvss::Cvss = v.parse().unwrap();
+            let (score, severity) = score_and_severity(&c);
+            assert_eq!(score, c.score(), "{v}");
+            assert_eq!(severity.as_str(), c.severity().as_str(), "{v}");
+        }
+    }
 }

@@ -4,8 +4,11 @@
 //! `None` on anything else (comments after values, escapes, inline tables, unknown keys,
 //! duplicate keys), so the caller falls back to the `toml` crate. When it returns
 //! `Some`, the result equals the `toml` crate's; a property test checks that.
+//!
+//! It walks the bytes once, line by line, and borrows every string from the text: no
+//! allocation per field or per dependency.
 
-use super::{RawLockfile, RawPackage};
+use super::{Borrowed, Pkg};
 use std::collections::HashSet;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -17,54 +20,138 @@ enum Table {
     PatchUnused,
 }
 
+/// Bits of the keys seen in the current table.
+const NAME: u8 = 1;
+const VERSION: u8 = 2;
+const SOURCE: u8 = 4;
+const CHECKSUM: u8 = 8;
+const REPLACE: u8 = 16;
+const DEPENDENCIES: u8 = 32;
+
+/// Lines of the text: `(0-based index, line without "\n" and one trailing "\r")`, like
+/// `text.split('\n')`. A line holding any other `\r` is `Err(())`.
+struct Lines<'a> {
+    text: &'a str,
+    pos: usize,
+    index: u32,
+    /// Whether the text holds a `\r` at all (usually not: then no line is searched).
+    any_cr: bool,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Lines {
+            text,
+            pos: 0,
+            index: 0,
+            any_cr: memchr::memchr(b'\r', text.as_bytes()).is_some(),
+        }
+    }
+
+    fn next_line(&mut self) -> Option<Result<(u32, &'a str), ()>> {
+        let bytes = self.text.as_bytes();
+        if self.pos > bytes.len() {
+            return None; // like `split('\n')`, a text ending in "\n" ends with an empty line
+        }
+        let start = self.pos;
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        self.pos = end + 1;
+        let index = self.index;
+        self.index += 1;
+        let mut line = &self.text[start..end];
+        if self.any_cr {
+            line = line.strip_suffix('\r').unwrap_or(line);
+            if memchr::memchr(b'\r', line.as_bytes()).is_some() {
+                return Some(Err(()));
+            }
+        }
+        Some(Ok((index, line)))
+    }
+}
+
+/// The first `byte` in `hay`. For keys and names (~10 bytes) a plain loop beats
+/// `memchr`'s set-up (~75 instructions a call); lines are found with `memchr`.
+#[inline]
+pub(super) fn find_byte(hay: &[u8], byte: u8) -> Option<usize> {
+    hay.iter().position(|&b| b == byte)
+}
+
+/// Trims spaces and tabs (the only whitespace TOML allows inside a line).
+#[inline]
+fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    let (mut i, mut j) = (0, b.len());
+    while i < j && (b[i] == b' ' || b[i] == b'\t') {
+        i += 1;
+    }
+    while j > i && (b[j - 1] == b' ' || b[j - 1] == b'\t') {
+        j -= 1;
+    }
+    &s[i..j]
+}
+
+/// Splits at the first `byte` (ASCII).
+fn split_at_byte(s: &str, byte: u8) -> Option<(&str, &str)> {
+    let i = find_byte(s.as_bytes(), byte)?;
+    Some((&s[..i], &s[i + 1..]))
+}
+
 /// Parses canonical lockfile text, or `None` when the text is outside the subset. Also
 /// returns the 1-based lines of the `[root]` header (first, when present) and of each
 /// `[[package]]` header, in order, found in the same pass.
-pub fn parse_with_lines(text: &str) -> Option<(RawLockfile, Vec<u32>)> {
-    let mut raw = RawLockfile::default();
+pub fn parse_with_lines(text: &str) -> Option<(Borrowed<'_>, Vec<u32>)> {
+    // Sized up front from the text's length (a package takes at least ~100 bytes, a
+    // dependency line ~10), so the vectors rarely grow by copying; capacity that is never
+    // written is never touched, so it costs no memory.
+    let packages = text.len() / 96 + 1;
+    let mut raw = Borrowed {
+        packages: Vec::with_capacity(packages),
+        deps: Vec::with_capacity(text.len() / 16 + 1),
+        ..Borrowed::default()
+    };
     let mut root_line = None;
-    let mut package_lines = Vec::new();
+    let mut package_lines = Vec::with_capacity(packages);
     let mut table = Table::Top;
-    let mut seen_tables: HashSet<&str> = HashSet::new();
-    let mut keys: HashSet<&str> = HashSet::new();
-    let mut cur = RawPackage::default();
-    let mut has = Has::default();
-    let mut lines = text.split('\n').enumerate();
+    let (mut seen_root, mut seen_metadata) = (false, false);
+    let mut metadata_keys: HashSet<&str> = HashSet::new();
+    let mut keys = 0u8;
+    let mut cur = Pkg::default();
+    let mut lines = Lines::new(text);
 
-    while let Some((index, line)) = lines.next() {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.contains('\r') {
-            return None;
-        }
-        let t = line.trim_matches([' ', '\t']);
+    while let Some(next) = lines.next_line() {
+        let (index, line) = next.ok()?;
+        let t = trim(line);
         if t.is_empty() {
             continue;
         }
-        if let Some(comment) = t.strip_prefix('#') {
-            if !plain_comment(comment) {
+        let first = t.as_bytes()[0];
+        if first == b'#' {
+            if !plain_comment(&t[1..]) {
                 return None; // control characters in comments are a TOML error
             }
             continue;
         }
-        if t.starts_with('[') {
-            finish(&mut raw, table, &mut cur, &mut has)?;
-            keys.clear();
+        if first == b'[' {
+            finish(&mut raw, table, &mut cur, keys)?;
+            keys = 0;
             table = match t {
                 "[[package]]" => {
-                    package_lines.push(index as u32 + 1);
+                    package_lines.push(index + 1);
                     Table::Package
                 }
                 "[[patch.unused]]" => Table::PatchUnused,
-                "[root]" | "[metadata]" => {
-                    if !seen_tables.insert(t) {
+                "[root]" => {
+                    if std::mem::replace(&mut seen_root, true) {
                         return None; // a table defined twice is a TOML error
                     }
-                    if t == "[root]" {
-                        root_line = Some(index as u32 + 1);
-                        Table::Root
-                    } else {
-                        Table::Metadata
+                    root_line = Some(index + 1);
+                    Table::Root
+                }
+                "[metadata]" => {
+                    if std::mem::replace(&mut seen_metadata, true) {
+                        return None;
                     }
+                    Table::Metadata
                 }
                 _ => return None,
             };
@@ -72,25 +159,21 @@ pub fn parse_with_lines(text: &str) -> Option<(RawLockfile, Vec<u32>)> {
         }
         if table == Table::Metadata {
             // `"checksum name version (source)" = "hash"`
-            let rest = t.strip_prefix('"')?;
-            let end = rest.find('"')?;
-            let key = &rest[..end];
+            let (key, rest) = split_at_byte(t.strip_prefix('"')?, b'"')?;
             if !plain_string(key) {
                 return None;
             }
-            let value = rest[end + 1..]
-                .trim_start_matches([' ', '\t'])
-                .strip_prefix('=')?;
-            string_value(value.trim_matches([' ', '\t']))?;
-            if !keys.insert(key) {
+            let value = trim(rest).strip_prefix('=')?;
+            string_value(trim(value))?;
+            if !metadata_keys.insert(key) {
                 return None;
             }
             raw.metadata += 1;
             continue;
         }
-        let (key, value) = t.split_once('=')?;
-        let key = key.trim_matches([' ', '\t']);
-        let value = value.trim_matches([' ', '\t']);
+        let (key, value) = split_at_byte(t, b'=')?;
+        let key = trim(key);
+        let value = trim(value);
         if key.is_empty()
             || !key
                 .bytes()
@@ -98,66 +181,61 @@ pub fn parse_with_lines(text: &str) -> Option<(RawLockfile, Vec<u32>)> {
         {
             return None;
         }
-        if !keys.insert(key) {
+        if table == Table::Top {
+            if key != "version" || raw.version.is_some() {
+                return None;
+            }
+            if value.is_empty() || value.len() > 9 || !value.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            if value.len() > 1 && value.starts_with('0') {
+                return None; // leading zeros are invalid TOML
+            }
+            raw.version = Some(value.parse().ok()?);
+            continue;
+        }
+        // [[package]], [root] or [[patch.unused]]: only the keys cargo writes, once each.
+        let bit = match key {
+            "name" => NAME,
+            "version" => VERSION,
+            "source" => SOURCE,
+            "checksum" => CHECKSUM,
+            "replace" => REPLACE,
+            "dependencies" => DEPENDENCIES,
+            _ => return None,
+        };
+        if keys & bit != 0 {
             return None;
         }
-        match table {
-            Table::Top => {
-                if key != "version" || raw.version.is_some() {
-                    return None;
-                }
-                if value.is_empty() || value.len() > 9 || !value.bytes().all(|b| b.is_ascii_digit())
-                {
-                    return None;
-                }
-                if value.len() > 1 && value.starts_with('0') {
-                    return None; // leading zeros are invalid TOML
-                }
-                raw.version = Some(value.parse().ok()?);
-            }
-            Table::Package | Table::Root | Table::PatchUnused => {
-                if key == "dependencies" {
-                    cur.dependencies = string_array(value, &mut (&mut lines).map(|(_, l)| l))?;
-                    continue;
-                }
-                let s = string_value(value)?.to_string();
-                match key {
-                    "name" => cur.name = s,
-                    "version" => cur.version = s,
-                    "source" => cur.source = Some(s),
-                    "checksum" => cur.checksum = Some(s),
-                    "replace" => cur.replace = Some(s),
-                    _ => return None,
-                }
-                match key {
-                    "name" => has.name = true,
-                    "version" => has.version = true,
-                    _ => {}
-                }
-            }
-            Table::Metadata => unreachable!("handled above"),
+        keys |= bit;
+        if bit == DEPENDENCIES {
+            let start = raw.deps.len();
+            string_array(value, &mut lines, &mut raw.deps)?;
+            cur.deps = (start as u32, raw.deps.len() as u32);
+            continue;
+        }
+        let s = string_value(value)?;
+        match bit {
+            NAME => cur.name = s,
+            VERSION => cur.version = s,
+            SOURCE => cur.source = Some(s),
+            CHECKSUM => cur.checksum = Some(s),
+            _ => cur.replace = Some(s),
         }
     }
-    finish(&mut raw, table, &mut cur, &mut has)?;
+    finish(&mut raw, table, &mut cur, keys)?;
     Some((raw, root_line.into_iter().chain(package_lines).collect()))
 }
 
-#[derive(Default)]
-struct Has {
-    name: bool,
-    version: bool,
-}
-
-fn finish(raw: &mut RawLockfile, table: Table, cur: &mut RawPackage, has: &mut Has) -> Option<()> {
+fn finish<'a>(raw: &mut Borrowed<'a>, table: Table, cur: &mut Pkg<'a>, keys: u8) -> Option<()> {
     let pkg = std::mem::take(cur);
-    let complete = has.name && has.version;
-    *has = Has::default();
+    let complete = keys & (NAME | VERSION) == NAME | VERSION;
     match table {
         Table::Package => {
             if !complete {
                 return None; // let the toml path report the missing field
             }
-            raw.package.push(pkg);
+            raw.packages.push(pkg);
         }
         Table::Root => {
             if !complete {
@@ -175,62 +253,67 @@ fn finish(raw: &mut RawLockfile, table: Table, cur: &mut RawPackage, has: &mut H
     Some(())
 }
 
-/// Is this the inside of a basic string with nothing that needs unescaping?
+/// Is this the inside of a basic string with nothing that needs unescaping? (Written
+/// as a fold without early exit, which the compiler turns into vector code.)
 fn plain_string(s: &str) -> bool {
-    !s.bytes()
-        .any(|b| b == b'\\' || b == b'"' || (b < 0x20 && b != b'\t') || b == 0x7f)
+    !s.bytes().fold(false, |bad, b| {
+        bad | (b == b'\\') | (b == b'"') | ((b < 0x20) & (b != b'\t')) | (b == 0x7f)
+    })
 }
 
 fn plain_comment(s: &str) -> bool {
-    !s.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f)
+    !s.bytes().fold(false, |bad, b| {
+        bad | ((b < 0x20) & (b != b'\t')) | (b == 0x7f)
+    })
 }
 
 /// `"text"` → `text`, for escape-free basic strings.
 fn string_value(v: &str) -> Option<&str> {
     let inner = v.strip_prefix('"')?.strip_suffix('"')?;
-    if inner.starts_with("\"") || !plain_string(inner) {
+    if inner.starts_with('"') || !plain_string(inner) {
         return None;
     }
     Some(inner)
 }
 
-/// A string array, on one line (`[]`, `["a", "b"]`) or cargo's multi-line form.
-fn string_array<'a>(value: &str, lines: &mut impl Iterator<Item = &'a str>) -> Option<Vec<String>> {
+/// A string array, on one line (`[]`, `["a", "b"]`) or cargo's multi-line form; the
+/// items are appended to `out`.
+fn string_array<'a>(value: &'a str, lines: &mut Lines<'a>, out: &mut Vec<&'a str>) -> Option<()> {
     let inner = value.strip_prefix('[')?;
     if let Some(body) = inner.strip_suffix(']') {
-        return items(body);
+        return items(body, out);
     }
-    if !inner.trim_matches([' ', '\t']).is_empty() {
+    if !trim(inner).is_empty() {
         return None;
     }
-    let mut out = Vec::new();
     let mut expect_more = true;
-    for line in lines.by_ref() {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        let t = line.trim_matches([' ', '\t']);
+    while let Some(next) = lines.next_line() {
+        let (_, line) = next.ok()?;
+        let t = trim(line);
         if t == "]" {
-            return Some(out);
+            return Some(());
         }
         if t.is_empty() || !expect_more {
             return None;
         }
         let (item, comma) = match t.strip_suffix(',') {
-            Some(item) => (item.trim_end_matches([' ', '\t']), true),
+            Some(item) => (trim(item), true),
             None => (t, false),
         };
-        out.push(string_value(item)?.to_string());
+        out.push(string_value(item)?);
         expect_more = comma;
     }
     None
 }
 
-fn items(body: &str) -> Option<Vec<String>> {
-    let body = body.trim_matches([' ', '\t']);
+fn items<'a>(body: &'a str, out: &mut Vec<&'a str>) -> Option<()> {
+    let body = trim(body);
     if body.is_empty() {
-        return Some(Vec::new());
+        return Some(());
     }
     let body = body.strip_suffix(',').unwrap_or(body);
-    body.split(',')
-        .map(|item| string_value(item.trim_matches([' ', '\t'])).map(str::to_string))
-        .collect()
+    for item in body.split(',') {
+        out.push(string_value(trim(item))?);
+    }
+    Some(())
 }

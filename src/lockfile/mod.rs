@@ -58,6 +58,92 @@ pub struct RawPackage {
     pub replace: Option<String>,
 }
 
+/// The lockfile as written, borrowing every string from the text (or from a
+/// [`RawLockfile`]): what the fast reader produces, and what [`from_raw`] reads.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Borrowed<'a> {
+    /// The `version = N` line (absent in v1).
+    pub version: Option<i64>,
+    /// `[[package]]` tables.
+    pub packages: Vec<Pkg<'a>>,
+    /// The v1 `[root]` table.
+    pub root: Option<Pkg<'a>>,
+    /// Entries of the `[metadata]` table.
+    pub metadata: usize,
+    /// Every package's dependency references, one after the other (see [`Pkg::deps`]).
+    pub deps: Vec<&'a str>,
+}
+
+/// One `[[package]]` (or `[root]`) table as written, borrowed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pkg<'a> {
+    /// Crate name.
+    pub name: &'a str,
+    /// Version text.
+    pub version: &'a str,
+    /// Source URL with kind prefix; absent for path packages.
+    pub source: Option<&'a str>,
+    /// Checksum (v2+).
+    pub checksum: Option<&'a str>,
+    /// `[replace]` target (old lockfiles).
+    pub replace: Option<&'a str>,
+    /// Its dependency references: `Borrowed::deps[start..end]`.
+    pub deps: (u32, u32),
+}
+
+impl<'a> Borrowed<'a> {
+    /// A borrowed view of an owned lockfile.
+    pub fn of(raw: &'a RawLockfile) -> Self {
+        let mut deps = Vec::new();
+        let mut pkg = |p: &'a RawPackage| {
+            let start = deps.len() as u32;
+            deps.extend(p.dependencies.iter().map(String::as_str));
+            Pkg {
+                name: &p.name,
+                version: &p.version,
+                source: p.source.as_deref(),
+                checksum: p.checksum.as_deref(),
+                replace: p.replace.as_deref(),
+                deps: (start, deps.len() as u32),
+            }
+        };
+        let root = raw.root.as_ref().map(&mut pkg);
+        let packages = raw.package.iter().map(&mut pkg).collect();
+        Borrowed {
+            version: raw.version,
+            packages,
+            root,
+            metadata: raw.metadata,
+            deps,
+        }
+    }
+
+    /// The dependency references of `p`.
+    pub fn deps_of(&self, p: &Pkg<'a>) -> &[&'a str] {
+        self.deps
+            .get(p.deps.0 as usize..p.deps.1 as usize)
+            .unwrap_or_default()
+    }
+
+    /// An owned copy (to compare with the `toml` crate's reading).
+    pub fn to_raw(&self) -> RawLockfile {
+        let owned = |p: &Pkg<'a>| RawPackage {
+            name: p.name.to_string(),
+            version: p.version.to_string(),
+            source: p.source.map(str::to_string),
+            checksum: p.checksum.map(str::to_string),
+            dependencies: self.deps_of(p).iter().map(|d| d.to_string()).collect(),
+            replace: p.replace.map(str::to_string),
+        };
+        RawLockfile {
+            version: self.version,
+            package: self.packages.iter().map(owned).collect(),
+            root: self.root.as_ref().map(owned),
+            metadata: self.metadata,
+        }
+    }
+}
+
 /// One locked package.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Package {
@@ -67,8 +153,6 @@ pub struct Package {
     pub version: semver::Version,
     /// Source (`registry+https://…`, `git+https://…`), absent for path packages.
     pub source: Option<String>,
-    /// Raw dependency references.
-    pub dependencies: Vec<String>,
     /// 1-based line of its `[[package]]` (or `[root]`) header.
     pub line: u32,
 }
@@ -183,11 +267,11 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Lockfile, String> {
     if headers > MAX_PACKAGES {
         return Err(too_many_packages(headers));
     }
-    let (raw, lines) = match fast::parse_with_lines(text) {
-        Some(parsed) => parsed,
-        None => (parse_raw_toml(text)?, header_lines(text)),
-    };
-    from_raw(raw, &lines)
+    if let Some((raw, lines)) = fast::parse_with_lines(text) {
+        return from_raw(&raw, &lines);
+    }
+    let owned = parse_raw_toml(text)?;
+    from_raw(&Borrowed::of(&owned), &header_lines(text))
 }
 
 /// The `toml` crate's reading of the text (the reference for the fast reader).
@@ -237,8 +321,9 @@ fn header_lines(text: &str) -> Vec<u32> {
     root.into_iter().chain(pkgs).collect()
 }
 
-fn from_raw(raw: RawLockfile, lines: &[u32]) -> Result<Lockfile, String> {
-    if raw.package.is_empty() && raw.root.is_none() {
+/// Checks and types a lockfile as written: parses versions, resolves dependencies.
+pub fn from_raw(raw: &Borrowed<'_>, lines: &[u32]) -> Result<Lockfile, String> {
+    if raw.packages.is_empty() && raw.root.is_none() {
         return Err(if raw.version.is_none() && raw.metadata == 0 {
             "no [[package]] entries (is this a Cargo.lock?)".into()
         } else {
@@ -249,20 +334,21 @@ fn from_raw(raw: RawLockfile, lines: &[u32]) -> Result<Lockfile, String> {
     let format = raw.version.unwrap_or_else(|| {
         if raw.root.is_none()
             && raw.metadata == 0
-            && raw.package.iter().any(|p| p.checksum.is_some())
+            && raw.packages.iter().any(|p| p.checksum.is_some())
         {
             2
         } else {
             1
         }
     });
-    let count = raw.package.len() + usize::from(raw.root.is_some());
+    let count = raw.packages.len() + usize::from(raw.root.is_some());
     if count > MAX_PACKAGES {
         return Err(too_many_packages(count));
     }
+    let all: Vec<&Pkg<'_>> = raw.root.iter().chain(&raw.packages).collect();
     let mut packages = Vec::with_capacity(count);
-    for (i, p) in raw.root.into_iter().chain(raw.package).enumerate() {
-        let version = semver::Version::parse(&p.version).map_err(|e| {
+    for (i, p) in all.iter().enumerate() {
+        let version = semver::Version::parse(p.version).map_err(|e| {
             format!(
                 "package `{}` has an invalid version `{}`: {e}",
                 p.name, p.version
@@ -279,14 +365,13 @@ fn from_raw(raw: RawLockfile, lines: &[u32]) -> Result<Lockfile, String> {
             ));
         }
         packages.push(Package {
-            name: p.name,
+            name: p.name.to_string(),
             version,
-            source: p.source,
-            dependencies: p.dependencies,
+            source: p.source.map(str::to_string),
             line: lines.get(i).copied().unwrap_or(0),
         });
     }
-    let graph = DepGraph::resolve(&packages);
+    let graph = DepGraph::resolve(&all, |p| raw.deps_of(p));
     Ok(Lockfile {
         version: format,
         packages,

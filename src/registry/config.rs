@@ -26,6 +26,16 @@ pub enum IndexSource {
 }
 
 impl IndexSource {
+    /// What kind of source it is, without paths.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            IndexSource::CratesIoCache { .. } => "cargo's crates.io index cache",
+            IndexSource::LocalRegistry(_) => "the local registry",
+            IndexSource::Directory(_) => "the directory source",
+            IndexSource::Unsupported(_) => "an index that is not read",
+        }
+    }
+
     /// A short description for notes and reports.
     pub fn describe(&self) -> String {
         match self {

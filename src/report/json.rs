@@ -4,6 +4,8 @@
 //! `ignore_origin`, `ignore_until`, `ignore_expired`), `summary`, `stale_ignores`, `notes`.
 
 use crate::findings::{AuditReport, Finding};
+use serde::Serialize;
+use serde::ser::SerializeMap;
 use serde_json::{Value, json};
 
 /// One finding as a JSON value.
@@ -65,9 +67,290 @@ pub fn report_value(r: &AuditReport) -> Value {
     })
 }
 
-/// Pretty-printed JSON with a trailing newline.
+/// Pretty-printed JSON with a trailing newline: the text of [`report_value`], written
+/// straight from the findings instead of through a tree of JSON values (a test holds
+/// the two equal).
 pub fn render(r: &AuditReport) -> String {
-    let mut s = serde_json::to_string_pretty(&report_value(r)).unwrap_or_default();
-    s.push('\n');
-    s
+    let mut out = Vec::with_capacity(1024 + 1024 * r.findings.len());
+    let _ = serde_json::to_writer_pretty(&mut out, &Report(r));
+    out.push(b'\n');
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The report with its keys in the order a [`Value`] map keeps them (sorted).
+struct Report<'a>(&'a AuditReport);
+
+impl Serialize for Report<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
+        let mut m = s.serialize_map(Some(8))?;
+        // The small parts go through a Value, which sorts their keys.
+        let sorted = |v: &dyn erased::Ser| v.value();
+        m.serialize_entry("database", &sorted(&r.database))?;
+        m.serialize_entry("findings", &Findings(&r.findings))?;
+        m.serialize_entry("lockfile", &sorted(&r.lockfile))?;
+        m.serialize_entry("notes", &r.notes)?;
+        m.serialize_entry("paths_note", &r.paths_note)?;
+        m.serialize_entry("stale_ignores", &r.stale_ignores)?;
+        m.serialize_entry("summary", &sorted(&r.summary))?;
+        m.serialize_entry("yanked_unknown", &r.yanked_unknown)?;
+        m.end()
+    }
+}
+
+mod erased {
+    /// Anything serializable, as a [`serde_json::Value`].
+    pub trait Ser {
+        fn value(&self) -> serde_json::Value;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn value(&self) -> serde_json::Value {
+            serde_json::to_value(self).unwrap_or_default()
+        }
+    }
+}
+
+/// [`finding_value`] with a scan's baseline `status` (`new`, `unchanged`), as a struct
+/// that serializes to the same text without building the value.
+pub fn finding_json<'a>(f: &'a Finding, status: Option<&'a str>) -> impl Serialize + 'a {
+    FindingJson {
+        status,
+        ..FindingJson::of(f)
+    }
+}
+
+struct Findings<'a>(&'a [Finding]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(FindingJson::of))
+    }
+}
+
+/// [`finding_value`] as a struct, fields in sorted key order.
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    advisory: Option<AdvisoryJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignore_expired: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignore_origin: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignore_reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignore_until: Option<&'a str>,
+    ignored: bool,
+    kind: &'a str,
+    package: PackageJson<'a>,
+    patched: &'a [String],
+    path_kinds: &'a [Vec<Option<crate::findings::EdgeKind>>],
+    paths: &'a [Vec<String>],
+    /// Through a value, so its keys are sorted as in [`finding_value`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remediation: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'a str>,
+    unaffected: &'a [String],
+}
+
+#[derive(Serialize)]
+struct AdvisoryJson<'a> {
+    aliases: &'a [String],
+    cvss: Option<&'a str>,
+    date: &'a str,
+    id: &'a str,
+    severity: Option<&'a str>,
+    title: &'a str,
+    url: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct PackageJson<'a> {
+    name: &'a str,
+    source: Option<&'a str>,
+    version: &'a str,
+}
+
+impl<'a> FindingJson<'a> {
+    fn of(f: &'a Finding) -> Self {
+        let a = f.advisory.as_ref();
+        FindingJson {
+            advisory: a.map(|a| AdvisoryJson {
+                aliases: &a.aliases,
+                cvss: a.cvss.as_deref(),
+                date: &a.date,
+                id: &a.id,
+                severity: a.severity.map(|s| s.as_str()),
+                title: &a.title,
+                url: a.url.as_deref().or(a.rustsec_url.as_deref()),
+            }),
+            ignore_expired: f.ignore_expired.as_deref(),
+            ignore_origin: f.ignore_origin.as_deref(),
+            ignore_reason: f.ignore_reason.as_deref(),
+            ignore_until: f.ignore_until.as_deref(),
+            ignored: f.ignored,
+            kind: f.kind.as_str(),
+            package: PackageJson {
+                name: &f.package.name,
+                source: f.package.source.as_deref(),
+                version: &f.package.version,
+            },
+            patched: a.map_or(&[], |a| &a.patched),
+            path_kinds: &f.path_kinds,
+            paths: &f.paths,
+            remediation: f
+                .remediation
+                .as_ref()
+                .map(|r| serde_json::to_value(r).unwrap_or_default()),
+            status: None,
+            unaffected: a.map_or(&[], |a| &a.unaffected),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::{DatabaseSummary, FindingKind, LockfileSummary, PackageRef, Summary};
+    use advisories_cache::{AdvisoryRecord, Collection, Severity};
+
+    fn advisory(id: &str, url: Option<&str>) -> AdvisoryRecord {
+        AdvisoryRecord {
+            id: id.into(),
+            package: "demo".into(),
+            collection: Collection::Crates,
+            aliases: vec!["CVE-2020-1".into(), "GHSA-x".into()],
+            title: "A \"quoted\" title\nwith a newline".into(),
+            description: "d".into(),
+            date: "2020-01-01".into(),
+            url: url.map(String::from),
+            rustsec_url: Some(format!("https://rustsec.org/advisories/{id}.html")),
+            references: vec![],
+            categories: vec![],
+            keywords: vec![],
+            cvss: Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".into()),
+            cvss_score: Some(9.8),
+            severity: Some(Severity::Critical),
+            informational: None,
+            withdrawn: None,
+            source: None,
+            affected_os: vec![],
+            affected_arch: vec![],
+            affected_functions: vec![],
+            patched: vec![">= 1.2.0".into()],
+            unaffected: vec!["< 0.1.0".into()],
+            ranges: vec![],
+        }
+    }
+
+    fn finding(kind: FindingKind, adv: Option<AdvisoryRecord>) -> Finding {
+        Finding {
+            kind,
+            advisory: adv,
+            package: PackageRef {
+                name: "demo".into(),
+                version: "1.0.0".into(),
+                source: Some("registry+https://github.com/rust-lang/crates.io-index".into()),
+            },
+            package_index: 1,
+            ignored: false,
+            ignore_reason: None,
+            ignore_origin: None,
+            ignore_until: None,
+            ignore_expired: None,
+            package_line: 3,
+            paths: vec![vec!["app 0.1.0".into(), "demo 1.0.0".into()], vec![]],
+            path_kinds: vec![vec![None], vec![]],
+            remediation: None,
+        }
+    }
+
+    #[test]
+    fn rendered_text_equals_the_value_tree() {
+        let mut ignored = finding(
+            FindingKind::Vulnerability,
+            Some(advisory("RUSTSEC-2020-0002", None)),
+        );
+        ignored.ignored = true;
+        ignored.ignore_reason = Some("not reachable".into());
+        ignored.ignore_origin = Some("depaudit.toml".into());
+        ignored.ignore_until = Some("2999-01-01".into());
+        ignored.remediation = Some(crate::remediation::Remediation {
+            outcome: crate::remediation::Outcome::LockfileUpdate,
+            command: Some("cargo update -p demo@1.0.0 --precise 1.2.0".into()),
+            target: Some("demo 1.2.0".into()),
+            verified: true,
+            fixes: vec!["RUSTSEC-2020-0002".into()],
+            explanation: "e".into(),
+            steps: vec![crate::remediation::Step::Update {
+                package: "demo".into(),
+                from: "1.0.0".into(),
+                to: "1.2.0".into(),
+            }],
+            newer_compatible: None,
+            alternatives: vec![],
+        });
+        ignored.path_kinds = vec![vec![Some(crate::findings::EdgeKind {
+            kinds: vec!["normal"],
+            optional: true,
+            target: Some("cfg(unix)".into()),
+        })]];
+        let mut expired = finding(
+            FindingKind::Unsound,
+            Some(advisory("RUSTSEC-2020-0003", Some("https://x"))),
+        );
+        expired.ignore_expired = Some("2020-01-01".into());
+        expired.ignore_origin = Some("--ignore".into());
+        expired.package.source = None;
+        let report = AuditReport {
+            database: DatabaseSummary {
+                path: "db".into(),
+                commit: Some("abc".into()),
+                last_updated: Some("2020-01-01T00:00:00Z".into()),
+                advisory_count: 3,
+                age_days: Some(5),
+                newest_advisory: Some("2020-01-01".into()),
+                skipped_files: vec!["crates/x/y.md: bad".into()],
+            },
+            lockfile: LockfileSummary {
+                path: "Cargo.lock".into(),
+                location: "Cargo.lock".into(),
+                packages: 2,
+                version: 3,
+            },
+            findings: vec![
+                finding(
+                    FindingKind::Vulnerability,
+                    Some(advisory(
+                        "RUSTSEC-2020-0001",
+                        Some("https://example.invalid/a"),
+                    )),
+                ),
+                ignored,
+                expired,
+                finding(FindingKind::Yanked, None),
+            ],
+            summary: Summary::default(),
+            denied_kinds: vec![FindingKind::Vulnerability],
+            paths_note: "note".into(),
+            severity_threshold: None,
+            fail_without_severity: true,
+            stale_ignores: vec!["RUSTSEC-2020-0009 (depaudit.toml)".into()],
+            deny_stale_ignores: false,
+            notes: vec!["a note".into()],
+            yanked_unknown: Some("yanked status unknown for 1 crate".into()),
+        };
+        let want = serde_json::to_string_pretty(&report_value(&report)).unwrap() + "\n";
+        assert_eq!(render(&report), want);
+        for f in &report.findings {
+            for status in [None, Some("new"), Some("unchanged")] {
+                let mut v = finding_value(f);
+                if let Some(s) = status {
+                    v["status"] = json!(s);
+                }
+                let typed = serde_json::to_string(&finding_json(f, status)).unwrap();
+                assert_eq!(typed, v.to_string());
+            }
+        }
+    }
 }

@@ -9,6 +9,7 @@ mod common;
 mod corpus;
 mod fetch;
 mod fixture;
+mod index;
 mod localreg;
 mod policy;
 mod remediation;

@@ -204,3 +204,206 @@ fn baseline_marks_exactly_the_advisories_added_between_commits_as_new() {
     assert_eq!(third.code, 0, "{}", third.stderr);
     assert_eq!(lines(&third).pop().unwrap()["baseline"]["new"], 0);
 }
+
+/// A tree of `n` copies of the fixture lockfile and one unreadable lockfile.
+fn fixture_tree(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..n {
+        let d = dir.path().join(format!("repo{i:02}"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(lockfile("basic.lock"), d.join("Cargo.lock")).unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join("broken")).unwrap();
+    std::fs::write(
+        dir.path().join("broken/Cargo.lock"),
+        "[[package]]\nname = 1\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// (lockfile, id, crate, version) of the live findings of a JSON Lines scan.
+fn jsonl_findings(r: &Run) -> BTreeSet<(String, String, String, String)> {
+    let mut out = BTreeSet::new();
+    for l in lines(r).iter().filter(|l| l["type"] == "lockfile") {
+        for f in l["findings"].as_array().unwrap() {
+            if f["ignored"] == false {
+                out.insert((
+                    l["path"].as_str().unwrap().to_string(),
+                    f["advisory"]["id"].as_str().unwrap().to_string(),
+                    f["package"]["name"].as_str().unwrap().to_string(),
+                    f["package"]["version"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The rows of the Markdown table under `heading`, split into trimmed cells.
+fn md_rows(md: &str, heading: &str) -> Vec<Vec<String>> {
+    md.split(heading)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {heading} in:\n{md}"))
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2) // header and rule
+        .map(|l| {
+            l.trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().trim_matches('`').to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn markdown_scan_has_every_lockfile_the_same_findings_and_baseline_status() {
+    let tree = fixture_tree(3);
+    let cache = tempfile::tempdir().unwrap();
+    let db = fixture_db();
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", s(tree.path()), "--db", s(&db), "-n"];
+        args.extend_from_slice(extra);
+        run_in(cache.path(), &args)
+    };
+    let jsonl = scan(&[]);
+    assert_eq!(jsonl.code, 1, "{}", jsonl.stderr);
+    let md = scan(&["--format", "markdown"]);
+    assert_eq!(md.code, 1, "{}", md.stderr);
+    let text = &md.stdout;
+    assert!(
+        text.starts_with("### cargo-depaudit scan: ❌ **FAIL**: 4 lockfiles"),
+        "{text}"
+    );
+
+    let per_lockfile = md_rows(text, "#### Lockfiles");
+    assert_eq!(per_lockfile.len(), 4, "{text}");
+    for l in lines(&jsonl).iter().filter(|l| l["type"] == "lockfile") {
+        let path = l["path"].as_str().unwrap();
+        let row = per_lockfile.iter().find(|r| r[0] == path).unwrap();
+        match l["packages"].as_u64() {
+            Some(n) => assert_eq!(row[1], n.to_string()),
+            None => assert!(!row[4].is_empty(), "the error is in the row: {row:?}"),
+        }
+    }
+    let rows: BTreeSet<_> = md_rows(text, "#### Findings")
+        .into_iter()
+        .map(|r| {
+            let id = r[1]
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap()
+                .to_string();
+            (r[0].clone(), id, r[2].clone(), r[3].clone())
+        })
+        .collect();
+    assert_eq!(rows, jsonl_findings(&jsonl));
+    assert!(
+        text.contains("#### Top fixes\n\n1. cargo update -p vulncrate@1.1.0 --precise 1.2.3"),
+        "{text}"
+    );
+    let errors = text.split("#### Errors").nth(1).expect("an Errors section");
+    assert!(errors.contains("broken/Cargo.lock"), "{errors}");
+
+    // Against a baseline that lacks one finding and has one that is gone.
+    let mut base: Vec<serde_json::Value> = lines(&jsonl);
+    let first = base
+        .iter_mut()
+        .find(|l| l["findings"].as_array().is_some_and(|f| !f.is_empty()))
+        .unwrap();
+    let dropped = first["findings"].as_array_mut().unwrap().remove(0);
+    let mut gone = dropped.clone();
+    gone["advisory"]["id"] = "RUSTSEC-2099-0999".into();
+    first["findings"].as_array_mut().unwrap().push(gone);
+    let base_file = cache.path().join("base.jsonl");
+    let base_text: String = base.iter().map(|v| format!("{v}\n")).collect();
+    std::fs::write(&base_file, base_text).unwrap();
+    let md = scan(&["--format", "markdown", "--baseline", s(&base_file)]);
+    let text = &md.stdout;
+    assert!(
+        text.contains("Against the baseline: 1 new, 1 fixed"),
+        "{text}"
+    );
+    let rows = md_rows(text, "#### Findings");
+    let new: Vec<_> = rows.iter().filter(|r| r.last().unwrap() == "new").collect();
+    assert_eq!(new.len(), 1, "{text}");
+    assert_eq!(
+        new[0][1].split(']').next().unwrap().trim_start_matches('['),
+        dropped["advisory"]["id"].as_str().unwrap()
+    );
+    let fixed = text
+        .split("#### Fixed since the baseline")
+        .nth(1)
+        .expect("a Fixed section");
+    assert!(fixed.contains("RUSTSEC-2099-0999"), "{fixed}");
+}
+
+#[test]
+fn progress_line_only_on_a_terminal_and_not_with_quiet() {
+    let tree = fixture_tree(30);
+    let db = fixture_db();
+    let cache = tempfile::tempdir().unwrap();
+    let args = [
+        "scan",
+        s(tree.path()),
+        "--db",
+        s(&db),
+        "-n",
+        "--jobs",
+        "1",
+        "-o",
+    ];
+    let sink = cache.path().join("out.jsonl");
+    // Standard error is a pipe here: no progress, even with no delay before it appears.
+    let out = std::process::Command::new(bin())
+        .args(args)
+        .arg(&sink)
+        .env("DEPAUDIT_CACHE_DIR", cache.path())
+        .env("DEPAUDIT_PROGRESS_DELAY_MS", "0")
+        .output()
+        .unwrap();
+    let r = finish(out);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("scanned 31 lockfiles"), "{}", r.stderr);
+    assert!(!r.stderr.contains('\r'), "{:?}", r.stderr);
+    assert!(
+        !r.stderr.contains("lockfiles]") && !r.stderr.contains("/31"),
+        "{:?}",
+        r.stderr
+    );
+
+    // The same run on a terminal (a pseudo-terminal from `script`) draws the line,
+    // and --quiet silences it.
+    let on_tty = |quiet: bool| -> Option<String> {
+        let cmd = format!(
+            "'{}' {} '{}'{}",
+            bin(),
+            args.iter()
+                .map(|a| format!("'{a}'"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            s(&sink),
+            if quiet { " -q" } else { "" }
+        );
+        let out = std::process::Command::new("script")
+            .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+            .env("DEPAUDIT_CACHE_DIR", cache.path())
+            .env("DEPAUDIT_PROGRESS_DELAY_MS", "0")
+            .output()
+            .ok()
+            .filter(|o| o.status.code() == Some(1))?;
+        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    match on_tty(false) {
+        Some(tty) => {
+            assert!(tty.contains("\r["), "{tty:?}");
+            assert!(tty.contains("] 31/31 lockfiles"), "{tty:?}");
+            let quiet = on_tty(true).unwrap();
+            assert!(!quiet.contains("lockfiles"), "{quiet:?}");
+        }
+        None => eprintln!("skipping the terminal half: no working `script`"),
+    }
+}
