@@ -282,7 +282,10 @@ pub fn prepare_audit(args: &AuditArgs, out: &mut Output) -> Result<Prepared, App
     let today = advisories_cache::info::today_days();
     let policy = load_policy(&lockfile_path, &args.policy, args.db.max_db_age, today, out)?;
     let lock = lockfile::load(&lockfile_path)?;
-    let names: Vec<&str> = lock.packages.iter().map(|p| p.name.as_str()).collect();
+    // Each crate once: a name locked in several versions is checked and read once.
+    let mut names: Vec<&str> = lock.packages.iter().map(|p| p.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
     let db = open_database(
         &args.db,
         args.offline,

@@ -5,7 +5,10 @@
 
 use super::Pkg;
 use super::fast::find_byte;
-use std::collections::HashMap;
+// hashbrown's default hasher (foldhash) is seeded at random per process, like std's
+// SipHash, so a hostile lockfile cannot precompute collisions; it hashes a name ~5x
+// faster (SipHash was 1.4M of the 15.7M instructions of a 1,128-package audit).
+use hashbrown::HashMap;
 
 /// Resolved edges: `deps[i]` are the packages package `i` depends on; `rdeps` the reverse.
 #[derive(Debug, Clone, Default)]
@@ -30,7 +33,8 @@ impl DepGraph {
         // and for each name the run of its candidates.
         let mut by_name: Vec<u32> = (0..packages.len() as u32).collect();
         by_name.sort_by(|&a, &b| packages[a as usize].name.cmp(packages[b as usize].name));
-        let mut runs: HashMap<&str, (u32, u32)> = HashMap::with_capacity(packages.len());
+        let mut runs: HashMap<&str, (u32, u32)> =
+            HashMap::with_capacity_and_hasher(packages.len(), Default::default());
         for (k, &i) in by_name.iter().enumerate() {
             runs.entry(packages[i as usize].name)
                 .and_modify(|r| r.1 = k as u32 + 1)
