@@ -80,6 +80,17 @@ for target in (400, 1100):
     print(f"  {n:5d} packages            {t1*1000:8.2f} ms  {t2*1000:8.2f} ms   {t2/t1:6.1f}x    {rss}")
 
 print()
+print("single audit with the yanked check on both sides (cargo's local index cache, offline)")
+for target in (400, 1100):
+    lock, n = pick(target)
+    mine = [dp, "--db", db, "--offline", "--json", "-f", lock]
+    theirs = [ca, "audit", "--db", db, "--no-fetch", "--json", "-f", lock]
+    spawn(mine, env)
+    (t1, r1), (t2, r2) = measure(mine, env), measure(theirs, env)
+    rss = f"{r1:5.1f} / {r2:5.1f} MiB ({r1/r2:.2f})" if r1 and r2 else "n/a (no GNU time)"
+    print(f"  {n:5d} packages            {t1*1000:8.2f} ms  {t2*1000:8.2f} ms   {t2/t1:6.1f}x    {rss}")
+
+print()
 print("cold start (no compiled index)")
 lock, n = pick(400)
 colds = []
