@@ -39,12 +39,35 @@ pub fn read_limited(path: &Path) -> Option<Vec<u8>> {
 
 /// The cache file for `name` in cargo's crates.io index cache, if one exists.
 pub fn cache_path(cargo_home: &Path, git: bool, name: &str) -> Option<PathBuf> {
-    let index = cargo_home.join("registry").join("index");
     let rel = index_rel_path(name);
-    let dirs: &[&str] = if git { &[GIT_DIR] } else { &SPARSE_DIRS };
-    dirs.iter()
-        .map(|d| index.join(d).join(".cache").join(&rel))
-        .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
+    let roots = cache_roots(cargo_home, git);
+    match roots.as_slice() {
+        // The usual case: one cache folder, so no probing (the reader checks the file).
+        [only] => Some(only.join(rel)),
+        many => many
+            .iter()
+            .map(|r| r.join(&rel))
+            .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file())),
+    }
+}
+
+/// The `.cache` folders that exist for crates.io under `cargo_home`, looked up once per
+/// process (a lockfile has hundreds of crates to look up).
+fn cache_roots(cargo_home: &Path, git: bool) -> Vec<PathBuf> {
+    use std::sync::{Mutex, OnceLock};
+    static ROOTS: OnceLock<Mutex<HashMap<(PathBuf, bool), Vec<PathBuf>>>> = OnceLock::new();
+    let memo = ROOTS.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut memo = memo.lock().unwrap_or_else(|e| e.into_inner());
+    memo.entry((cargo_home.to_path_buf(), git))
+        .or_insert_with(|| {
+            let index = cargo_home.join("registry").join("index");
+            let dirs: &[&str] = if git { &[GIT_DIR] } else { &SPARSE_DIRS };
+            dirs.iter()
+                .map(|d| index.join(d).join(".cache"))
+                .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()))
+                .collect()
+        })
+        .clone()
 }
 
 /// The cache file for `name` in cargo's crates.io index cache, if any.
@@ -65,7 +88,7 @@ pub enum Tail {
 
 /// The size of the tail read first: most locked versions are recent, and entries are
 /// written oldest first.
-const TAIL: u64 = 64 * 1024;
+const TAIL: u64 = 8 * 1024;
 
 /// Reads the end of a cache file looking for `version`'s entry, else the whole file.
 pub fn read_tail(path: &Path, version: &str) -> Tail {
@@ -88,13 +111,18 @@ fn read_tail_inner(path: &Path, version: &str) -> Option<Tail> {
     if head[0] != CACHE_VERSION || u32::from_le_bytes(head[1..5].try_into().ok()?) < 2 {
         return None;
     }
-    if len > TAIL * 2 {
-        let mut buf = Vec::with_capacity(TAIL as usize);
-        file.seek(SeekFrom::Start(len - TAIL)).ok()?;
-        (&mut file).take(TAIL).read_to_end(&mut buf).ok()?;
+    // Growing tails (8, 32, 128 KiB): a recent version costs one small read, an old one
+    // at most a third more than reading the file once.
+    let mut chunk = TAIL;
+    let mut buf = Vec::new();
+    while len > chunk * 2 {
+        buf.clear();
+        file.seek(SeekFrom::Start(len - chunk)).ok()?;
+        (&mut file).take(chunk).read_to_end(&mut buf).ok()?;
         if let Some(json) = entry_json(&buf, version) {
             return Some(Tail::Entry(json.to_vec()));
         }
+        chunk *= 4;
     }
     let mut all = Vec::with_capacity(len as usize);
     file.seek(SeekFrom::Start(0)).ok()?;
