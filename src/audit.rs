@@ -352,34 +352,18 @@ pub fn denied_kinds(values: &[String]) -> Result<Vec<FindingKind>, String> {
 mod tests {
     use super::*;
     use crate::findings::{AuditReport, LockfileSummary, PackageRef, Summary};
-    use advisories_cache::{AdvisoryRecord, Collection};
+    use advisories_cache::AdvisoryRecord;
 
     fn advisory(id: &str, aliases: &[&str], severity: Option<Severity>) -> AdvisoryRecord {
         AdvisoryRecord {
             id: id.into(),
             package: "demo".into(),
-            collection: Collection::Crates,
             aliases: aliases.iter().map(|a| a.to_string()).collect(),
             title: "t".into(),
             description: "d".into(),
             date: "2020-01-01".into(),
-            url: None,
-            rustsec_url: None,
-            references: vec![],
-            categories: vec![],
-            keywords: vec![],
-            cvss: None,
-            cvss_score: None,
             severity,
-            informational: None,
-            withdrawn: None,
-            source: None,
-            affected_os: vec![],
-            affected_arch: vec![],
-            affected_functions: vec![],
-            patched: vec![],
-            unaffected: vec![],
-            ranges: vec![],
+            ..AdvisoryRecord::default()
         }
     }
 

@@ -716,38 +716,20 @@ mod tests {
     use super::*;
     use crate::lockfile::parse_bytes;
     use crate::registry::{IndexSource, Registry};
+    use advisories_cache::record::AdvisoryRecord as Rec;
     use advisories_cache::record::AffectedRange;
-    use advisories_cache::{Collection, record::AdvisoryRecord as Rec};
 
     fn advisory(krate: &str, patched: &str, fixed: &str) -> Rec {
         Rec {
             id: "RUSTSEC-2099-0100".into(),
             package: krate.into(),
-            collection: Collection::Crates,
-            aliases: vec![],
-            title: "t".into(),
             description: "Use another crate.\n\n## Alternatives\n\n- [`good`](https://x) is maintained\n- `better`\n\nMore text.\n".into(),
-            date: "2099-01-01".into(),
-            url: None,
-            rustsec_url: None,
-            references: vec![],
-            categories: vec![],
-            keywords: vec![],
-            cvss: None,
-            cvss_score: None,
-            severity: None,
-            informational: None,
-            withdrawn: None,
-            source: None,
-            affected_os: vec![],
-            affected_arch: vec![],
-            affected_functions: vec![],
             patched: vec![patched.into()],
-            unaffected: vec![],
             ranges: vec![AffectedRange {
                 introduced: None,
                 fixed: Some(fixed.into()),
             }],
+            ..Rec::default()
         }
     }
 

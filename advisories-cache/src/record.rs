@@ -7,9 +7,10 @@ use semver::Version;
 use serde::{Deserialize, Serialize};
 
 /// Which collection of the database an advisory belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Collection {
     /// `crates/`: third-party crates.
+    #[default]
     Crates,
     /// `rust/`: the toolchain and standard library.
     Rust,
@@ -76,7 +77,7 @@ pub struct SourceKey {
 }
 
 /// Everything about one advisory that matching and the reports need.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AdvisoryRecord {
     /// `RUSTSEC-YYYY-NNNN`.
     pub id: String,

@@ -55,7 +55,8 @@ pub fn cache_path(cargo_home: &Path, git: bool, name: &str) -> Option<PathBuf> {
 /// process (a lockfile has hundreds of crates to look up).
 fn cache_roots(cargo_home: &Path, git: bool) -> Vec<PathBuf> {
     use std::sync::{Mutex, OnceLock};
-    static ROOTS: OnceLock<Mutex<HashMap<(PathBuf, bool), Vec<PathBuf>>>> = OnceLock::new();
+    type Roots = HashMap<(PathBuf, bool), Vec<PathBuf>>;
+    static ROOTS: OnceLock<Mutex<Roots>> = OnceLock::new();
     let memo = ROOTS.get_or_init(|| Mutex::new(HashMap::new()));
     let mut memo = memo.lock().unwrap_or_else(|e| e.into_inner());
     memo.entry((cargo_home.to_path_buf(), git))
