@@ -272,13 +272,12 @@ impl Prepared {
 /// (the registry cargo would use here) and, unless lockfile-only, the members' manifests.
 pub fn prepare_audit(args: &AuditArgs, out: &mut Output) -> Result<Prepared, AppError> {
     let paths_limit = parse_paths_limit(&args.paths)?;
-    let (lockfile_path, members, workspace) = match &args.file {
-        Some(f) => (f.clone(), None, None),
-        None => {
-            let t = crate::workspace::locate(args.manifest_path.as_deref(), args.lockfile_only)?;
-            (t.lockfile, t.members, t.workspace)
-        }
-    };
+    let target = crate::workspace::resolve(
+        args.file.as_deref(),
+        args.manifest_path.as_deref(),
+        args.lockfile_only,
+    )?;
+    let lockfile_path = target.lockfile.clone();
     let today = advisories_cache::info::today_days();
     let policy = load_policy(&lockfile_path, &args.policy, args.db.max_db_age, today, out)?;
     let lock = lockfile::load(&lockfile_path)?;
@@ -296,14 +295,7 @@ pub fn prepare_audit(args: &AuditArgs, out: &mut Output) -> Result<Prepared, App
     for w in policy::unknown_ignores(&policy.ignores, &db) {
         out.warn(&w);
     }
-    let config_dir = match &workspace {
-        Some(w) => w.root.clone(),
-        None => match workspace_root(&lockfile_path) {
-            p if p.as_os_str().is_empty() => PathBuf::from("."),
-            p => p,
-        },
-    };
-    let mut registry = Registry::for_workspace(Some(&config_dir));
+    let mut registry = Registry::for_workspace(Some(&target.config_dir()));
     if args.online_index && !args.offline {
         registry = registry.with_online_index();
     }
@@ -320,9 +312,9 @@ pub fn prepare_audit(args: &AuditArgs, out: &mut Output) -> Result<Prepared, App
         deny_stale_ignores: policy.deny.value.stale_ignores,
         today,
         paths_limit,
-        members,
+        members: target.members(),
         registry: Some(Arc::new(registry)),
-        workspace: workspace.map(Arc::new),
+        workspace: target.workspace.map(Arc::new),
         check_yanked: !args.no_yanked,
         exclude_dev: args.exclude_dev || policy.exclude_dev.value,
         remediate: true,

@@ -121,14 +121,14 @@ pub fn audit(
 ) -> AuditReport {
     let mut findings = matching::find(db, lock, &opts.matching);
     findings.extend(extra);
+    let reqs = Requirements::new(lock, opts.workspace.as_deref(), opts.registry.as_deref());
     let mut yanked_unknown = None;
     if opts.check_yanked {
-        findings.extend(yanked(lock, opts.registry.as_deref(), &mut yanked_unknown));
+        findings.extend(yanked(&reqs, &mut yanked_unknown));
     }
     let (stale_ignores, mut notes) = apply_ignores(&mut findings, &opts.ignores, opts.today);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
-    let reqs = Requirements::new(lock, opts.workspace.as_deref(), opts.registry.as_deref());
     let roots = paths::roots(lock, opts.members.as_deref());
     if opts.exclude_dev {
         exclude_dev_only(&mut findings, &reqs, &roots, &mut notes);
@@ -186,26 +186,16 @@ pub fn audit(
 
 /// Yanked findings for crates.io packages, as `cargo audit` reports them; crates the
 /// index does not know are counted in a note, not guessed.
-fn yanked(
-    lock: &Lockfile,
-    registry: Option<&Registry>,
-    unknown_note: &mut Option<String>,
-) -> Vec<Finding> {
-    let Some(registry) = registry else {
+fn yanked(reqs: &Requirements, unknown_note: &mut Option<String>) -> Vec<Finding> {
+    let Some(registry) = reqs.registry() else {
         return Vec::new();
     };
+    let lock = reqs.lock();
     let mut out = Vec::new();
     let mut unknown = 0usize;
-    let mut crates_io: std::collections::HashMap<&str, bool> = Default::default();
     let mut seen = std::collections::HashSet::new();
     for (i, p) in lock.packages.iter().enumerate() {
-        let Some(source) = p.source.as_deref() else {
-            continue;
-        };
-        let is_crates_io = *crates_io
-            .entry(source)
-            .or_insert_with(|| matching::is_crates_io(Some(source)));
-        if !is_crates_io || !seen.insert((p.name.as_str(), &p.version)) {
+        if !reqs.is_crates_io(i as u32) || !seen.insert((p.name.as_str(), &p.version)) {
             continue;
         }
         match registry.is_yanked(&p.name, &p.version) {

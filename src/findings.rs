@@ -109,6 +109,13 @@ pub struct EdgeKind {
     pub target: Option<String>,
 }
 
+impl EdgeKind {
+    /// A plain, unconditional normal dependency (what trees leave unlabelled).
+    pub fn is_plain(&self) -> bool {
+        self.kinds == ["normal"] && !self.optional && self.target.is_none()
+    }
+}
+
 impl Finding {
     /// Advisory id, or `yanked` for yanked findings.
     pub fn id(&self) -> &str {

@@ -83,6 +83,11 @@ impl<'a> Requirements<'a> {
         self.lock
     }
 
+    /// Whether package `i` comes from the crates.io registry.
+    pub fn is_crates_io(&self, i: u32) -> bool {
+        self.crates_io[i as usize]
+    }
+
     /// Whether package `i` is a workspace member / a crates.io package / other.
     pub fn declarer(&self, i: u32) -> Declarer {
         let p = &self.lock.packages[i as usize];
@@ -98,7 +103,7 @@ impl<'a> Requirements<'a> {
                 Declarer::Other
             };
         }
-        if self.crates_io[i as usize] {
+        if self.is_crates_io(i) {
             Declarer::Registry
         } else {
             Declarer::Other
@@ -125,7 +130,7 @@ impl<'a> Requirements<'a> {
                     .collect(),
             );
         }
-        if !self.crates_io[from as usize] {
+        if !self.is_crates_io(from) {
             return None;
         }
         let v = self.registry?.version_entry(&p.name, &p.version)?;

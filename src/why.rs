@@ -7,7 +7,7 @@ use crate::audit::MAX_PATHS;
 use crate::cli::WhyArgs;
 use crate::findings::EdgeKind;
 use crate::output::Output;
-use crate::registry::{DepKind, Registry};
+use crate::registry::Registry;
 use crate::requirements::Requirements;
 use crate::{lockfile, paths};
 use serde::Serialize;
@@ -38,20 +38,17 @@ pub fn run(args: &WhyArgs, out: &mut Output) -> Result<i32, AppError> {
     let limit = parse_paths_limit(&args.paths)?
         .unwrap_or(MAX_PATHS)
         .min(MAX_PATHS);
-    let (lockfile_path, members, workspace) = match &args.file {
-        Some(f) => (f.clone(), None, None),
-        None => {
-            let t = crate::workspace::locate(args.manifest_path.as_deref(), args.lockfile_only)?;
-            (t.lockfile, t.members, t.workspace)
-        }
-    };
+    let target = crate::workspace::resolve(
+        args.file.as_deref(),
+        args.manifest_path.as_deref(),
+        args.lockfile_only,
+    )?;
+    let members = target.members();
+    let lockfile_path = target.lockfile.clone();
+    let workspace = target.workspace.as_ref();
     let lock = lockfile::load(&lockfile_path)?;
-    let config_dir = lockfile_path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let registry = Registry::for_workspace(Some(config_dir));
-    let reqs = Requirements::new(&lock, workspace.as_ref(), Some(&registry));
+    let registry = Registry::for_workspace(Some(&target.config_dir()));
+    let reqs = Requirements::new(&lock, workspace, Some(&registry));
     let roots = paths::roots(&lock, members.as_deref());
     let mut reached = Vec::new();
     for (i, p) in lock.packages.iter().enumerate() {
@@ -123,11 +120,10 @@ pub fn render_path(labels: &[String], kinds: &[Option<EdgeKind>]) -> String {
     for (i, label) in labels.iter().enumerate().skip(1) {
         s.push_str(" → ");
         s.push_str(label);
-        if let Some(Some(k)) = kinds.get(i - 1) {
-            let plain = k.kinds == [DepKind::Normal.as_str()] && !k.optional && k.target.is_none();
-            if !plain {
-                s.push_str(&format!(" ({})", describe(k)));
-            }
+        if let Some(Some(k)) = kinds.get(i - 1)
+            && !k.is_plain()
+        {
+            s.push_str(&format!(" ({})", describe(k)));
         }
     }
     s

@@ -12,10 +12,33 @@ use std::process::Command;
 pub struct Target {
     /// The lockfile.
     pub lockfile: PathBuf,
-    /// Workspace member `(name, version)`s from `cargo metadata`, when it was run.
-    pub members: Option<Vec<(String, String)>>,
     /// The members' manifests and declared dependencies, when `cargo metadata` ran.
     pub workspace: Option<WorkspaceInfo>,
+}
+
+impl Target {
+    /// Workspace member `(name, version)`s, when `cargo metadata` ran (the path roots).
+    pub fn members(&self) -> Option<Vec<(String, String)>> {
+        self.workspace.as_ref().map(|w| {
+            w.members
+                .iter()
+                .map(|m| (m.name.clone(), m.version.clone()))
+                .collect()
+        })
+    }
+
+    /// The folder whose cargo configuration applies: the workspace root, else the
+    /// lockfile's folder.
+    pub fn config_dir(&self) -> PathBuf {
+        match &self.workspace {
+            Some(w) => w.root.clone(),
+            None => self
+                .lockfile
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        }
+    }
 }
 
 /// What `cargo metadata --no-deps` says about the workspace: enough to know each
@@ -82,6 +105,22 @@ pub enum WorkspaceError {
     NoLockfile(PathBuf),
 }
 
+/// `--file FILE` (read as it is, nothing run), else the lockfile of the manifest's
+/// workspace (see [`locate`]).
+pub fn resolve(
+    file: Option<&Path>,
+    manifest_path: Option<&Path>,
+    lockfile_only: bool,
+) -> Result<Target, WorkspaceError> {
+    match file {
+        Some(f) => Ok(Target {
+            lockfile: f.to_path_buf(),
+            workspace: None,
+        }),
+        None => locate(manifest_path, lockfile_only),
+    }
+}
+
 /// Resolves the lockfile to audit.
 pub fn locate(manifest_path: Option<&Path>, lockfile_only: bool) -> Result<Target, WorkspaceError> {
     let manifest = manifest_path
@@ -97,14 +136,8 @@ pub fn locate(manifest_path: Option<&Path>, lockfile_only: bool) -> Result<Targe
     {
         let lockfile = info.root.join("Cargo.lock");
         if lockfile.is_file() {
-            let members = info
-                .members
-                .iter()
-                .map(|m| (m.name.clone(), m.version.clone()))
-                .collect();
             return Ok(Target {
                 lockfile,
-                members: Some(members),
                 workspace: Some(info),
             });
         }
@@ -126,7 +159,6 @@ pub fn locate(manifest_path: Option<&Path>, lockfile_only: bool) -> Result<Targe
                 } else {
                     candidate
                 },
-                members: None,
                 workspace: None,
             });
         }

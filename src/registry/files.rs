@@ -71,11 +71,6 @@ fn cache_roots(cargo_home: &Path, git: bool) -> Vec<PathBuf> {
         .clone()
 }
 
-/// The cache file for `name` in cargo's crates.io index cache, if any.
-pub fn read_cache_file(cargo_home: &Path, git: bool, name: &str) -> Option<Vec<u8>> {
-    read_limited(&cache_path(cargo_home, git, name)?)
-}
-
 /// What reading the end of a cache file found.
 pub enum Tail {
     /// The JSON of the version's entry.
@@ -213,6 +208,11 @@ impl CacheFile {
     pub fn entry(&self, version: &str) -> Option<&[u8]> {
         let &(start, end) = self.entries.get(version)?;
         self.bytes.get(start..end)
+    }
+
+    /// Every version, decoded.
+    pub fn versions(&self) -> Vec<IndexVersion> {
+        parse_cache_file(&self.bytes).unwrap_or_default()
     }
 
     /// Every version with its yanked flag.

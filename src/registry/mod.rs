@@ -333,11 +333,11 @@ impl Registry {
 
     fn read(&self, name: &str) -> Option<Vec<IndexVersion>> {
         match &self.source {
-            IndexSource::CratesIoCache { cargo_home, git } => {
-                files::read_cache_file(cargo_home, *git, name)
-                    .and_then(|bytes| files::parse_cache_file(&bytes))
-                    .or_else(|| self.online.as_ref()?.versions(name))
-            }
+            // The same kept file the other lookups read.
+            IndexSource::CratesIoCache { .. } => self
+                .whole_cache_file(name)
+                .map(|f| f.versions())
+                .or_else(|| self.online.as_ref()?.versions(name)),
             IndexSource::LocalRegistry(root) => {
                 let path = root.join("index").join(files::index_rel_path(name));
                 let bytes = files::read_limited(&path)?;

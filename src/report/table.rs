@@ -82,7 +82,7 @@ pub fn trees(r: &AuditReport) -> String {
                 let kind = kinds
                     .and_then(|k| k.get(i))
                     .and_then(Option::as_ref)
-                    .filter(|k| k.kinds != ["normal"] || k.optional || k.target.is_some())
+                    .filter(|k| !k.is_plain())
                     .map(|k| format!(" ({})", crate::why::describe(k)))
                     .unwrap_or_default();
                 out.push_str(&format!("{}└── {step}{kind}\n", "    ".repeat(depth)));
