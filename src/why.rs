@@ -73,6 +73,7 @@ pub fn run(args: &WhyArgs, out: &mut Output) -> Result<i32, AppError> {
                 .collect(),
         });
     }
+    registry.save_digest();
     if reached.is_empty() {
         return Err(AppError::Usage(format!(
             "{} is not in {}",

@@ -108,6 +108,15 @@ impl Stamper {
     }
 }
 
+/// The stamp of one regular file from its metadata: size, inode and change times.
+/// `now` as for [`Stamper::new`] ([`RACY`] when it changed too recently to trust).
+pub fn file_stamp(meta: &std::fs::Metadata, now: Option<i64>) -> Stamp {
+    let mut s = Stamper::new(now);
+    s.h.write_u64(meta.len());
+    s.add(Some(meta));
+    s.finish()
+}
+
 /// Stamp of the folder itself and of `crates/` and `rust/`: it changes whenever a crate
 /// folder is added, removed or renamed. `now` as for [`Stamper::new`].
 pub fn root_stamp(dir: &Path, now: Option<i64>) -> Stamp {

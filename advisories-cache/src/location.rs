@@ -72,3 +72,8 @@ pub fn resolve_db_url(flag: Option<&str>) -> String {
 pub fn index_dir() -> PathBuf {
     cache_root().join("index")
 }
+
+/// Folder holding digests of registry index data (see `cargo-depaudit`'s registry module).
+pub fn registry_dir() -> PathBuf {
+    cache_root().join("registry")
+}

@@ -252,7 +252,7 @@ fn too_large(path: &Path) -> LockfileError {
 
 /// Parses lockfile bytes; the error is a one-line reason.
 pub fn parse_bytes(bytes: &[u8]) -> Result<Lockfile, String> {
-    if bytes.contains(&0) {
+    if memchr::memchr(0, bytes).is_some() {
         return Err("binary data (NUL bytes)".into());
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -288,16 +288,25 @@ pub fn parse_raw_toml(text: &str) -> Result<RawLockfile, String> {
     })
 }
 
-/// How many lines are `[[package]]` headers (spaces inside the brackets allowed).
+/// How many lines are `[[package]]` headers (spaces inside the brackets allowed). Only
+/// the places of `[[` are looked at: this runs on every lockfile before parsing.
 fn count_package_headers(text: &str) -> usize {
-    text.lines()
-        .map(str::trim_start)
-        .filter(|l| l.starts_with("[["))
-        .filter(|l| {
-            let mut compact = l.chars().filter(|c| !c.is_whitespace());
-            "[[package]]"
+    let bytes = text.as_bytes();
+    memchr::memmem::find_iter(bytes, b"[[")
+        .filter(|&at| {
+            // At the start of a line, after blanks only.
+            let line_start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+            let before_blank = bytes[line_start..at]
+                .iter()
+                .all(|b| b.is_ascii_whitespace());
+            let mut compact = text[at..]
                 .chars()
-                .all(|want| compact.next() == Some(want))
+                .take_while(|&c| c != '\n')
+                .filter(|c| !c.is_whitespace());
+            before_blank
+                && "[[package]]"
+                    .chars()
+                    .all(|want| compact.next() == Some(want))
         })
         .count()
 }

@@ -37,38 +37,55 @@ pub fn read_limited(path: &Path) -> Option<Vec<u8>> {
     std::fs::read(path).ok()
 }
 
-/// The cache file for `name` in cargo's crates.io index cache, if one exists.
-pub fn cache_path(cargo_home: &Path, git: bool, name: &str) -> Option<PathBuf> {
-    let rel = index_rel_path(name);
-    let roots = cache_roots(cargo_home, git);
-    match roots.as_slice() {
+/// The cache file for `name` under the crates.io cache folders `roots` (see
+/// [`cache_roots`]), if one exists.
+pub fn cache_path(roots: &[PathBuf], name: &str) -> Option<PathBuf> {
+    match roots {
         // The usual case: one cache folder, so no probing (the reader checks the file).
-        [only] => Some(only.join(rel)),
+        [only] => Some(join_index_path(only, name)),
         many => many
             .iter()
-            .map(|r| r.join(&rel))
+            .map(|r| join_index_path(r, name))
             .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file())),
     }
 }
 
-/// The `.cache` folders that exist for crates.io under `cargo_home`, looked up once per
-/// process (a lockfile has hundreds of crates to look up).
-fn cache_roots(cargo_home: &Path, git: bool) -> Vec<PathBuf> {
-    use std::sync::{Mutex, OnceLock};
-    type Roots = HashMap<(PathBuf, bool), Vec<PathBuf>>;
-    static ROOTS: OnceLock<Mutex<Roots>> = OnceLock::new();
-    let memo = ROOTS.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut memo = memo.lock().unwrap_or_else(|e| e.into_inner());
-    memo.entry((cargo_home.to_path_buf(), git))
-        .or_insert_with(|| {
-            let index = cargo_home.join("registry").join("index");
-            let dirs: &[&str] = if git { &[GIT_DIR] } else { &SPARSE_DIRS };
-            dirs.iter()
-                .map(|d| index.join(d).join(".cache"))
-                .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()))
-                .collect()
-        })
-        .clone()
+/// `root` joined with [`index_rel_path`] of `name`, built in one buffer (this runs for
+/// every crate of a lockfile).
+fn join_index_path(root: &Path, name: &str) -> PathBuf {
+    let lower = name.to_ascii_lowercase();
+    let mut p = std::ffi::OsString::with_capacity(root.as_os_str().len() + 2 * lower.len() + 8);
+    p.push(root.as_os_str());
+    let sep = std::path::MAIN_SEPARATOR_STR;
+    let mut part = |s: &str| {
+        p.push(sep);
+        p.push(s);
+    };
+    match lower.len() {
+        1 => part("1"),
+        2 => part("2"),
+        3 => {
+            part("3");
+            part(&lower[..1]);
+        }
+        _ => {
+            part(&lower[..2]);
+            part(&lower[2..4]);
+        }
+    }
+    part(&lower);
+    PathBuf::from(p)
+}
+
+/// The `.cache` folders that exist for crates.io under `cargo_home` (the sparse one of
+/// current or older cargo, or the git one).
+pub fn cache_roots(cargo_home: &Path, git: bool) -> Vec<PathBuf> {
+    let index = cargo_home.join("registry").join("index");
+    let dirs: &[&str] = if git { &[GIT_DIR] } else { &SPARSE_DIRS };
+    dirs.iter()
+        .map(|d| index.join(d).join(".cache"))
+        .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()))
+        .collect()
 }
 
 /// What reading the end of a cache file found.

@@ -8,12 +8,13 @@
 //! is read with a size limit.
 
 pub mod config;
+mod digest;
 mod files;
 pub mod online;
 
 pub use config::IndexSource;
 
-use std::collections::HashMap;
+use hashbrown::{Equivalent, HashMap};
 use std::sync::{Arc, Mutex};
 
 /// Index files larger than this are ignored (the largest crates.io entries are ~2 MiB).
@@ -96,19 +97,23 @@ pub struct Registry {
     source: IndexSource,
     cache: Mutex<HashMap<String, Option<Versions>>>,
     /// Yanked flags by `name@version`, for the yanked check (cheaper than full entries).
-    yanked: Mutex<HashMap<String, Option<bool>>>,
+    yanked: Mutex<HashMap<VersionKey, Option<bool>>>,
     /// Whole cache files read so far, by crate name (`None`: no usable file).
     files: Mutex<HashMap<String, Option<Arc<files::CacheFile>>>>,
     /// Answers of [`Registry::allows`], by `name@version dep c`.
-    allows_memo: Mutex<HashMap<String, Option<bool>>>,
+    allows_memo: Mutex<HashMap<AllowsKey, Option<bool>>>,
     /// Published versions and yanked flags by crate name.
     published: Mutex<HashMap<String, Option<Published>>>,
     /// Single entries by `name@version`, for what a locked package declares.
-    entries: Mutex<HashMap<String, Option<Arc<IndexVersion>>>>,
+    entries: Mutex<HashMap<VersionKey, Option<Arc<IndexVersion>>>>,
     /// For a `directory` source: every crate found, read once.
-    directory: Mutex<Option<HashMap<String, Vec<IndexVersion>>>>,
+    directory: Mutex<Option<std::collections::HashMap<String, Vec<IndexVersion>>>>,
     /// Asked for crates.io crates the local cache lacks (`--online-index` only).
     online: Option<online::SparseIndex>,
+    /// What earlier runs read from cargo's cache, proved fresh per crate by a `stat`.
+    digest: Option<digest::Digest>,
+    /// cargo's crates.io cache folders, looked for once.
+    cache_roots: std::sync::OnceLock<Vec<std::path::PathBuf>>,
 }
 
 impl Registry {
@@ -124,6 +129,94 @@ impl Registry {
             files: Mutex::new(HashMap::new()),
             directory: Mutex::new(None),
             online: None,
+            digest: None,
+            cache_roots: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The cache file of `name` in cargo's crates.io cache (`None` for other sources).
+    fn cache_path(&self, name: &str) -> Option<std::path::PathBuf> {
+        let IndexSource::CratesIoCache { cargo_home, git } = &self.source else {
+            return None;
+        };
+        let roots = self
+            .cache_roots
+            .get_or_init(|| files::cache_roots(cargo_home, *git));
+        files::cache_path(roots, name)
+    }
+
+    /// Keeps a digest of what is read from cargo's crates.io cache in the cache folder
+    /// (`None`: none), so later runs skip reading files that have not changed.
+    pub fn with_digest(mut self, dir: Option<&std::path::Path>) -> Registry {
+        if let (IndexSource::CratesIoCache { cargo_home, git }, Some(dir)) = (&self.source, dir) {
+            let mut h = advisories_cache::fingerprint::Fnv::default();
+            h.write(cargo_home.as_os_str().as_encoded_bytes());
+            h.write(&[u8::from(*git)]);
+            let file = dir.join(format!("crates-io-{:016x}.digest", h.finish()));
+            self.digest = Some(digest::Digest::at(file));
+        }
+        self
+    }
+
+    /// Writes what this run read to the digest (see [`Registry::with_digest`]); a
+    /// failure only costs the next run some speed.
+    pub fn save_digest(&self) {
+        if let Some(d) = &self.digest {
+            d.save();
+        }
+    }
+
+    /// On the first look at `name`, fills the memo tables with what the digest knows of
+    /// its cache file's current state. True when it added anything.
+    fn seed(&self, name: &str) -> bool {
+        let Some(d) = &self.digest else {
+            return false;
+        };
+        let Some(known) = self.cache_path(name).and_then(|p| d.seed(name, &p)) else {
+            return false;
+        };
+        if let Some(p) = known.published {
+            lock(&self.published).insert(name.to_string(), Some(p));
+        }
+        let mut yanked = lock(&self.yanked);
+        for (v, y) in known.yanked {
+            yanked.insert(VersionKey(name.into(), v), y);
+        }
+        drop(yanked);
+        let mut entries = lock(&self.entries);
+        for (v, e) in known.entries {
+            entries.insert(VersionKey(name.into(), v), e);
+        }
+        true
+    }
+
+    /// A memo table's answer for `key`, looking at the digest for `name` first if need be.
+    fn remembered<
+        K: Eq + std::hash::Hash,
+        Q: std::hash::Hash + Equivalent<K> + ?Sized,
+        T: Clone,
+    >(
+        &self,
+        memo: &Mutex<HashMap<K, T>>,
+        key: &Q,
+        name: &str,
+    ) -> Option<T> {
+        if let Some(hit) = lock(memo).get(key) {
+            return Some(hit.clone());
+        }
+        if self.seed(name) {
+            return lock(memo).get(key).cloned();
+        }
+        None
+    }
+
+    /// Passes an answer read from cargo's cache to the digest (never one the online
+    /// index may have given: an offline run must not see it).
+    fn note(&self, f: impl FnOnce(&digest::Digest)) {
+        if let (Some(d), IndexSource::CratesIoCache { .. }, None) =
+            (&self.digest, &self.source, &self.online)
+        {
+            f(d);
         }
     }
 
@@ -137,8 +230,10 @@ impl Registry {
     }
 
     /// The registry cargo would use for crates.io in `dir` (see [`config::crates_io_source`]).
+    /// The digest of what it reads lives in the cache folder.
     pub fn for_workspace(dir: Option<&std::path::Path>) -> Registry {
         Registry::new(config::crates_io_source(dir))
+            .with_digest(Some(&advisories_cache::location::registry_dir()))
     }
 
     /// Where the data comes from.
@@ -175,9 +270,13 @@ impl Registry {
         if !valid_name(name) {
             return None;
         }
-        let key = format!("{name}@{version}");
-        if let Some(hit) = lock(&self.yanked).get(&key) {
-            return *hit;
+        let key = VersionKeyRef(name, version);
+        if let Some(hit) = self.remembered(&self.yanked, &key, name) {
+            return hit;
+        }
+        // A decoded entry or the published list may already say.
+        if let Some(Some(e)) = lock(&self.entries).get(&key) {
+            return Some(e.yanked);
         }
         let found = match &self.source {
             IndexSource::CratesIoCache { .. } => self
@@ -194,7 +293,8 @@ impl Registry {
                 .find(|v| v.version == *version)
                 .map(|v| v.yanked),
         };
-        lock(&self.yanked).insert(key, found);
+        self.note(|d| d.note_yanked(name, &version.to_string(), found));
+        lock(&self.yanked).insert(key.owned(), found);
         found
     }
 
@@ -204,8 +304,8 @@ impl Registry {
         if !valid_name(name) {
             return None;
         }
-        if let Some(hit) = lock(&self.published).get(name) {
-            return hit.clone();
+        if let Some(hit) = self.remembered(&self.published, name, name) {
+            return hit;
         }
         let from_versions = || -> Option<Vec<(semver::Version, bool)>> {
             Some(
@@ -229,19 +329,23 @@ impl Registry {
             v.sort_by(|a, b| a.0.cmp(&b.0));
             Arc::new(v)
         });
+        if let Some(p) = &found {
+            self.note(|d| d.note_published(name, p));
+        }
         lock(&self.published).insert(name.to_string(), found.clone());
         found
     }
 
     /// The whole cache file of `name` (kept for later lookups).
     fn whole_cache_file(&self, name: &str) -> Option<Arc<files::CacheFile>> {
-        let IndexSource::CratesIoCache { cargo_home, git } = &self.source else {
+        if !matches!(self.source, IndexSource::CratesIoCache { .. }) {
             return None;
-        };
+        }
         if let Some(whole) = lock(&self.files).get(name).cloned() {
             return whole;
         }
-        let bytes = files::cache_path(cargo_home, *git, name)
+        let bytes = self
+            .cache_path(name)
             .and_then(|p| files::read_limited(&p))
             .and_then(files::CacheFile::new)
             .map(Arc::new);
@@ -258,7 +362,7 @@ impl Registry {
         dep: &str,
         c: &semver::Version,
     ) -> Option<bool> {
-        let key = format!("{name}@{version} {dep} {c}");
+        let key = AllowsKeyRef(VersionKeyRef(name, version), VersionKeyRef(dep, c));
         if let Some(hit) = lock(&self.allows_memo).get(&key) {
             return *hit;
         }
@@ -268,7 +372,7 @@ impl Registry {
                 .filter(|d| d.kind != DepKind::Dev)
                 .all(|d| d.req.matches(c))
         });
-        lock(&self.allows_memo).insert(key, answer);
+        lock(&self.allows_memo).insert(AllowsKey(key.0.owned(), key.1.owned()), answer);
         answer
     }
 
@@ -282,9 +386,9 @@ impl Registry {
         if !valid_name(name) {
             return None;
         }
-        let key = format!("{name}@{version}");
-        if let Some(hit) = lock(&self.entries).get(&key) {
-            return hit.clone();
+        let key = VersionKeyRef(name, version);
+        if let Some(hit) = self.remembered(&self.entries, &key, name) {
+            return hit;
         }
         let from_all = |all: Versions| all.iter().find(|v| v.version == *version).cloned();
         let found = match &self.source {
@@ -298,21 +402,22 @@ impl Registry {
             _ => self.versions(name).and_then(from_all),
         }
         .map(Arc::new);
-        lock(&self.entries).insert(key, found.clone());
+        self.note(|d| d.note_entry(name, &version.to_string(), found.as_deref()));
+        lock(&self.entries).insert(key.owned(), found.clone());
         found
     }
 
     /// The JSON of one version's entry in cargo's cache: the file's tail first, then the
     /// whole file, which is kept for the next version of the same crate (scans).
     fn cache_json(&self, name: &str, version: &semver::Version) -> Option<Vec<u8>> {
-        let IndexSource::CratesIoCache { cargo_home, git } = &self.source else {
+        if !matches!(self.source, IndexSource::CratesIoCache { .. }) {
             return None;
-        };
+        }
         let v = version.to_string();
         if let Some(whole) = lock(&self.files).get(name).cloned() {
             return whole?.entry(&v).map(<[u8]>::to_vec);
         }
-        let Some(path) = files::cache_path(cargo_home, *git, name) else {
+        let Some(path) = self.cache_path(name) else {
             lock(&self.files).insert(name.to_string(), None);
             return None;
         };
@@ -350,6 +455,39 @@ impl Registry {
             }
             IndexSource::Unsupported(_) => None,
         }
+    }
+}
+
+/// A `name@version` memo key, looked up through [`VersionKeyRef`] without building one.
+#[derive(Debug, Hash, PartialEq, Eq)]
+struct VersionKey(Box<str>, semver::Version);
+
+/// A borrowed [`VersionKey`]: hashes the same way (the parts in order).
+#[derive(Hash)]
+struct VersionKeyRef<'a>(&'a str, &'a semver::Version);
+
+impl VersionKeyRef<'_> {
+    fn owned(&self) -> VersionKey {
+        VersionKey(self.0.into(), self.1.clone())
+    }
+}
+
+impl Equivalent<VersionKey> for VersionKeyRef<'_> {
+    fn equivalent(&self, key: &VersionKey) -> bool {
+        *self.0 == *key.0 && *self.1 == key.1
+    }
+}
+
+/// `name@version` and a dependency's candidate version, for [`Registry::allows`].
+#[derive(Debug, Hash, PartialEq, Eq)]
+struct AllowsKey(VersionKey, VersionKey);
+
+#[derive(Hash)]
+struct AllowsKeyRef<'a>(VersionKeyRef<'a>, VersionKeyRef<'a>);
+
+impl Equivalent<AllowsKey> for AllowsKeyRef<'_> {
+    fn equivalent(&self, key: &AllowsKey) -> bool {
+        self.0.equivalent(&key.0) && self.1.equivalent(&key.1)
     }
 }
 

@@ -257,3 +257,67 @@ fn mutated_registry_inputs_never_panic() {
         }
     }
 }
+
+/// A cargo home whose crates.io cache holds one file for `h2`.
+fn cargo_home_with(dir: &std::path::Path, yanked: bool) {
+    let cache = dir.join("registry/index/index.crates.io-1949cf8c6b5b557f/.cache/2/h2");
+    std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
+    let entry = format!(
+        r#"{{"name":"h2","vers":"0.1.0","deps":[{{"name":"bytes","req":"^0.4","kind":"build","optional":true,"target":"cfg(unix)"}}],"cksum":"x","features":{{}},"yanked":{yanked}}}"#
+    );
+    std::fs::write(&cache, cache_bytes(&[("0.1.0", &entry)])).unwrap();
+}
+
+#[test]
+fn digest_answers_like_the_files_and_never_outlives_a_change() {
+    let home = tempfile::tempdir().unwrap();
+    let digests = tempfile::tempdir().unwrap();
+    let registry = || {
+        Registry::new(IndexSource::CratesIoCache {
+            cargo_home: home.path().to_path_buf(),
+            git: false,
+        })
+        .with_digest(Some(digests.path()))
+    };
+    let v = semver::Version::new(0, 1, 0);
+    let missing = semver::Version::new(9, 9, 9);
+    cargo_home_with(home.path(), false);
+    // A file changed in the last seconds is not recorded (its stamp could still change
+    // unseen): wait until it is old enough to be trusted.
+    std::thread::sleep(std::time::Duration::from_millis(3100));
+    let first = registry();
+    let entry = first.version_entry("h2", &v).unwrap();
+    assert_eq!(first.is_yanked("h2", &v), Some(false));
+    assert_eq!(first.is_yanked("h2", &missing), None);
+    let published = first.published("h2").unwrap();
+    first.save_digest();
+    let files: Vec<_> = std::fs::read_dir(digests.path())
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(files.len(), 1, "one digest file is written");
+
+    // A later run answers the same from the digest.
+    let second = registry();
+    assert_eq!(second.version_entry("h2", &v).unwrap(), entry);
+    assert_eq!(second.is_yanked("h2", &v), Some(false));
+    assert_eq!(second.is_yanked("h2", &missing), None);
+    assert_eq!(second.published("h2").unwrap(), published);
+
+    // The file changes (the version is yanked): the stale record is not used.
+    cargo_home_with(home.path(), true);
+    let third = registry();
+    assert_eq!(third.is_yanked("h2", &v), Some(true));
+    assert!(third.version_entry("h2", &v).unwrap().yanked);
+    third.save_digest();
+
+    // A damaged digest is ignored, never trusted.
+    let path = files[0].path();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&path, bytes).unwrap();
+    let fourth = registry();
+    assert_eq!(fourth.is_yanked("h2", &v), Some(true));
+    assert_eq!(fourth.version_entry("h2", &v).unwrap().deps, entry.deps);
+}
