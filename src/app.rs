@@ -256,13 +256,6 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Keeps what the run read from cargo's index cache for the next run.
-    pub fn save_digest(&self) {
-        if let Some(r) = &self.opts.registry {
-            r.save_digest();
-        }
-    }
-
     /// Runs the audit.
     pub fn audit(&self) -> crate::findings::AuditReport {
         audit::audit(
@@ -341,7 +334,7 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
     let color = out.color_for(&args.color).map_err(AppError::Usage)?;
     let prepared = prepare_audit(args, out)?;
     let report = prepared.audit();
-    prepared.save_digest();
+    prepared.opts.save_registry_digest();
     // The table prints these itself; other formats get them on stderr too.
     if !targets.contains(&(Format::Table, None)) {
         for s in &report.stale_ignores {
@@ -431,9 +424,7 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         &|entry| how.line(entry),
     );
     progress.finish();
-    if let Some(r) = &opts.registry {
-        r.save_digest();
-    }
+    opts.save_registry_digest();
     let scanned = lines.len();
     let result = scan::summarize(&db, lines, &walk_errors, &how);
     let text = scan::render(&result, args.format);

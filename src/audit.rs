@@ -87,6 +87,16 @@ pub struct AuditOptions {
     pub remediate: bool,
 }
 
+impl AuditOptions {
+    /// Keeps what the run read from cargo's index cache for the next run (see
+    /// [`Registry::save_digest`]).
+    pub fn save_registry_digest(&self) {
+        if let Some(r) = &self.registry {
+            r.save_digest();
+        }
+    }
+}
+
 impl Default for AuditOptions {
     fn default() -> Self {
         AuditOptions {

@@ -125,7 +125,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
     };
     let lockfile = first.lockfile_path.clone();
     let before = first.audit();
-    first.save_digest();
+    first.opts.save_registry_digest();
     let (initial_plan, initial_skipped) = plan(&before, args.allow_manifest_edits);
     if args.dry_run {
         print_result(

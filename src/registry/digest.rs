@@ -54,6 +54,7 @@ impl Record<'_> {
     /// Adds `newer`'s answers (this run's) to these (an earlier run's, same stamp).
     fn merge(&mut self, newer: Record<'_>) {
         let own = |s: Cow<'_, str>| Cow::Owned(s.into_owned());
+        self.stamp = newer.stamp;
         if let Some(p) = newer.published {
             self.published = Some(p.into_iter().map(|(v, y)| (own(v), y)).collect());
         }
@@ -165,11 +166,10 @@ pub struct Known {
 /// A crate looked at in this run.
 #[derive(Debug)]
 struct Touched {
-    /// Its cache file's stamp now ([`RACY`]: too fresh, or no file: not recorded).
-    stamp: Stamp,
     /// The loaded record that is still fresh, kept as it is in the file.
     fresh: bool,
-    /// What this run read from the file.
+    /// What this run read from the file, stamped with the file's state now ([`RACY`]:
+    /// too fresh, or no file: not recorded).
     added: Record<'static>,
 }
 
@@ -275,7 +275,6 @@ impl Digest {
         lock(&self.touched).insert(
             name.to_string(),
             Touched {
-                stamp,
                 fresh: known.is_some(),
                 added,
             },
@@ -288,7 +287,7 @@ impl Digest {
         let Some(t) = touched.get_mut(name) else {
             return;
         };
-        if t.stamp != RACY {
+        if t.added.stamp != RACY {
             add(&mut t.added);
             *lock(&self.dirty) = true;
         }
@@ -333,7 +332,7 @@ impl Digest {
         let mut blobs: Vec<(String, Vec<u8>)> = Vec::new();
         let mut size = 0usize;
         for (name, t) in touched.iter() {
-            if t.stamp == RACY {
+            if t.added.stamp == RACY {
                 continue;
             }
             let kept = t.fresh.then(|| loaded.blob(name)).flatten();
@@ -344,7 +343,6 @@ impl Digest {
                     let mut record = kept
                         .and_then(|b| postcard::from_bytes::<Record<'_>>(b).ok())
                         .unwrap_or_default();
-                    record.stamp = t.stamp;
                     record.merge(t.added.clone());
                     let Ok(blob) = postcard::to_stdvec(&record) else {
                         continue;

@@ -20,11 +20,19 @@ const GIT_DIR: &str = "github.com-1ecc6299db9ec823";
 /// The index path of a crate: `1/a`, `2/ab`, `3/a/abc`, `ab/cd/abcd…` (lower-case).
 pub fn index_rel_path(name: &str) -> PathBuf {
     let lower = name.to_ascii_lowercase();
+    index_folders(&lower)
+        .iter()
+        .chain([&lower.as_str()])
+        .collect()
+}
+
+/// The folders of a lower-case crate name's index path, in order.
+fn index_folders(lower: &str) -> Vec<&str> {
     match lower.len() {
-        1 => PathBuf::from("1").join(&lower),
-        2 => PathBuf::from("2").join(&lower),
-        3 => PathBuf::from("3").join(&lower[..1]).join(&lower),
-        _ => PathBuf::from(&lower[..2]).join(&lower[2..4]).join(&lower),
+        1 => vec!["1"],
+        2 => vec!["2"],
+        3 => vec!["3", &lower[..1]],
+        _ => vec![&lower[..2], &lower[2..4]],
     }
 }
 
@@ -56,24 +64,10 @@ fn join_index_path(root: &Path, name: &str) -> PathBuf {
     let lower = name.to_ascii_lowercase();
     let mut p = std::ffi::OsString::with_capacity(root.as_os_str().len() + 2 * lower.len() + 8);
     p.push(root.as_os_str());
-    let sep = std::path::MAIN_SEPARATOR_STR;
-    let mut part = |s: &str| {
-        p.push(sep);
-        p.push(s);
-    };
-    match lower.len() {
-        1 => part("1"),
-        2 => part("2"),
-        3 => {
-            part("3");
-            part(&lower[..1]);
-        }
-        _ => {
-            part(&lower[..2]);
-            part(&lower[2..4]);
-        }
+    for part in index_folders(&lower).into_iter().chain([lower.as_str()]) {
+        p.push(std::path::MAIN_SEPARATOR_STR);
+        p.push(part);
     }
-    part(&lower);
     PathBuf::from(p)
 }
 

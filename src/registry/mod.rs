@@ -274,7 +274,7 @@ impl Registry {
         if let Some(hit) = self.remembered(&self.yanked, &key, name) {
             return hit;
         }
-        // A decoded entry or the published list may already say.
+        // A decoded entry may already say.
         if let Some(Some(e)) = lock(&self.entries).get(&key) {
             return Some(e.yanked);
         }
