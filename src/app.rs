@@ -10,8 +10,9 @@ use crate::policy::{self, Overrides, Policy};
 use crate::registry::Registry;
 use crate::report::{self, Format};
 use advisories_cache::{CacheError, Database, FetchOptions, IndexStatus, OpenOptions, location};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Exit codes (documented in the README).
@@ -410,10 +411,18 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let progress = crate::progress::Progress::stderr(lockfiles.len(), args.quiet);
+    let jsonl = args.format == crate::cli::ScanFormat::Jsonl;
     let how = scan::Lines {
         baseline: baseline.as_ref(),
         fail_on_new_only,
-        as_text: args.format == crate::cli::ScanFormat::Jsonl,
+        as_text: jsonl,
+    };
+    // JSON Lines are written as the lockfiles are done, in order, rather than held to
+    // the end (a scan of a thousand old lockfiles writes ~40 MiB).
+    let stream = if jsonl {
+        Some(Mutex::new(ReportStream::open(args.output.as_deref())?))
+    } else {
+        None
     };
     let lines = scan::audit_each(
         &db,
@@ -422,13 +431,24 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         jobs,
         &|done| progress.tick(done),
         &|entry| how.line(entry),
+        &|line| {
+            if let (Some(stream), Some(text)) = (&stream, line.text.take()) {
+                stream.lock().unwrap_or_else(|e| e.into_inner()).line(&text);
+            }
+        },
     );
     progress.finish();
     opts.save_registry_digest();
     let scanned = lines.len();
     let result = scan::summarize(&db, lines, &walk_errors, &how);
     let text = scan::render(&result, args.format);
-    write_report(args.output.as_deref(), &text, out)?;
+    match stream {
+        Some(stream) => stream
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .finish(&text)?,
+        None => write_report(args.output.as_deref(), &text, out)?,
+    }
     out.status(&format!(
         "scanned {} lockfiles: {} failing findings, {} errors",
         scanned, result.failing, result.errors
@@ -451,6 +471,63 @@ pub fn parse_paths_limit(value: &str) -> Result<Option<usize>, AppError> {
         .parse()
         .map(Some)
         .map_err(|_| AppError::Usage(format!("--paths takes a number or `all`, not `{value}`")))
+}
+
+/// A report written piece by piece, to a file or standard output (where a closed pipe
+/// is not an error, as for [`write_report`]). The first write error is kept and
+/// returned at the end; nothing more is written after it.
+struct ReportStream {
+    to: std::io::BufWriter<Box<dyn Write + Send>>,
+    path: Option<PathBuf>,
+    failed: Option<std::io::Error>,
+}
+
+impl ReportStream {
+    fn open(path: Option<&Path>) -> Result<ReportStream, AppError> {
+        let to: Box<dyn Write + Send> = match path {
+            Some(p) => Box::new(std::fs::File::create(p).map_err(|source| AppError::Write {
+                path: p.display().to_string(),
+                source,
+            })?),
+            None => Box::new(std::io::stdout()),
+        };
+        Ok(ReportStream {
+            to: std::io::BufWriter::with_capacity(256 * 1024, to),
+            path: path.map(Path::to_path_buf),
+            failed: None,
+        })
+    }
+
+    fn line(&mut self, text: &str) {
+        if self.failed.is_none()
+            && let Err(e) = self
+                .to
+                .write_all(text.as_bytes())
+                .and_then(|_| self.to.write_all(b"\n"))
+        {
+            self.failed = Some(e);
+        }
+    }
+
+    /// Writes the rest and flushes.
+    fn finish(mut self, rest: &str) -> Result<(), AppError> {
+        if self.failed.is_none()
+            && let Err(e) = self
+                .to
+                .write_all(rest.as_bytes())
+                .and_then(|_| self.to.flush())
+        {
+            self.failed = Some(e);
+        }
+        match (self.failed, self.path) {
+            (None, _) => Ok(()),
+            (Some(e), None) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            (Some(source), path) => Err(AppError::Write {
+                path: path.map_or("standard output".into(), |p| p.display().to_string()),
+                source,
+            }),
+        }
+    }
 }
 
 /// Writes a rendered report to `path`, or to standard output.

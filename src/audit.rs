@@ -149,7 +149,7 @@ pub fn audit(
         Vec<Vec<String>>,
         Vec<Vec<Option<crate::findings::EdgeKind>>>,
     );
-    let mut by_package: std::collections::HashMap<usize, Paths> = Default::default();
+    let mut by_package: hashbrown::HashMap<usize, Paths> = Default::default();
     for f in &mut findings {
         let (labels, kinds) = by_package.entry(f.package_index).or_insert_with(|| {
             let index_paths = paths::paths_to(lock, &roots, f.package_index as u32, limit);
@@ -203,7 +203,7 @@ fn yanked(reqs: &Requirements, unknown_note: &mut Option<String>) -> Vec<Finding
     let lock = reqs.lock();
     let mut out = Vec::new();
     let mut unknown = 0usize;
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = hashbrown::HashSet::with_capacity(lock.packages.len());
     for (i, p) in lock.packages.iter().enumerate() {
         if !reqs.is_crates_io(i as u32) || !seen.insert((p.name.as_str(), &p.version)) {
             continue;
@@ -214,8 +214,8 @@ fn yanked(reqs: &Requirements, unknown_note: &mut Option<String>) -> Vec<Finding
                 advisory: None,
                 package: crate::findings::PackageRef {
                     name: p.name.clone(),
-                    version: p.version.to_string(),
-                    source: p.source.clone(),
+                    version: crate::version_text::version_text(&p.version),
+                    source: p.source.as_deref().map(String::from),
                 },
                 package_index: i,
                 package_line: p.line,
@@ -370,7 +370,7 @@ mod tests {
     fn finding(kind: FindingKind, adv: Option<AdvisoryRecord>, version: &str) -> Finding {
         Finding {
             kind,
-            advisory: adv,
+            advisory: adv.map(std::sync::Arc::new),
             package: PackageRef {
                 name: "demo".into(),
                 version: version.into(),

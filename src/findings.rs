@@ -72,7 +72,7 @@ pub struct Finding {
     /// Its kind.
     pub kind: FindingKind,
     /// The advisory (none for `yanked`).
-    pub advisory: Option<AdvisoryRecord>,
+    pub advisory: Option<std::sync::Arc<AdvisoryRecord>>,
     /// The package.
     pub package: PackageRef,
     /// Index of the package in the lockfile.

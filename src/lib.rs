@@ -19,5 +19,6 @@ pub mod remediation;
 pub mod report;
 pub mod requirements;
 pub mod scan;
+pub mod version_text;
 pub mod why;
 pub mod workspace;

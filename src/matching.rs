@@ -9,7 +9,7 @@ use crate::findings::{Finding, FindingKind, PackageRef};
 use crate::lockfile::Lockfile;
 use advisories_cache::record::{SourceKey, default_source_key, source_key};
 use advisories_cache::{AdvisoryRecord, Database, Severity};
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 /// What narrows the match.
 #[derive(Clone, Debug, Default)]
@@ -57,8 +57,8 @@ pub fn find(db: &Database, lock: &Lockfile, settings: &MatchSettings) -> Vec<Fin
                 advisory: Some(adv.clone()),
                 package: PackageRef {
                     name: pkg.name.clone(),
-                    version: pkg.version.to_string(),
-                    source: pkg.source.clone(),
+                    version: crate::version_text::version_text(&pkg.version),
+                    source: pkg.source.as_deref().map(String::from),
                 },
                 package_index: i,
                 package_line: pkg.line,

@@ -21,9 +21,9 @@ pub fn roots(lock: &Lockfile, members: Option<&[(String, String)]>) -> Vec<u32> 
             .filter(|&i| {
                 let p = &lock.packages[i as usize];
                 p.source.is_none()
-                    && members
-                        .iter()
-                        .any(|(n, v)| *n == p.name && *v == p.version.to_string())
+                    && members.iter().any(|(n, v)| {
+                        *n == p.name && *v == crate::version_text::version_text(&p.version)
+                    })
             })
             .collect();
         if !named.is_empty() {

@@ -21,9 +21,10 @@ use crate::manifest;
 use crate::registry::DepKind;
 use crate::requirements::{Declarer, Requirements};
 use advisories_cache::AdvisoryRecord;
+use hashbrown::HashMap;
 use semver::{Version, VersionReq};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How deep up the graph parent bumps are searched.
 const MAX_DEPTH: usize = 6;
@@ -55,49 +56,49 @@ impl Outcome {
     }
 }
 
-/// One action of a plan.
+/// One action of a plan (each variant's fields in sorted order, as [`Remediation`]'s).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Step {
     /// `cargo update -p package@from --precise to`.
     Update {
-        /// Crate.
-        package: String,
         /// Locked version now.
         from: String,
+        /// Crate.
+        package: String,
         /// Version to lock.
         to: String,
     },
     /// Raise a workspace member's requirement on a dependency.
     ManifestEdit {
+        /// The requirement now.
+        from_req: Option<String>,
+        /// The key it is written under.
+        key: String,
+        /// The line of the requirement, when known.
+        line: Option<u32>,
+        /// The file to edit, when known (the workspace root's for `workspace = true`).
+        manifest: Option<String>,
         /// The member.
         member: String,
         /// The dependency's package name.
         package: String,
-        /// The key it is written under.
-        key: String,
-        /// The file to edit, when known (the workspace root's for `workspace = true`).
-        manifest: Option<String>,
-        /// The line of the requirement, when known.
-        line: Option<u32>,
-        /// Inherited from `[workspace.dependencies]`.
-        workspace_dependency: bool,
-        /// The requirement now.
-        from_req: Option<String>,
         /// The requirement to write.
         to_req: String,
+        /// Inherited from `[workspace.dependencies]`.
+        workspace_dependency: bool,
         /// Table path to the entry in `manifest` (empty when not found).
         #[serde(skip)]
         table_path: Vec<String>,
     },
     /// Something only a person can do (a git or path dependent, a crate without index data).
     Manual {
+        /// What to do and why.
+        instruction: String,
         /// Crate.
         package: String,
         /// Its locked version.
         version: String,
-        /// What to do and why.
-        instruction: String,
     },
 }
 
@@ -134,29 +135,30 @@ impl Step {
     }
 }
 
-/// What to do about one finding.
+/// What to do about one finding. Fields are in sorted order: reports serialize it
+/// directly and must match the sorted keys of a JSON value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Remediation {
-    /// The kind of fix.
-    pub outcome: Outcome,
+    /// Alternatives the advisory suggests (for `no-fix`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<String>,
     /// The steps as one line (`&&`-joined), none for `no-fix`.
     pub command: Option<String>,
+    /// Why, in a sentence or two.
+    pub explanation: String,
+    /// Advisory ids this command fixes (across the whole report).
+    pub fixes: Vec<String>,
+    /// A newer patched version every dependent also allows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newer_compatible: Option<String>,
+    /// The kind of fix.
+    pub outcome: Outcome,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
     /// `name version` the vulnerable crate ends at.
     pub target: Option<String>,
     /// Every version and requirement used came from index or manifest data.
     pub verified: bool,
-    /// Advisory ids this command fixes (across the whole report).
-    pub fixes: Vec<String>,
-    /// Why, in a sentence or two.
-    pub explanation: String,
-    /// The steps, in order.
-    pub steps: Vec<Step>,
-    /// A newer patched version every dependent also allows.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub newer_compatible: Option<String>,
-    /// Alternatives the advisory suggests (for `no-fix`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub alternatives: Vec<String>,
 }
 
 /// A successful plan for moving one package.
@@ -189,7 +191,7 @@ pub fn remediate(findings: &mut [Finding], reqs: &Requirements) {
             .partition(|&i| has_fix(findings[i].advisory.as_ref().expect("advisory")));
         let advisories: Vec<&AdvisoryRecord> = fixable
             .iter()
-            .filter_map(|&i| findings[i].advisory.as_ref())
+            .filter_map(|&i| findings[i].advisory.as_deref())
             .collect();
         let plan = (!advisories.is_empty()).then(|| planner.plan(pkg as u32, &advisories));
         for i in fixable {
@@ -398,7 +400,7 @@ impl Planner<'_, '_> {
         let all_known = dependents.iter().all(|(_, r)| r.is_some());
         let update = |to: &Version| Step::Update {
             package: xp.name.clone(),
-            from: xp.version.to_string(),
+            from: crate::version_text::version_text(&xp.version),
             to: to.to_string(),
         };
         // 1. A candidate every dependent allows.
@@ -497,7 +499,7 @@ impl Planner<'_, '_> {
                             ));
                             steps.push(Step::Manual {
                                 package: dp.name.clone(),
-                                version: dp.version.to_string(),
+                                version: crate::version_text::version_text(&dp.version),
                                 instruction: format!(
                                     "upgrade {} (now {}) to a release whose {} requirement allows {c}",
                                     dp.name, dp.version, xp.name
@@ -546,7 +548,7 @@ impl Planner<'_, '_> {
                         ));
                         steps.push(Step::Manual {
                             package: dp.name.clone(),
-                            version: dp.version.to_string(),
+                            version: crate::version_text::version_text(&dp.version),
                             instruction: format!(
                                 "update the git/path dependency {} so it allows {} {c}",
                                 dp.name, xp.name
@@ -625,7 +627,7 @@ impl Planner<'_, '_> {
 }
 
 fn dedup_steps(steps: &mut Vec<Step>) {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = hashbrown::HashSet::new();
     steps.retain(|s| seen.insert(s.clone()));
 }
 
@@ -776,7 +778,7 @@ mod tests {
         let reqs = Requirements::new(&lock, None, Some(&reg));
         let adv = advisory("yy", ">=2.0.0", "2.0.0");
         let mut findings = vec![Finding {
-            advisory: Some(adv),
+            advisory: Some(adv.into()),
             package_index: 2,
             ..Finding::default()
         }];
@@ -797,7 +799,7 @@ mod tests {
         let lock = parse_bytes(text.as_bytes()).unwrap();
         let reqs = Requirements::new(&lock, None, None);
         let mut findings = vec![Finding {
-            advisory: Some(advisory("yy", ">=1.2.7, <2.0.0", "1.2.7")),
+            advisory: Some(advisory("yy", ">=1.2.7, <2.0.0", "1.2.7").into()),
             package_index: 1,
             ..Finding::default()
         }];
@@ -812,7 +814,7 @@ mod tests {
         // A patched floor outside the caret range of the locked version needs the member
         // (here: the root, whose manifest is unknown) to move.
         let mut findings = vec![Finding {
-            advisory: Some(advisory("yy", ">=2.0.1", "2.0.1")),
+            advisory: Some(advisory("yy", ">=2.0.1", "2.0.1").into()),
             package_index: 1,
             ..Finding::default()
         }];

@@ -49,7 +49,7 @@ impl<'a> Requirements<'a> {
         workspace: Option<&'a WorkspaceInfo>,
         registry: Option<&'a Registry>,
     ) -> Self {
-        let mut by_source: std::collections::HashMap<&str, bool> = Default::default();
+        let mut by_source: hashbrown::HashMap<&str, bool> = Default::default();
         let crates_io = lock
             .packages
             .iter()
@@ -92,9 +92,10 @@ impl<'a> Requirements<'a> {
     pub fn declarer(&self, i: u32) -> Declarer {
         let p = &self.lock.packages[i as usize];
         if p.source.is_none() {
-            let is_member = self
-                .workspace
-                .is_some_and(|w| w.member(&p.name, &p.version.to_string()).is_some());
+            let is_member = self.workspace.is_some_and(|w| {
+                w.member(&p.name, &crate::version_text::version_text(&p.version))
+                    .is_some()
+            });
             // Without `cargo metadata`, a path package is most likely a member, but its
             // manifest is unknown: it is still the place a manifest edit would go.
             return if is_member || self.workspace.is_none() {
@@ -116,7 +117,7 @@ impl<'a> Requirements<'a> {
         let p = &self.lock.packages[from as usize];
         if p.source.is_none() {
             let ws = self.workspace?;
-            let m = ws.member(&p.name, &p.version.to_string())?;
+            let m = ws.member(&p.name, &crate::version_text::version_text(&p.version))?;
             return Some(
                 m.deps
                     .iter()

@@ -12,8 +12,9 @@ use crate::findings::{AuditReport, Finding};
 use crate::lockfile;
 use crate::pathtext;
 use advisories_cache::Database;
+use hashbrown::HashSet;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -92,12 +93,13 @@ pub fn audit_all(
     jobs: usize,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Vec<Entry> {
-    audit_each(db, lockfiles, opts, jobs, progress, &|e| e)
+    audit_each(db, lockfiles, opts, jobs, progress, &|e| e, &|_| {})
 }
 
 /// Audits `lockfiles` with `jobs` threads and hands each result to `then` in the thread
-/// that audited it (so the report can be turned into something small right away);
-/// results keep the input order.
+/// that audited it (so the report can be turned into something small right away), then
+/// to `in_order` in the input order, as soon as every earlier one has been (so output
+/// can be streamed instead of held); results keep the input order.
 pub fn audit_each<T: Send>(
     db: &Database,
     lockfiles: &[PathBuf],
@@ -105,10 +107,14 @@ pub fn audit_each<T: Send>(
     jobs: usize,
     progress: &(dyn Fn(usize) + Sync),
     then: &(dyn Fn(Entry) -> T + Sync),
+    in_order: &(dyn Fn(&mut T) + Sync),
 ) -> Vec<T> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<T>>> = lockfiles.iter().map(|_| Mutex::new(None)).collect();
+    // The first result not yet handed to `in_order`; whoever holds it hands on the run
+    // of finished results that starts there.
+    let cursor = Mutex::new(0usize);
     std::thread::scope(|s| {
         for _ in 0..jobs.max(1).min(lockfiles.len().max(1)) {
             s.spawn(|| {
@@ -125,6 +131,14 @@ pub fn audit_each<T: Send>(
                     if let Ok(mut slot) = slots[i].lock() {
                         *slot = Some(out);
                     }
+                    let mut first = cursor.lock().unwrap_or_else(|e| e.into_inner());
+                    while let Some(slot) = slots.get(*first) {
+                        let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+                        let Some(item) = slot.as_mut() else { break };
+                        in_order(item);
+                        *first += 1;
+                    }
+                    drop(first);
                     progress(done.fetch_add(1, Ordering::Relaxed) + 1);
                 }
             });

@@ -58,7 +58,7 @@ pub fn run(args: &WhyArgs, out: &mut Output) -> Result<i32, AppError> {
         let index_paths = paths::paths_to(&lock, &roots, i as u32, limit);
         reached.push(Reached {
             version: p.version.to_string(),
-            source: p.source.clone(),
+            source: p.source.as_deref().map(String::from),
             paths: index_paths
                 .iter()
                 .map(|ip| paths::labels(&lock, ip))

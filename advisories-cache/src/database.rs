@@ -10,7 +10,7 @@ use crate::load::{self, SkippedFile};
 use crate::lock;
 use crate::record::AdvisoryRecord;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// How to open a database.
@@ -78,7 +78,7 @@ pub struct Database {
     pub index_status: IndexStatus,
     index: LoadedIndex,
     index_path: Option<PathBuf>,
-    decoded: Vec<OnceLock<Option<Box<AdvisoryRecord>>>>,
+    decoded: Vec<OnceLock<Option<Arc<AdvisoryRecord>>>>,
 }
 
 impl Database {
@@ -214,17 +214,17 @@ impl Database {
                 .read_records(range.clone())
                 .map_err(|e| format!("crate `{name}`: {e}"))?;
             for (n, r) in range.zip(records) {
-                let _ = self.decoded[n as usize].set(Some(Box::new(r)));
+                let _ = self.decoded[n as usize].set(Some(Arc::new(r)));
             }
         }
         Ok(())
     }
 
-    fn record(&self, n: u32) -> Option<&AdvisoryRecord> {
+    fn record(&self, n: u32) -> Option<&Arc<AdvisoryRecord>> {
         self.decoded
             .get(n as usize)?
             .get_or_init(|| match self.index.read_records(n..n + 1) {
-                Ok(mut r) => r.pop().map(Box::new),
+                Ok(mut r) => r.pop().map(Arc::new),
                 Err(_) => {
                     // Damage outside what was checked on open: leave the record out and
                     // remove the index, so the next run compiles a sound one.
@@ -234,11 +234,12 @@ impl Database {
                     None
                 }
             })
-            .as_deref()
+            .as_ref()
     }
 
-    /// Advisories of the `crates/` collection for crate `name`.
-    pub fn for_crate(&self, name: &str) -> Vec<&AdvisoryRecord> {
+    /// Advisories of the `crates/` collection for crate `name` (shared: a finding keeps
+    /// its advisory without copying it).
+    pub fn for_crate(&self, name: &str) -> Vec<&Arc<AdvisoryRecord>> {
         self.index
             .records_of(name)
             .filter_map(|n| self.record(n))
@@ -247,13 +248,13 @@ impl Database {
 
     /// Looks an advisory up by its id.
     pub fn get(&self, id: &str) -> Option<&AdvisoryRecord> {
-        self.record(self.index.record_of_id(id)?)
+        self.record(self.index.record_of_id(id)?).map(|r| &**r)
     }
 
     /// Every advisory (decodes all of them).
     pub fn all(&self) -> Vec<&AdvisoryRecord> {
         (0..self.decoded.len() as u32)
-            .filter_map(|n| self.record(n))
+            .filter_map(|n| self.record(n).map(|r| &**r))
             .collect()
     }
 

@@ -9,7 +9,7 @@
 //! allocation per field or per dependency.
 
 use super::{Borrowed, Pkg};
-use std::collections::HashSet;
+use hashbrown::HashSet;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Table {
@@ -77,7 +77,7 @@ pub(super) fn find_byte(hay: &[u8], byte: u8) -> Option<usize> {
 }
 
 /// Trims spaces and tabs (the only whitespace TOML allows inside a line).
-#[inline]
+#[inline(always)]
 fn trim(s: &str) -> &str {
     let b = s.as_bytes();
     let (mut i, mut j) = (0, b.len());
@@ -117,6 +117,7 @@ pub fn parse_with_lines(text: &str) -> Option<(Borrowed<'_>, Vec<u32>)> {
     let mut keys = 0u8;
     let mut cur = Pkg::default();
     let mut lines = Lines::new(text);
+    let strings = Strings::of(text);
 
     while let Some(next) = lines.next_line() {
         let (index, line) = next.ok()?;
@@ -126,7 +127,7 @@ pub fn parse_with_lines(text: &str) -> Option<(Borrowed<'_>, Vec<u32>)> {
         }
         let first = t.as_bytes()[0];
         if first == b'#' {
-            if !plain_comment(&t[1..]) {
+            if !strings.simple && !plain_comment(&t[1..]) {
                 return None; // control characters in comments are a TOML error
             }
             continue;
@@ -160,11 +161,11 @@ pub fn parse_with_lines(text: &str) -> Option<(Borrowed<'_>, Vec<u32>)> {
         if table == Table::Metadata {
             // `"checksum name version (source)" = "hash"`
             let (key, rest) = split_at_byte(t.strip_prefix('"')?, b'"')?;
-            if !plain_string(key) {
+            if !strings.plain(key) {
                 return None;
             }
             let value = trim(rest).strip_prefix('=')?;
-            string_value(trim(value))?;
+            strings.value(trim(value))?;
             if !metadata_keys.insert(key) {
                 return None;
             }
@@ -172,15 +173,9 @@ pub fn parse_with_lines(text: &str) -> Option<(Borrowed<'_>, Vec<u32>)> {
             continue;
         }
         let (key, value) = split_at_byte(t, b'=')?;
+        // Only a few exact keys are accepted below, so no other key needs checking.
         let key = trim(key);
         let value = trim(value);
-        if key.is_empty()
-            || !key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return None;
-        }
         if table == Table::Top {
             if key != "version" || raw.version.is_some() {
                 return None;
@@ -210,11 +205,11 @@ pub fn parse_with_lines(text: &str) -> Option<(Borrowed<'_>, Vec<u32>)> {
         keys |= bit;
         if bit == DEPENDENCIES {
             let start = raw.deps.len();
-            string_array(value, &mut lines, &mut raw.deps)?;
+            string_array(value, &mut lines, &mut raw.deps, strings)?;
             cur.deps = (start as u32, raw.deps.len() as u32);
             continue;
         }
-        let s = string_value(value)?;
+        let s = strings.value(value)?;
         match bit {
             NAME => cur.name = s,
             VERSION => cur.version = s,
@@ -253,6 +248,46 @@ fn finish<'a>(raw: &mut Borrowed<'a>, table: Table, cur: &mut Pkg<'a>, keys: u8)
     Some(())
 }
 
+/// How strings of one text are checked.
+#[derive(Clone, Copy)]
+struct Strings {
+    /// The whole text has no backslash, no `\r` and no control character but tabs and
+    /// newlines: then a string is plain when it holds no quote (one check of the whole
+    /// text instead of one of every byte of every string).
+    simple: bool,
+}
+
+impl Strings {
+    fn of(text: &str) -> Strings {
+        let bad = text.bytes().fold(false, |bad, b| {
+            bad | (b == b'\\') | ((b < 0x20) & (b != b'\t') & (b != b'\n')) | (b == 0x7f)
+        });
+        Strings { simple: !bad }
+    }
+
+    /// Is this the inside of a basic string with nothing that needs unescaping?
+    #[inline]
+    fn plain(self, s: &str) -> bool {
+        if self.simple {
+            // Strings here are short (names, versions, checksums): a loop without early
+            // exit (vector code) beats `memchr`'s set-up.
+            !s.bytes().fold(false, |quote, b| quote | (b == b'"'))
+        } else {
+            plain_string(s)
+        }
+    }
+
+    /// `"text"` → `text`, for escape-free basic strings.
+    #[inline]
+    fn value(self, v: &str) -> Option<&str> {
+        let inner = v.strip_prefix('"')?.strip_suffix('"')?;
+        if !self.plain(inner) {
+            return None;
+        }
+        Some(inner)
+    }
+}
+
 /// Is this the inside of a basic string with nothing that needs unescaping? (Written
 /// as a fold without early exit, which the compiler turns into vector code.)
 fn plain_string(s: &str) -> bool {
@@ -267,21 +302,17 @@ fn plain_comment(s: &str) -> bool {
     })
 }
 
-/// `"text"` → `text`, for escape-free basic strings.
-fn string_value(v: &str) -> Option<&str> {
-    let inner = v.strip_prefix('"')?.strip_suffix('"')?;
-    if inner.starts_with('"') || !plain_string(inner) {
-        return None;
-    }
-    Some(inner)
-}
-
 /// A string array, on one line (`[]`, `["a", "b"]`) or cargo's multi-line form; the
 /// items are appended to `out`.
-fn string_array<'a>(value: &'a str, lines: &mut Lines<'a>, out: &mut Vec<&'a str>) -> Option<()> {
+fn string_array<'a>(
+    value: &'a str,
+    lines: &mut Lines<'a>,
+    out: &mut Vec<&'a str>,
+    strings: Strings,
+) -> Option<()> {
     let inner = value.strip_prefix('[')?;
     if let Some(body) = inner.strip_suffix(']') {
-        return items(body, out);
+        return items(body, out, strings);
     }
     if !trim(inner).is_empty() {
         return None;
@@ -300,20 +331,20 @@ fn string_array<'a>(value: &'a str, lines: &mut Lines<'a>, out: &mut Vec<&'a str
             Some(item) => (trim(item), true),
             None => (t, false),
         };
-        out.push(string_value(item)?);
+        out.push(strings.value(item)?);
         expect_more = comma;
     }
     None
 }
 
-fn items<'a>(body: &'a str, out: &mut Vec<&'a str>) -> Option<()> {
+fn items<'a>(body: &'a str, out: &mut Vec<&'a str>, strings: Strings) -> Option<()> {
     let body = trim(body);
     if body.is_empty() {
         return Some(());
     }
     let body = body.strip_suffix(',').unwrap_or(body);
     for item in body.split(',') {
-        out.push(string_value(trim(item))?);
+        out.push(strings.value(trim(item))?);
     }
     Some(())
 }

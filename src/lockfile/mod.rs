@@ -152,7 +152,7 @@ pub struct Package {
     /// Parsed version.
     pub version: semver::Version,
     /// Source (`registry+https://…`, `git+https://…`), absent for path packages.
-    pub source: Option<String>,
+    pub source: Option<std::sync::Arc<str>>,
     /// 1-based line of its `[[package]]` (or `[root]`) header.
     pub line: u32,
 }
@@ -160,7 +160,11 @@ pub struct Package {
 impl Package {
     /// `name version`, the way paths print a step.
     pub fn label(&self) -> String {
-        format!("{} {}", self.name, self.version)
+        let mut s = String::with_capacity(self.name.len() + 17);
+        s.push_str(&self.name);
+        s.push(' ');
+        crate::version_text::push_version(&mut s, &self.version);
+        s
     }
 }
 
@@ -356,6 +360,8 @@ pub fn from_raw(raw: &Borrowed<'_>, lines: &[u32]) -> Result<Lockfile, String> {
     }
     let all: Vec<&Pkg<'_>> = raw.root.iter().chain(&raw.packages).collect();
     let mut packages = Vec::with_capacity(count);
+    // Most packages share one source (crates.io): it is stored once.
+    let mut last_source: Option<std::sync::Arc<str>> = None;
     for (i, p) in all.iter().enumerate() {
         let version = semver::Version::parse(p.version).map_err(|e| {
             format!(
@@ -376,7 +382,10 @@ pub fn from_raw(raw: &Borrowed<'_>, lines: &[u32]) -> Result<Lockfile, String> {
         packages.push(Package {
             name: p.name.to_string(),
             version,
-            source: p.source.map(str::to_string),
+            source: p.source.map(|s| match &last_source {
+                Some(last) if **last == *s => last.clone(),
+                _ => last_source.insert(std::sync::Arc::from(s)).clone(),
+            }),
             line: lines.get(i).copied().unwrap_or(0),
         });
     }

@@ -9,10 +9,17 @@
 //! one of another format is read from cargo's files again.
 //!
 //! ```text
-//! header   magic "DPREGD\0\x01" | format u32 | crc32 of the directory u32 | directory length u32
-//! directory  postcard list of (crate name, record offset u32, record length u32, crc32 u32)
+//! header     magic "DPREGD\0\x01" | format u32 | crc32 of the directory u32 | directory length u32
+//! directory  rows sorted by crate name: name length u16 | name | record offset u32 |
+//!            record length u32 | record crc32 u32 (all little-endian)
 //! records    postcard [`Record`]s
 //! ```
+//!
+//! The directory is searched in place (a run looks at a few dozen of its thousands of
+//! crates) and records borrow their strings and blobs from the file's bytes.
+//!
+//! A record's published list and each entry are nested postcard blobs: a run decodes
+//! only the answers it asks for, however many versions earlier runs (scans) recorded.
 
 use super::{DepKind, IndexDep, IndexVersion, Published};
 use advisories_cache::fingerprint::{RACY, Stamp, file_stamp};
@@ -24,7 +31,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 const MAGIC: &[u8; 8] = b"DPREGD\0\x01";
 /// Bumped when the layout changes; a digest of another version is not read.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const HEADER: usize = 8 + 4 + 4 + 4;
 /// A digest larger than this is not read, and one that would grow past it starts over.
 const MAX_BYTES: usize = 64 * 1024 * 1024;
@@ -35,15 +42,63 @@ const MAX_BYTES: usize = 64 * 1024 * 1024;
 struct Record<'a> {
     /// The stamp of the cache file the answers came from.
     stamp: Stamp,
-    /// Every published version and its yanked flag, when a run needed them.
+    /// Every published version and its yanked flag (a postcard list of `(version,
+    /// yanked)`), when a run needed them.
     #[serde(borrow)]
-    published: Option<Vec<(Cow<'a, str>, bool)>>,
+    published: Option<Blob<'a>>,
     /// Yanked flags by version (`None`: the file has no such version).
     #[serde(borrow)]
-    yanked: Vec<(Cow<'a, str>, Option<bool>)>,
-    /// Entries by version (`None`: the file has no usable entry).
+    yanked: Vec<(Text<'a>, Option<bool>)>,
+    /// Entries by version, each a postcard [`StoredEntry`] (`None`: the file has no
+    /// usable entry).
     #[serde(borrow)]
-    entries: Vec<(Cow<'a, str>, Option<StoredEntry<'a>>)>,
+    entries: Vec<(Text<'a>, Option<Blob<'a>>)>,
+}
+
+/// A string borrowed from the digest when decoded. (serde's own `Cow` is borrowed only
+/// as a struct's direct field; inside a tuple or a list it would be copied.)
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Text<'a>(Cow<'a, str>);
+
+/// Bytes borrowed from the digest when decoded (a `Cow<[u8]>` would be copied byte by
+/// byte, as a list).
+#[derive(Debug, Clone, Default)]
+struct Blob<'a>(Cow<'a, [u8]>);
+
+impl Text<'_> {
+    fn owned(&self) -> Text<'static> {
+        Text(Cow::Owned(self.0.to_string()))
+    }
+}
+
+impl Blob<'_> {
+    fn owned(&self) -> Blob<'static> {
+        Blob(Cow::Owned(self.0.to_vec()))
+    }
+}
+
+impl Serialize for Text<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <&'de str>::deserialize(d).map(|s| Text(Cow::Borrowed(s)))
+    }
+}
+
+impl Serialize for Blob<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Blob<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <&'de [u8]>::deserialize(d).map(|b| Blob(Cow::Borrowed(b)))
+    }
 }
 
 impl Record<'_> {
@@ -53,18 +108,17 @@ impl Record<'_> {
 
     /// Adds `newer`'s answers (this run's) to these (an earlier run's, same stamp).
     fn merge(&mut self, newer: Record<'_>) {
-        let own = |s: Cow<'_, str>| Cow::Owned(s.into_owned());
         self.stamp = newer.stamp;
         if let Some(p) = newer.published {
-            self.published = Some(p.into_iter().map(|(v, y)| (own(v), y)).collect());
+            self.published = Some(p.owned());
         }
         self.yanked
-            .extend(newer.yanked.into_iter().map(|(v, y)| (own(v), y)));
+            .extend(newer.yanked.iter().map(|(v, y)| (v.owned(), *y)));
         self.entries.extend(
             newer
                 .entries
-                .into_iter()
-                .map(|(v, e)| (own(v), e.map(StoredEntry::into_owned))),
+                .iter()
+                .map(|(v, e)| (v.owned(), e.as_ref().map(Blob::owned))),
         );
     }
 }
@@ -89,8 +143,9 @@ struct StoredDep<'a> {
 }
 
 impl StoredEntry<'_> {
-    fn of(v: &IndexVersion) -> StoredEntry<'static> {
-        StoredEntry {
+    /// The encoded entry of `v`.
+    fn encode(v: &IndexVersion) -> Option<Vec<u8>> {
+        postcard::to_stdvec(&StoredEntry {
             yanked: v.yanked,
             deps: v
                 .deps
@@ -103,25 +158,8 @@ impl StoredEntry<'_> {
                     target: d.target.clone().map(Cow::Owned),
                 })
                 .collect(),
-        }
-    }
-
-    fn into_owned(self) -> StoredEntry<'static> {
-        let own = |s: Cow<'_, str>| Cow::Owned(s.into_owned());
-        StoredEntry {
-            yanked: self.yanked,
-            deps: self
-                .deps
-                .into_iter()
-                .map(|d| StoredDep {
-                    package: own(d.package),
-                    req: own(d.req),
-                    kind: d.kind,
-                    optional: d.optional,
-                    target: d.target.map(own),
-                })
-                .collect(),
-        }
+        })
+        .ok()
     }
 
     /// Back to an entry; `None` if anything does not parse (then the file is read).
@@ -152,25 +190,60 @@ impl StoredEntry<'_> {
     }
 }
 
-/// The answers a fresh record holds, decoded, for the registry's memo tables.
-#[derive(Debug, Default)]
-pub struct Known {
-    /// Published versions (sorted), when recorded.
-    pub published: Option<Published>,
-    /// Yanked flags by version.
-    pub yanked: Vec<(semver::Version, Option<bool>)>,
-    /// Entries by version.
-    pub entries: Vec<(semver::Version, Option<Arc<IndexVersion>>)>,
-}
-
 /// A crate looked at in this run.
 #[derive(Debug)]
 struct Touched {
-    /// The loaded record that is still fresh, kept as it is in the file.
-    fresh: bool,
+    /// Where the answers of the loaded record are, when it is still fresh (the record
+    /// itself is kept as it is in the file).
+    fresh: Option<Fresh>,
     /// What this run read from the file, stamped with the file's state now ([`RACY`]:
     /// too fresh, or no file: not recorded).
     added: Record<'static>,
+}
+
+/// A fresh record's answers, found once per run: versions and flags as they are, the
+/// published list and the entries as places of their blobs in the loaded digest,
+/// decoded only when asked for.
+#[derive(Debug)]
+struct Fresh {
+    published: Option<Place>,
+    yanked: Vec<(Box<str>, Option<bool>)>,
+    entries: Vec<(Box<str>, Option<Place>)>,
+}
+
+/// Start and end of a blob in the loaded digest's bytes.
+type Place = (usize, usize);
+
+impl Fresh {
+    fn of(r: &Record<'_>, base: &[u8]) -> Fresh {
+        // Decoded records borrow their blobs from `base`: their place is found from
+        // the addresses.
+        let place = |b: &Blob<'_>| {
+            let start = (b.0.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
+            (start, start + b.0.len())
+        };
+        Fresh {
+            published: r.published.as_ref().map(place),
+            yanked: r
+                .yanked
+                .iter()
+                .map(|(v, y)| (v.0.as_ref().into(), *y))
+                .collect(),
+            entries: r
+                .entries
+                .iter()
+                .map(|(v, e)| (v.0.as_ref().into(), e.as_ref().map(place)))
+                .collect(),
+        }
+    }
+
+    /// The answer recorded for `version` in `list` (the last one: a later run's).
+    fn find<T: Copy>(list: &[(Box<str>, T)], version: &str) -> Option<T> {
+        list.iter()
+            .rev()
+            .find(|(v, _)| &**v == version)
+            .map(|(_, t)| *t)
+    }
 }
 
 /// The digest file of one index cache: what it held when first needed, and what this
@@ -186,8 +259,16 @@ pub struct Digest {
 #[derive(Debug, Default)]
 struct Loaded {
     bytes: Vec<u8>,
-    /// Crate name → (offset, length, crc32) of its record in `bytes`.
-    rows: HashMap<String, (usize, usize, u32)>,
+    /// The directory's rows, sorted by crate name.
+    rows: Vec<Row>,
+}
+
+/// Where a crate's name and record are in [`Loaded::bytes`].
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    name: (usize, usize),
+    record: (usize, usize),
+    crc: u32,
 }
 
 impl Loaded {
@@ -204,27 +285,49 @@ impl Loaded {
         if bytes.len() < HEADER || &bytes[..8] != MAGIC {
             return None;
         }
-        let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
-        if u32_at(8) != FORMAT {
+        let u32_at = |b: &[u8], at: usize| -> Option<u32> {
+            Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+        };
+        if u32_at(&bytes, 8)? != FORMAT {
             return None;
         }
-        let (crc, dir_len) = (u32_at(12), u32_at(16) as usize);
+        let (crc, dir_len) = (u32_at(&bytes, 12)?, u32_at(&bytes, 16)? as usize);
         let dir = bytes.get(HEADER..HEADER.checked_add(dir_len)?)?;
         if crc32fast::hash(dir) != crc {
             return None;
         }
-        let table: Vec<(String, u32, u32, u32)> = postcard::from_bytes(dir).ok()?;
         let base = HEADER + dir_len;
-        let mut rows = HashMap::with_capacity(table.len());
-        for (name, offset, len, crc) in table {
+        let mut rows = Vec::new();
+        let mut at = 0;
+        while at < dir.len() {
+            let len = u16::from_le_bytes(dir.get(at..at + 2)?.try_into().ok()?) as usize;
+            let name = (HEADER + at + 2, len);
+            at += 2 + len;
+            let (offset, size, crc) =
+                (u32_at(dir, at)?, u32_at(dir, at + 4)?, u32_at(dir, at + 8)?);
+            at += 12;
             let start = base.checked_add(offset as usize)?;
-            let end = start.checked_add(len as usize)?;
+            let end = start.checked_add(size as usize)?;
             if end > bytes.len() {
                 return None;
             }
-            rows.insert(name, (start, end, crc));
+            rows.push(Row {
+                name,
+                record: (start, end),
+                crc,
+            });
         }
-        Some(Loaded { bytes, rows })
+        let loaded = Loaded { bytes, rows };
+        // Sorted, or the search below would miss crates.
+        let sorted = loaded
+            .rows
+            .windows(2)
+            .all(|w| loaded.name(&w[0]) < loaded.name(&w[1]));
+        sorted.then_some(loaded)
+    }
+
+    fn name(&self, row: &Row) -> &[u8] {
+        &self.bytes[row.name.0..row.name.0 + row.name.1]
     }
 
     /// The record of `name`, if present and intact.
@@ -234,9 +337,13 @@ impl Loaded {
 
     /// The encoded record of `name`, if its checksum holds.
     fn blob(&self, name: &str) -> Option<&[u8]> {
-        let &(start, end, crc) = self.rows.get(name)?;
-        let blob = &self.bytes[start..end];
-        (crc32fast::hash(blob) == crc).then_some(blob)
+        let i = self
+            .rows
+            .binary_search_by(|r| self.name(r).cmp(name.as_bytes()))
+            .ok()?;
+        let row = &self.rows[i];
+        let blob = &self.bytes[row.record.0..row.record.1];
+        (crc32fast::hash(blob) == row.crc).then_some(blob)
     }
 }
 
@@ -251,35 +358,83 @@ impl Digest {
         }
     }
 
-    /// The first look at crate `name` in this run: stamps its cache `file` and returns
-    /// what the digest knows for that exact state. `None` on later calls, and when the
-    /// digest has nothing fresh.
-    pub fn seed(&self, name: &str, file: &Path) -> Option<Known> {
-        if lock(&self.touched).contains_key(name) {
-            return None;
+    /// Whether the digest holds a record of crate `name` true to its cache `file` as it
+    /// is now; the first call of a run stamps the file and checks the record.
+    pub fn seed(&self, name: &str, file: &Path) -> bool {
+        if let Some(t) = lock(&self.touched).get(name) {
+            return t.fresh.is_some();
         }
         let now = advisories_cache::info::now_unix();
         let stamp = std::fs::symlink_metadata(file)
             .ok()
             .filter(|m| m.is_file())
             .map_or(RACY, |m| file_stamp(&m, Some(now)));
-        let record = (stamp != RACY)
+        let fresh = (stamp != RACY)
             .then(|| self.loaded.get_or_init(|| Loaded::read(&self.path)))
-            .and_then(|l| l.record(name))
-            .filter(|r| r.stamp == stamp);
-        let known = record.as_ref().map(decode);
+            .and_then(|l| {
+                let r = l.record(name)?;
+                (r.stamp == stamp).then(|| Fresh::of(&r, &l.bytes))
+            });
+        let is_fresh = fresh.is_some();
         let added = Record {
             stamp,
             ..Record::default()
         };
-        lock(&self.touched).insert(
-            name.to_string(),
-            Touched {
-                fresh: known.is_some(),
-                added,
-            },
-        );
-        known
+        lock(&self.touched).insert(name.to_string(), Touched { fresh, added });
+        is_fresh
+    }
+
+    /// Looks at the fresh record of `name` (found by [`Digest::seed`]) and the loaded
+    /// digest's bytes.
+    fn with_fresh<T>(&self, name: &str, f: impl FnOnce(&Fresh, &[u8]) -> Option<T>) -> Option<T> {
+        let bytes = &self.loaded.get()?.bytes;
+        let touched = lock(&self.touched);
+        f(touched.get(name)?.fresh.as_ref()?, bytes)
+    }
+
+    /// The published versions recorded for `name` (sorted), if fresh.
+    pub fn published(&self, name: &str) -> Option<Published> {
+        let (start, end) = self.with_fresh(name, |f, _| f.published)?;
+        let blob = &self.loaded.get()?.bytes[start..end];
+        let list: Vec<(&str, bool)> = postcard::from_bytes(blob).ok()?;
+        let mut v = list
+            .into_iter()
+            .map(|(v, y)| Some((semver::Version::parse(v).ok()?, y)))
+            .collect::<Option<Vec<_>>>()?;
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        Some(Arc::new(v))
+    }
+
+    /// The yanked flag recorded for `name version` (`Some(None)`: the file has no such
+    /// version), from the yanked answers or from a recorded entry; if fresh.
+    pub fn yanked(&self, name: &str, version: &str) -> Option<Option<bool>> {
+        let place = self.with_fresh(name, |f, _| {
+            Some(match Fresh::find(&f.yanked, version) {
+                Some(y) => Err(y),
+                None => Ok(Fresh::find(&f.entries, version)??),
+            })
+        })?;
+        match place {
+            Err(y) => Some(y),
+            Ok((start, end)) => {
+                let blob = &self.loaded.get()?.bytes[start..end];
+                let e: StoredEntry<'_> = postcard::from_bytes(blob).ok()?;
+                Some(Some(e.yanked))
+            }
+        }
+    }
+
+    /// The entry recorded for `name version` (`Some(None)`: the file has no usable
+    /// entry), if fresh; an entry that does not decode is left for the file to answer.
+    pub fn entry(&self, name: &str, version: &str) -> Option<Option<IndexVersion>> {
+        match self.with_fresh(name, |f, _| Fresh::find(&f.entries, version))? {
+            None => Some(None),
+            Some((start, end)) => {
+                let blob = &self.loaded.get()?.bytes[start..end];
+                let e: StoredEntry<'_> = postcard::from_bytes(blob).ok()?;
+                Some(Some(e.decode(version)?))
+            }
+        }
     }
 
     fn note(&self, name: &str, add: impl FnOnce(&mut Record<'static>)) {
@@ -296,27 +451,29 @@ impl Digest {
     /// Records a yanked answer read from the file.
     pub fn note_yanked(&self, name: &str, version: &str, yanked: Option<bool>) {
         self.note(name, |r| {
-            r.yanked.push((Cow::Owned(version.to_string()), yanked))
+            r.yanked
+                .push((Text(Cow::Owned(version.to_string())), yanked))
         });
     }
 
     /// Records an entry read from the file.
     pub fn note_entry(&self, name: &str, version: &str, entry: Option<&IndexVersion>) {
         self.note(name, |r| {
-            r.entries
-                .push((Cow::Owned(version.to_string()), entry.map(StoredEntry::of)))
+            r.entries.push((
+                Text(Cow::Owned(version.to_string())),
+                entry
+                    .and_then(StoredEntry::encode)
+                    .map(|b| Blob(Cow::Owned(b))),
+            ))
         });
     }
 
     /// Records the published versions read from the file.
     pub fn note_published(&self, name: &str, published: &[(semver::Version, bool)]) {
         self.note(name, |r| {
-            r.published = Some(
-                published
-                    .iter()
-                    .map(|(v, y)| (Cow::Owned(v.to_string()), *y))
-                    .collect(),
-            )
+            let list: Vec<(String, bool)> =
+                published.iter().map(|(v, y)| (v.to_string(), *y)).collect();
+            r.published = postcard::to_stdvec(&list).ok().map(|b| Blob(Cow::Owned(b)));
         });
     }
 
@@ -335,7 +492,7 @@ impl Digest {
             if t.added.stamp == RACY {
                 continue;
             }
-            let kept = t.fresh.then(|| loaded.blob(name)).flatten();
+            let kept = t.fresh.is_some().then(|| loaded.blob(name)).flatten();
             let blob = match (kept, t.added.is_empty()) {
                 (Some(blob), true) => blob.to_vec(),
                 (_, true) => continue,
@@ -353,27 +510,34 @@ impl Digest {
             size += blob.len() + name.len() + 16;
             blobs.push((name.clone(), blob));
         }
-        for (name, &(start, end, _)) in &loaded.rows {
+        for row in &loaded.rows {
+            let Ok(name) = std::str::from_utf8(loaded.name(row)) else {
+                continue;
+            };
             if touched.contains_key(name) {
                 continue;
             }
+            let (start, end) = row.record;
             if size + (end - start) + name.len() + 16 > MAX_BYTES / 2 {
                 break;
             }
             size += end - start + name.len() + 16;
-            blobs.push((name.clone(), loaded.bytes[start..end].to_vec()));
+            blobs.push((name.to_string(), loaded.bytes[start..end].to_vec()));
         }
         drop(touched);
-        let mut table = Vec::with_capacity(blobs.len());
+        blobs.retain(|(name, _)| name.len() <= usize::from(u16::MAX));
+        blobs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut dir = Vec::new();
         let mut offset = 0u32;
         for (name, blob) in &blobs {
             let len = blob.len() as u32;
-            table.push((name.as_str(), offset, len, crc32fast::hash(blob)));
+            dir.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            dir.extend_from_slice(name.as_bytes());
+            dir.extend_from_slice(&offset.to_le_bytes());
+            dir.extend_from_slice(&len.to_le_bytes());
+            dir.extend_from_slice(&crc32fast::hash(blob).to_le_bytes());
             offset = offset.saturating_add(len);
         }
-        let Ok(dir) = postcard::to_stdvec(&table) else {
-            return;
-        };
         let mut bytes = Vec::with_capacity(HEADER + dir.len() + offset as usize);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&FORMAT.to_le_bytes());
@@ -388,36 +552,6 @@ impl Digest {
         {
             *lock(&self.dirty) = false;
         }
-    }
-}
-
-fn decode(r: &Record<'_>) -> Known {
-    Known {
-        published: r.published.as_ref().and_then(|p| {
-            let mut v = p
-                .iter()
-                .map(|(v, y)| Some((semver::Version::parse(v).ok()?, *y)))
-                .collect::<Option<Vec<_>>>()?;
-            v.sort_by(|a, b| a.0.cmp(&b.0));
-            Some(Arc::new(v))
-        }),
-        yanked: r
-            .yanked
-            .iter()
-            .filter_map(|(v, y)| Some((semver::Version::parse(v).ok()?, *y)))
-            .collect(),
-        entries: r
-            .entries
-            .iter()
-            .filter_map(|(v, e)| match e {
-                None => Some((semver::Version::parse(v).ok()?, None)),
-                // An entry that does not decode is left for the file to answer.
-                Some(e) => {
-                    let entry = e.decode(v)?;
-                    Some((entry.version.clone(), Some(Arc::new(entry))))
-                }
-            })
-            .collect(),
     }
 }
 

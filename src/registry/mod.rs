@@ -166,31 +166,8 @@ impl Registry {
         }
     }
 
-    /// On the first look at `name`, fills the memo tables with what the digest knows of
-    /// its cache file's current state. True when it added anything.
-    fn seed(&self, name: &str) -> bool {
-        let Some(d) = &self.digest else {
-            return false;
-        };
-        let Some(known) = self.cache_path(name).and_then(|p| d.seed(name, &p)) else {
-            return false;
-        };
-        if let Some(p) = known.published {
-            lock(&self.published).insert(name.to_string(), Some(p));
-        }
-        let mut yanked = lock(&self.yanked);
-        for (v, y) in known.yanked {
-            yanked.insert(VersionKey(name.into(), v), y);
-        }
-        drop(yanked);
-        let mut entries = lock(&self.entries);
-        for (v, e) in known.entries {
-            entries.insert(VersionKey(name.into(), v), e);
-        }
-        true
-    }
-
-    /// A memo table's answer for `key`, looking at the digest for `name` first if need be.
+    /// A memo table's answer for `key`, else the digest's (when its record of `name` is
+    /// true to cargo's file now), which is then remembered.
     fn remembered<
         K: Eq + std::hash::Hash,
         Q: std::hash::Hash + Equivalent<K> + ?Sized,
@@ -200,14 +177,19 @@ impl Registry {
         memo: &Mutex<HashMap<K, T>>,
         key: &Q,
         name: &str,
+        owned: impl FnOnce() -> K,
+        from_digest: impl FnOnce(&digest::Digest) -> Option<T>,
     ) -> Option<T> {
         if let Some(hit) = lock(memo).get(key) {
             return Some(hit.clone());
         }
-        if self.seed(name) {
-            return lock(memo).get(key).cloned();
+        let d = self.digest.as_ref()?;
+        if !d.seed(name, &self.cache_path(name)?) {
+            return None;
         }
-        None
+        let found = from_digest(d)?;
+        lock(memo).insert(owned(), found.clone());
+        Some(found)
     }
 
     /// Passes an answer read from cargo's cache to the digest (never one the online
@@ -271,7 +253,13 @@ impl Registry {
             return None;
         }
         let key = VersionKeyRef(name, version);
-        if let Some(hit) = self.remembered(&self.yanked, &key, name) {
+        if let Some(hit) = self.remembered(
+            &self.yanked,
+            &key,
+            name,
+            || key.owned(),
+            |d| d.yanked(name, &crate::version_text::version_text(version)),
+        ) {
             return hit;
         }
         // A decoded entry may already say.
@@ -293,7 +281,7 @@ impl Registry {
                 .find(|v| v.version == *version)
                 .map(|v| v.yanked),
         };
-        self.note(|d| d.note_yanked(name, &version.to_string(), found));
+        self.note(|d| d.note_yanked(name, &crate::version_text::version_text(version), found));
         lock(&self.yanked).insert(key.owned(), found);
         found
     }
@@ -304,7 +292,13 @@ impl Registry {
         if !valid_name(name) {
             return None;
         }
-        if let Some(hit) = self.remembered(&self.published, name, name) {
+        if let Some(hit) = self.remembered(
+            &self.published,
+            name,
+            name,
+            || name.to_string(),
+            |d| d.published(name).map(Some),
+        ) {
             return hit;
         }
         let from_versions = || -> Option<Vec<(semver::Version, bool)>> {
@@ -387,7 +381,18 @@ impl Registry {
             return None;
         }
         let key = VersionKeyRef(name, version);
-        if let Some(hit) = self.remembered(&self.entries, &key, name) {
+        if let Some(hit) = self.remembered(
+            &self.entries,
+            &key,
+            name,
+            || key.owned(),
+            |d| {
+                Some(
+                    d.entry(name, &crate::version_text::version_text(version))?
+                        .map(Arc::new),
+                )
+            },
+        ) {
             return hit;
         }
         let from_all = |all: Versions| all.iter().find(|v| v.version == *version).cloned();
@@ -402,7 +407,13 @@ impl Registry {
             _ => self.versions(name).and_then(from_all),
         }
         .map(Arc::new);
-        self.note(|d| d.note_entry(name, &version.to_string(), found.as_deref()));
+        self.note(|d| {
+            d.note_entry(
+                name,
+                &crate::version_text::version_text(version),
+                found.as_deref(),
+            )
+        });
         lock(&self.entries).insert(key.owned(), found.clone());
         found
     }
@@ -413,7 +424,7 @@ impl Registry {
         if !matches!(self.source, IndexSource::CratesIoCache { .. }) {
             return None;
         }
-        let v = version.to_string();
+        let v = crate::version_text::version_text(version);
         if let Some(whole) = lock(&self.files).get(name).cloned() {
             return whole?.entry(&v).map(<[u8]>::to_vec);
         }

@@ -145,9 +145,9 @@ struct FindingJson<'a> {
     patched: &'a [String],
     path_kinds: &'a [Vec<Option<crate::findings::EdgeKind>>],
     paths: &'a [Vec<String>],
-    /// Through a value, so its keys are sorted as in [`finding_value`].
+    /// Its fields are declared in sorted order, as [`finding_value`]'s keys are.
     #[serde(skip_serializing_if = "Option::is_none")]
-    remediation: Option<Value>,
+    remediation: Option<&'a crate::remediation::Remediation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<&'a str>,
     unaffected: &'a [String],
@@ -198,10 +198,7 @@ impl<'a> FindingJson<'a> {
             patched: a.map_or(&[], |a| &a.patched),
             path_kinds: &f.path_kinds,
             paths: &f.paths,
-            remediation: f
-                .remediation
-                .as_ref()
-                .map(|r| serde_json::to_value(r).unwrap_or_default()),
+            remediation: f.remediation.as_ref(),
             status: None,
             unaffected: a.map_or(&[], |a| &a.unaffected),
         }
@@ -246,7 +243,7 @@ mod tests {
     fn finding(kind: FindingKind, adv: Option<AdvisoryRecord>) -> Finding {
         Finding {
             kind,
-            advisory: adv,
+            advisory: adv.map(std::sync::Arc::new),
             package: PackageRef {
                 name: "demo".into(),
                 version: "1.0.0".into(),
@@ -302,6 +299,35 @@ mod tests {
         expired.ignore_expired = Some("2020-01-01".into());
         expired.ignore_origin = Some("--ignore".into());
         expired.package.source = None;
+        // Every step kind and every optional field, so the typed path is checked on all.
+        expired.remediation = Some(crate::remediation::Remediation {
+            outcome: crate::remediation::Outcome::BumpParent,
+            command: Some("set a = \"2\" in Cargo.toml:3 && manual".into()),
+            target: Some("demo 2.0.0".into()),
+            verified: false,
+            fixes: vec!["RUSTSEC-2020-0003".into()],
+            explanation: "e".into(),
+            steps: vec![
+                crate::remediation::Step::ManifestEdit {
+                    member: "m".into(),
+                    package: "a".into(),
+                    key: "a".into(),
+                    manifest: Some("Cargo.toml".into()),
+                    line: Some(3),
+                    workspace_dependency: true,
+                    from_req: Some("1".into()),
+                    to_req: "2".into(),
+                    table_path: vec!["dependencies".into()],
+                },
+                crate::remediation::Step::Manual {
+                    package: "b".into(),
+                    version: "1.0.0".into(),
+                    instruction: "move b".into(),
+                },
+            ],
+            newer_compatible: Some("2.1.0".into()),
+            alternatives: vec!["use c".into()],
+        });
         let report = AuditReport {
             database: DatabaseSummary {
                 path: "db".into(),
