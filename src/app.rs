@@ -319,6 +319,7 @@ pub fn prepare_audit(args: &AuditArgs, out: &mut Output) -> Result<Prepared, App
         check_yanked: !args.no_yanked,
         exclude_dev: args.exclude_dev || policy.exclude_dev.value,
         remediate: true,
+        prefetch_registry: true,
     };
     drop(names);
     Ok(Prepared {
@@ -394,6 +395,7 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         paths_limit: parse_paths_limit(&args.paths_per_finding)?,
         registry: Some(Arc::new(Registry::for_workspace(None))),
         check_yanked: !args.no_yanked,
+        prefetch_registry: false,
         ..Default::default()
     };
     let baseline = match &args.baseline {

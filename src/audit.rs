@@ -85,6 +85,9 @@ pub struct AuditOptions {
     pub exclude_dev: bool,
     /// Work out a remediation for every advisory finding.
     pub remediate: bool,
+    /// Read the registry data the audit will need on every CPU first (off for scans,
+    /// whose lockfiles are already audited in parallel).
+    pub prefetch_registry: bool,
 }
 
 impl AuditOptions {
@@ -114,6 +117,7 @@ impl Default for AuditOptions {
             check_yanked: false,
             exclude_dev: false,
             remediate: true,
+            prefetch_registry: true,
         }
     }
 }
@@ -134,6 +138,16 @@ pub fn audit(
     let reqs = Requirements::new(lock, opts.workspace.as_deref(), opts.registry.as_deref());
     let mut yanked_unknown = None;
     if opts.check_yanked {
+        if let (true, Some(registry)) = (opts.prefetch_registry, reqs.registry()) {
+            let all: Vec<(&str, &semver::Version)> = (0..lock.packages.len() as u32)
+                .filter(|&i| reqs.is_crates_io(i))
+                .map(|i| {
+                    let p = &lock.packages[i as usize];
+                    (p.name.as_str(), &p.version)
+                })
+                .collect();
+            registry.prefetch(&all, &[], &[]);
+        }
         findings.extend(yanked(&reqs, &mut yanked_unknown));
     }
     let (stale_ignores, mut notes) = apply_ignores(&mut findings, &opts.ignores, opts.today);
@@ -149,10 +163,19 @@ pub fn audit(
         Vec<Vec<String>>,
         Vec<Vec<Option<crate::findings::EdgeKind>>>,
     );
+    let mut index_paths: hashbrown::HashMap<usize, Vec<Vec<u32>>> = Default::default();
+    for f in &findings {
+        index_paths
+            .entry(f.package_index)
+            .or_insert_with(|| paths::paths_to(lock, &roots, f.package_index as u32, limit));
+    }
+    if opts.prefetch_registry {
+        prefetch(&reqs, &findings, &index_paths);
+    }
     let mut by_package: hashbrown::HashMap<usize, Paths> = Default::default();
     for f in &mut findings {
         let (labels, kinds) = by_package.entry(f.package_index).or_insert_with(|| {
-            let index_paths = paths::paths_to(lock, &roots, f.package_index as u32, limit);
+            let index_paths = &index_paths[&f.package_index];
             (
                 index_paths.iter().map(|p| paths::labels(lock, p)).collect(),
                 index_paths
@@ -192,6 +215,44 @@ pub fn audit(
     };
     report.recount();
     report
+}
+
+/// Reads at once, on every CPU, the registry data the paths' step kinds and the
+/// remediations will ask for: the entries of the crates.io packages along the paths and
+/// the published versions of the packages with findings.
+fn prefetch(
+    reqs: &Requirements,
+    findings: &[Finding],
+    index_paths: &hashbrown::HashMap<usize, Vec<Vec<u32>>>,
+) {
+    let Some(registry) = reqs.registry() else {
+        return;
+    };
+    let lock = reqs.lock();
+    let mut steps: Vec<u32> = index_paths
+        .values()
+        .flatten()
+        .flat_map(|p| p.split_last().map_or(&[][..], |(_, from)| from))
+        .copied()
+        .filter(|&i| reqs.is_crates_io(i))
+        .collect();
+    steps.sort_unstable();
+    steps.dedup();
+    let entries: Vec<(&str, &semver::Version)> = steps
+        .iter()
+        .map(|&i| {
+            let p = &lock.packages[i as usize];
+            (p.name.as_str(), &p.version)
+        })
+        .collect();
+    let mut published: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.advisory.is_some() && reqs.is_crates_io(f.package_index as u32))
+        .map(|f| f.package.name.as_str())
+        .collect();
+    published.sort_unstable();
+    published.dedup();
+    registry.prefetch(&[], &entries, &published);
 }
 
 /// Yanked findings for crates.io packages, as `cargo audit` reports them; crates the

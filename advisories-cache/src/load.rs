@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 /// Advisory files larger than this are rejected (the largest real one is ~20 KiB).
 pub const MAX_ADVISORY_BYTES: u64 = 1024 * 1024;
 
+/// The buffer an advisory is read into first (almost all are smaller).
+const READ_AHEAD: usize = 32 * 1024;
+
 /// An advisory file that could not be used, and why.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SkippedFile {
@@ -231,13 +234,22 @@ fn dedupe<R>(
 /// `f` over `items` on every CPU (the results in the order of the items). Few items are
 /// done on the calling thread.
 pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    parallel_map_chunked(items, 32, f)
+}
+
+/// [`parallel_map`] handing out `chunk` items at a time (1 for few, uneven items).
+pub fn parallel_map_chunked<T: Sync, R: Send>(
+    items: &[T],
+    chunk: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    const CHUNK: usize = 32;
+    let chunk = chunk.max(1);
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8)
-        .min(items.len().div_ceil(CHUNK));
+        .min(items.len().div_ceil(chunk));
     if threads <= 1 {
         return items.iter().map(f).collect();
     }
@@ -247,14 +259,14 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -
         for _ in 0..threads {
             s.spawn(|| {
                 loop {
-                    let start = next.fetch_add(CHUNK, Ordering::Relaxed);
-                    let Some(chunk) = items.get(start..(start + CHUNK).min(items.len())) else {
+                    let start = next.fetch_add(chunk, Ordering::Relaxed);
+                    let Some(part) = items.get(start..(start + chunk).min(items.len())) else {
                         break;
                     };
-                    if chunk.is_empty() {
+                    if part.is_empty() {
                         break;
                     }
-                    let done: Vec<R> = chunk.iter().map(&f).collect();
+                    let done: Vec<R> = part.iter().map(&f).collect();
                     if let Ok(mut c) = chunks.lock() {
                         c.push((start, done));
                     }
@@ -318,7 +330,9 @@ pub fn record_from_parsed(
 
 fn read_limited(path: &Path) -> std::result::Result<String, String> {
     let file = fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-    let mut bytes = Vec::new();
+    // Room for a whole advisory up front: one read and one at the end of the file,
+    // instead of a small probe and several growing reads (~7 system calls a file).
+    let mut bytes = Vec::with_capacity(READ_AHEAD);
     file.take(MAX_ADVISORY_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read: {e}"))?;

@@ -124,6 +124,7 @@ fn read_tail_inner(path: &Path, version: &str) -> Option<Tail> {
     let mut buf = Vec::new();
     while len > chunk * 2 {
         buf.clear();
+        buf.reserve(chunk as usize + 1); // one read, not a probe and several growing ones
         file.seek(SeekFrom::Start(len - chunk)).ok()?;
         (&mut file).take(chunk).read_to_end(&mut buf).ok()?;
         if let Some(json) = entry_json(&buf, version) {

@@ -370,6 +370,93 @@ impl Registry {
         answer
     }
 
+    /// Reads, on every CPU, the yanked flags, entries and published lists a run is
+    /// about to ask for one by one, when more than a few of them are neither remembered
+    /// nor in the digest (a first run reads several MiB of cargo's files; a warm one
+    /// reads none and starts no thread).
+    pub fn prefetch(
+        &self,
+        yanked: &[(&str, &semver::Version)],
+        entries: &[(&str, &semver::Version)],
+        published: &[&str],
+    ) {
+        enum Ask<'a> {
+            Yanked(&'a str, &'a semver::Version),
+            Entry(&'a str, &'a semver::Version),
+            Published(&'a str),
+        }
+        let missing_yanked = |&&(name, version): &&(&str, &semver::Version)| {
+            if !valid_name(name) {
+                return false; // never looked up
+            }
+            let key = VersionKeyRef(name, version);
+            self.remembered(
+                &self.yanked,
+                &key,
+                name,
+                || key.owned(),
+                |d| d.yanked(name, &crate::version_text::version_text(version)),
+            )
+            .is_none()
+        };
+        let missing_entry = |&&(name, version): &&(&str, &semver::Version)| {
+            if !valid_name(name) {
+                return false; // never looked up
+            }
+            let key = VersionKeyRef(name, version);
+            self.remembered(
+                &self.entries,
+                &key,
+                name,
+                || key.owned(),
+                |d| {
+                    Some(
+                        d.entry(name, &crate::version_text::version_text(version))?
+                            .map(Arc::new),
+                    )
+                },
+            )
+            .is_none()
+        };
+        let missing_published = |&&name: &&&str| {
+            valid_name(name)
+                && self
+                    .remembered(
+                        &self.published,
+                        name,
+                        name,
+                        || name.to_string(),
+                        |d| d.published(name).map(Some),
+                    )
+                    .is_none()
+        };
+        let asks: Vec<Ask<'_>> = yanked
+            .iter()
+            .filter(missing_yanked)
+            .map(|&(n, v)| Ask::Yanked(n, v))
+            .chain(
+                entries
+                    .iter()
+                    .filter(missing_entry)
+                    .map(|&(n, v)| Ask::Entry(n, v)),
+            )
+            .chain(
+                published
+                    .iter()
+                    .filter(missing_published)
+                    .map(|&n| Ask::Published(n)),
+            )
+            .collect();
+        if asks.len() < 8 {
+            return; // asked for later, one by one, at no loss
+        }
+        advisories_cache::load::parallel_map_chunked(&asks, 1, |ask| match *ask {
+            Ask::Yanked(n, v) => drop(self.is_yanked(n, v)),
+            Ask::Entry(n, v) => drop(self.version_entry(n, v)),
+            Ask::Published(n) => drop(self.published(n)),
+        });
+    }
+
     /// The entry of one published version (what a locked package declares). For cargo's
     /// cache only that entry is decoded; other sources read the crate's whole file once.
     pub fn version_entry(
