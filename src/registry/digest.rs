@@ -196,6 +196,8 @@ struct Touched {
     /// Where the answers of the loaded record are, when it is still fresh (the record
     /// itself is kept as it is in the file).
     fresh: Option<Fresh>,
+    /// Cargo's cache has a file for the crate.
+    file: bool,
     /// What this run read from the file, stamped with the file's state now ([`RACY`]:
     /// too fresh, or no file: not recorded).
     added: Record<'static>,
@@ -365,10 +367,8 @@ impl Digest {
             return t.fresh.is_some();
         }
         let now = advisories_cache::info::now_unix();
-        let stamp = std::fs::symlink_metadata(file)
-            .ok()
-            .filter(|m| m.is_file())
-            .map_or(RACY, |m| file_stamp(&m, Some(now)));
+        let meta = std::fs::symlink_metadata(file).ok().filter(|m| m.is_file());
+        let stamp = meta.as_ref().map_or(RACY, |m| file_stamp(m, Some(now)));
         let fresh = (stamp != RACY)
             .then(|| self.loaded.get_or_init(|| Loaded::read(&self.path)))
             .and_then(|l| {
@@ -380,8 +380,14 @@ impl Digest {
             stamp,
             ..Record::default()
         };
-        lock(&self.touched).insert(name.to_string(), Touched { fresh, added });
+        let file = meta.is_some();
+        lock(&self.touched).insert(name.to_string(), Touched { fresh, file, added });
         is_fresh
+    }
+
+    /// Whether cargo's cache had a file for `name` when [`Digest::seed`] looked.
+    pub fn has_file(&self, name: &str) -> bool {
+        lock(&self.touched).get(name).is_some_and(|t| t.file)
     }
 
     /// Looks at the fresh record of `name` (found by [`Digest::seed`]) and the loaded

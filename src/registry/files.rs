@@ -89,6 +89,8 @@ pub enum Tail {
     /// The whole file (its header checked) — the entry was not near the end, or the
     /// file is small; search it with [`entry_json`].
     Whole(Vec<u8>),
+    /// A large file searched piece by piece: the version has no entry in it.
+    Absent,
     /// Not a cache file cargo writes.
     Invalid,
 }
@@ -132,10 +134,62 @@ fn read_tail_inner(path: &Path, version: &str) -> Option<Tail> {
         }
         chunk *= 4;
     }
-    let mut all = Vec::with_capacity(len as usize);
     file.seek(SeekFrom::Start(0)).ok()?;
+    if len > STREAM_FROM {
+        return Some(match search_pieces(file, version)? {
+            Some(json) => Tail::Entry(json),
+            None => Tail::Absent,
+        });
+    }
+    let mut all = Vec::with_capacity(len as usize);
     file.take(MAX_INDEX_FILE).read_to_end(&mut all).ok()?;
     Some(Tail::Whole(all))
+}
+
+/// Files larger than this are searched piece by piece rather than read whole: a few
+/// crates (`web-sys`, `windows-sys`) have cache files of several MiB, and reading one
+/// into fresh memory costs more (a page fault per 4 KiB) than the search.
+const STREAM_FROM: u64 = 1024 * 1024;
+
+/// The size of one piece.
+const PIECE: usize = 256 * 1024;
+
+/// Searches a cache file (positioned at its start) for `version`'s entry through one
+/// buffer: `Some(None)` when it has none; the last match wins, as in [`entry_json`].
+fn search_pieces(file: std::fs::File, version: &str) -> Option<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut pattern = Vec::with_capacity(version.len() + 2);
+    pattern.push(0);
+    pattern.extend_from_slice(version.as_bytes());
+    pattern.push(0);
+    let finder = memchr::memmem::Finder::new(&pattern);
+    let mut file = file.take(MAX_INDEX_FILE);
+    let mut window: Vec<u8> = Vec::with_capacity(2 * PIECE);
+    let mut found = None;
+    loop {
+        let before = window.len();
+        window.resize(before + PIECE, 0);
+        let n = file.read(&mut window[before..]).ok()?;
+        window.truncate(before + n);
+        let at_end = n == 0;
+        // Complete entries are taken; what may still be cut (after the last NUL, or a
+        // match whose entry has not ended) is kept for the next piece.
+        let mut keep_from = memchr::memrchr(0, &window).unwrap_or(0);
+        for at in finder.find_iter(&window) {
+            let json = &window[at + pattern.len()..];
+            match memchr::memchr(0, json) {
+                Some(end) => found = Some(json[..end].to_vec()),
+                None => {
+                    keep_from = keep_from.min(at);
+                    break;
+                }
+            }
+        }
+        if at_end {
+            return Some(found);
+        }
+        window.drain(..keep_from);
+    }
 }
 
 /// The JSON of `version`'s entry in (part of) a cache file: `\0version\0json\0` — JSON

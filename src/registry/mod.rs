@@ -398,6 +398,8 @@ impl Registry {
                 |d| d.yanked(name, &crate::version_text::version_text(version)),
             )
             .is_none()
+                && self.worth_reading(name)
+                && self.worth_reading(name)
         };
         let missing_entry = |&&(name, version): &&(&str, &semver::Version)| {
             if !valid_name(name) {
@@ -417,6 +419,7 @@ impl Registry {
                 },
             )
             .is_none()
+                && self.worth_reading(name)
         };
         let missing_published = |&&name: &&&str| {
             valid_name(name)
@@ -429,6 +432,7 @@ impl Registry {
                         |d| d.published(name).map(Some),
                     )
                     .is_none()
+                && self.worth_reading(name)
         };
         let asks: Vec<Ask<'_>> = yanked
             .iter()
@@ -455,6 +459,17 @@ impl Registry {
             Ask::Entry(n, v) => drop(self.version_entry(n, v)),
             Ask::Published(n) => drop(self.published(n)),
         });
+    }
+
+    /// Whether asking about `name` may read something: not for a crate cargo's cache
+    /// has no file for (unless the online index may be asked).
+    fn worth_reading(&self, name: &str) -> bool {
+        match (&self.source, &self.digest) {
+            (IndexSource::CratesIoCache { .. }, Some(d)) => {
+                self.online.is_some() || d.has_file(name)
+            }
+            _ => true,
+        }
     }
 
     /// The entry of one published version (what a locked package declares). For cargo's
@@ -527,6 +542,7 @@ impl Registry {
                 lock(&self.files).insert(name.to_string(), file);
                 found
             }
+            files::Tail::Absent => None,
             files::Tail::Invalid => {
                 lock(&self.files).insert(name.to_string(), None);
                 None

@@ -19,6 +19,51 @@ fn cache_bytes(entries: &[(&str, &str)]) -> Vec<u8> {
 }
 
 #[test]
+fn large_cache_files_are_searched_piece_by_piece_like_whole_ones() {
+    // Entries of uneven sizes (some longer than a piece), so matches and entries fall
+    // across piece boundaries; one version is written twice (the last one wins).
+    let mut entries: Vec<(String, String)> = Vec::new();
+    for i in 0..900 {
+        let v = format!("0.3.{i}");
+        let pad = "f".repeat(if i % 97 == 0 {
+            300_000
+        } else {
+            1_000 + (i * 37) % 3_000
+        });
+        entries.push((
+            v.clone(),
+            format!(r#"{{"vers":"{v}","deps":[],"features":"{pad}"}}"#),
+        ));
+    }
+    entries.push(("0.3.5".into(), r#"{"vers":"0.3.5","yanked":true}"#.into()));
+    let refs: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let bytes = cache_bytes(&refs);
+    assert!(bytes.len() > 4 * 1024 * 1024);
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("web-sys");
+    std::fs::write(&file, &bytes).unwrap();
+    let mut versions: Vec<String> = (0..900).step_by(7).map(|i| format!("0.3.{i}")).collect();
+    versions.extend(
+        [
+            "0.3.0", "0.3.5", "0.3.97", "0.3.194", "0.3.899", "0.3.900", "0.3", "3.5",
+        ]
+        .map(String::from),
+    );
+    for v in &versions {
+        let pieces = match read_tail(&file, v) {
+            Tail::Entry(json) => Some(json),
+            Tail::Absent => None,
+            Tail::Whole(_) => panic!("a large file is not read whole"),
+            Tail::Invalid => panic!("a valid file"),
+        };
+        assert_eq!(pieces.as_deref(), entry_json(&bytes, v), "version {v}");
+    }
+}
+
+#[test]
 fn index_paths_follow_cargo_layout() {
     assert_eq!(index_rel_path("a"), PathBuf::from("1/a"));
     assert_eq!(index_rel_path("ab"), PathBuf::from("2/ab"));
@@ -65,7 +110,7 @@ fn cache_file_versions_deps_and_yanked() {
     let cached_version_yanked = |path: &std::path::Path, v: &str| match read_tail(path, v) {
         Tail::Entry(json) => Some(entry_yanked(&json)),
         Tail::Whole(all) => entry_json(&all, v).map(entry_yanked),
-        Tail::Invalid => None,
+        Tail::Absent | Tail::Invalid => None,
     };
     std::fs::write(&file, &bytes).unwrap();
     assert_eq!(cached_version_yanked(&file, "0.1.1"), Some(true));
