@@ -3,11 +3,15 @@
 
 Prints medians and ratios for
   1. a single audit with a warm cache on the ~400- and ~1,100-package corpus lockfiles
-     (time and peak RSS), against `cargo audit --no-fetch --no-yanked`;
-  2. a scan of 1,000 lockfiles (the corpus repeated in a temp dir) against running
-     `cargo audit` once per lockfile, and the per-lockfile cost at 100 and 1,000;
-  3. a cold start (no compiled index yet) against `cargo audit`.
-Each process is started with posix_spawn and reaped with wait4, so the times are the
+     (time and peak RSS), against `cargo audit --no-fetch --no-yanked`, then both with
+     the yanked check;
+  2. a cold start against `cargo audit`: nothing cached at all, and no compiled index
+     only;
+  3. a scan of 1,000 lockfiles (the corpus repeated in a temp dir) against running
+     `cargo audit` once per lockfile (both without the yanked check), and the
+     per-lockfile cost at 100 and 1,000.
+Runs of the two tools are interleaved, so a slow stretch of a shared machine weighs on
+both sides. Each process is started with posix_spawn and reaped with wait4, so the times are the
 child's own wall time. Peak RSS is measured through GNU time (`/usr/bin/time -f %M`): a
 child spawned straight from Python reports Python's own peak RSS (vfork shares the
 parent's memory until exec, and the kernel folds that high-water mark into the child's
@@ -55,6 +59,16 @@ def measure(argv, env, n=runs, rss=True):
     samples = [spawn(argv, env)[0] for _ in range(n)]
     return statistics.median(samples), (peak_rss(argv, env) if rss else None)
 
+def measure_pair(mine, theirs, env, n=runs, rss=True):
+    """Both commands, runs interleaved (so a slower stretch of a shared machine weighs
+    on both sides alike): median times, and peak RSS."""
+    a, b = [], []
+    for _ in range(n):
+        a.append(spawn(mine, env)[0])
+        b.append(spawn(theirs, env)[0])
+    ra, rb = (peak_rss(mine, env), peak_rss(theirs, env)) if rss else (None, None)
+    return (statistics.median(a), ra), (statistics.median(b), rb)
+
 def pick(packages):
     best = None
     for d in sorted(os.listdir(corpus)):
@@ -75,7 +89,7 @@ for target in (400, 1100):
     mine = [dp, "--db", db, "--offline", "--no-yanked", "--json", "-f", lock]
     theirs = [ca, "audit", "--db", db, "--no-fetch", "--no-yanked", "--json", "-f", lock]
     spawn(mine, env)  # warm the compiled index
-    (t1, r1), (t2, r2) = measure(mine, env), measure(theirs, env)
+    (t1, r1), (t2, r2) = measure_pair(mine, theirs, env)
     rss = f"{r1:5.1f} / {r2:5.1f} MiB ({r1/r2:.2f})" if r1 and r2 else "n/a (no GNU time)"
     print(f"  {n:5d} packages            {t1*1000:8.2f} ms  {t2*1000:8.2f} ms   {t2/t1:6.1f}x    {rss}")
 
@@ -86,22 +100,31 @@ for target in (400, 1100):
     mine = [dp, "--db", db, "--offline", "--json", "-f", lock]
     theirs = [ca, "audit", "--db", db, "--no-fetch", "--json", "-f", lock]
     spawn(mine, env)
-    (t1, r1), (t2, r2) = measure(mine, env), measure(theirs, env)
+    (t1, r1), (t2, r2) = measure_pair(mine, theirs, env)
     rss = f"{r1:5.1f} / {r2:5.1f} MiB ({r1/r2:.2f})" if r1 and r2 else "n/a (no GNU time)"
     print(f"  {n:5d} packages            {t1*1000:8.2f} ms  {t2*1000:8.2f} ms   {t2/t1:6.1f}x    {rss}")
 
 print()
-print("cold start (no compiled index)")
-lock, n = pick(400)
-colds = []
-for _ in range(max(3, runs // 3)):
-    fresh = tempfile.mkdtemp(prefix="depaudit-cold-")
-    colds.append(spawn([dp, "--db", db, "--offline", "--no-yanked", "--json", "-f", lock],
-                       dict(os.environ, DEPAUDIT_CACHE_DIR=fresh))[0])
-    shutil.rmtree(fresh, ignore_errors=True)
-t_cold = statistics.median(colds)
-t_ca, _ = measure([ca, "audit", "--db", db, "--no-fetch", "--no-yanked", "--json", "-f", lock], env, max(3, runs // 3), rss=False)
-print(f"  {n} packages: ours {t_cold*1000:.1f} ms, cargo audit {t_ca*1000:.1f} ms ({t_ca/t_cold:.1f}x)")
+print("cold start, interleaved with cargo audit: nothing cached (no compiled index, no")
+print("registry digest), and no compiled index only (cargo's files already digested)")
+for target in (400, 1100):
+    lock, n = pick(target)
+    mine = [dp, "--db", db, "--offline", "--no-yanked", "--json", "-f", lock]
+    theirs = [ca, "audit", "--db", db, "--no-fetch", "--no-yanked", "--json", "-f", lock]
+    warm_registry = tempfile.mkdtemp(prefix="depaudit-reg-")
+    spawn(mine, dict(os.environ, DEPAUDIT_CACHE_DIR=warm_registry))
+    nothing, no_index, t_ca = [], [], []
+    for _ in range(runs):
+        fresh = tempfile.mkdtemp(prefix="depaudit-cold-")
+        nothing.append(spawn(mine, dict(os.environ, DEPAUDIT_CACHE_DIR=fresh))[0])
+        shutil.rmtree(fresh, ignore_errors=True)
+        shutil.rmtree(os.path.join(warm_registry, "index"), ignore_errors=True)
+        no_index.append(spawn(mine, dict(os.environ, DEPAUDIT_CACHE_DIR=warm_registry))[0])
+        t_ca.append(spawn(theirs, env)[0])
+    shutil.rmtree(warm_registry, ignore_errors=True)
+    a, b, c = (statistics.median(x) for x in (nothing, no_index, t_ca))
+    print(f"  {n:5d} packages: ours {a*1000:.1f} ms ({c/a:.2f}x) / {b*1000:.1f} ms ({c/b:.2f}x),"
+          f" cargo audit {c*1000:.1f} ms")
 
 print()
 print("scan of many lockfiles")
@@ -117,8 +140,9 @@ def tree(count):
 per = {}
 for count in (100, 1000):
     root = tree(count)
-    t, rss = measure([dp, "scan", root, "--db", db, "--offline", "-q", "-o", os.devnull], env, 3,
-                     rss=count == 1000)
+    # The same options as cargo audit below: no yanked check.
+    t, rss = measure([dp, "scan", root, "--db", db, "--offline", "--no-yanked", "-q", "-o",
+                      os.devnull], env, 3, rss=count == 1000)
     per[count] = t / count
     print(f"  {count:5d} lockfiles: ours {t:.3f} s total, {per[count]*1000:.3f} ms per lockfile"
           + (f", peak RSS {rss:.1f} MiB" if rss else ""))
@@ -131,5 +155,8 @@ t_ca = time.perf_counter() - t0
 t_ours = per[1000] * 1000
 print(f"  cargo audit once per lockfile over 1000: {t_ca:.2f} s -> ours is {t_ca/t_ours:.0f}x faster")
 print(f"  growth: per-lockfile cost at 1000 / at 100 = {per[1000]/per[100]:.2f} (1.0 = linear)")
+t_yanked, _ = measure([dp, "scan", root, "--db", db, "--offline", "-q", "-o", os.devnull], env, 3,
+                      rss=False)
+print(f"  with the yanked check (the scan's default): {t_yanked:.3f} s over 1000")
 shutil.rmtree(work, ignore_errors=True)
 shutil.rmtree(cache, ignore_errors=True)

@@ -184,7 +184,6 @@ pub fn encode_compiled(
             &b.id,
         ))
     });
-    let mut blob = Vec::with_capacity(records.iter().map(|r| r.bytes.len()).sum());
     let mut w = Writer {
         table: Vec::new(),
         strings: Vec::new(),
@@ -200,12 +199,13 @@ pub fn encode_compiled(
     w.table.extend_from_slice(&head);
 
     w.u32(order.len());
+    let mut blob_len = 0;
     for r in &order {
-        w.u32(blob.len());
+        w.u32(blob_len);
         w.u32(r.bytes.len());
         w.table
             .extend_from_slice(&crc32fast::hash(&r.bytes).to_le_bytes());
-        blob.extend_from_slice(&r.bytes);
+        blob_len += r.bytes.len();
     }
 
     // One row per crate name: its records (if any) and its folder's stamp (if any).
@@ -254,14 +254,17 @@ pub fn encode_compiled(
     w.table.extend_from_slice(&strings);
     let dir = w.table;
 
-    let mut out = Vec::with_capacity(HEADER_LEN + dir.len() + blob.len());
+    // The records are copied once, straight into the output.
+    let mut out = Vec::with_capacity(HEADER_LEN + dir.len() + blob_len);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&crc32fast::hash(&dir).to_le_bytes());
     out.extend_from_slice(&(dir.len() as u64).to_le_bytes());
-    out.extend_from_slice(&(blob.len() as u64).to_le_bytes());
+    out.extend_from_slice(&(blob_len as u64).to_le_bytes());
     out.extend_from_slice(&dir);
-    out.extend_from_slice(&blob);
+    for r in &order {
+        out.extend_from_slice(&r.bytes);
+    }
     out
 }
 

@@ -146,10 +146,11 @@ fn read_tail_inner(path: &Path, version: &str) -> Option<Tail> {
     Some(Tail::Whole(all))
 }
 
-/// Files larger than this are searched piece by piece rather than read whole: a few
-/// crates (`web-sys`, `windows-sys`) have cache files of several MiB, and reading one
-/// into fresh memory costs more (a page fault per 4 KiB) than the search.
-const STREAM_FROM: u64 = 1024 * 1024;
+/// Files larger than this are searched piece by piece rather than read whole: some
+/// crates (`web-sys`, `windows-sys`, `clap`) have cache files of one to several MiB,
+/// and reading one into fresh memory costs more (a page fault per 4 KiB) than the
+/// search.
+const STREAM_FROM: u64 = 256 * 1024;
 
 /// The size of one piece.
 const PIECE: usize = 256 * 1024;
