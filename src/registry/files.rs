@@ -99,6 +99,9 @@ pub enum Tail {
 /// written oldest first.
 const TAIL: u64 = 8 * 1024;
 
+/// The largest tail read.
+const MAX_TAIL: u64 = 128 * 1024;
+
 /// Reads the end of a cache file looking for `version`'s entry, else the whole file.
 pub fn read_tail(path: &Path, version: &str) -> Tail {
     read_tail_inner(path, version).unwrap_or(Tail::Invalid)
@@ -121,10 +124,11 @@ fn read_tail_inner(path: &Path, version: &str) -> Option<Tail> {
         return None;
     }
     // Growing tails (8, 32, 128 KiB): a recent version costs one small read, an old one
-    // at most a third more than reading the file once.
+    // at most a third more than reading the file once (larger files are then searched
+    // piece by piece, below, rather than through ever larger tails).
     let mut chunk = TAIL;
     let mut buf = Vec::new();
-    while len > chunk * 2 {
+    while len > chunk * 2 && chunk <= MAX_TAIL {
         buf.clear();
         buf.reserve(chunk as usize + 1); // one read, not a probe and several growing ones
         file.seek(SeekFrom::Start(len - chunk)).ok()?;
