@@ -253,13 +253,7 @@ impl Registry {
             return None;
         }
         let key = VersionKeyRef(name, version);
-        if let Some(hit) = self.remembered(
-            &self.yanked,
-            &key,
-            name,
-            || key.owned(),
-            |d| d.yanked(name, &crate::version_text::version_text(version)),
-        ) {
+        if let Some(hit) = self.known_yanked(name, version) {
             return hit;
         }
         // A decoded entry may already say.
@@ -292,13 +286,7 @@ impl Registry {
         if !valid_name(name) {
             return None;
         }
-        if let Some(hit) = self.remembered(
-            &self.published,
-            name,
-            name,
-            || name.to_string(),
-            |d| d.published(name).map(Some),
-        ) {
+        if let Some(hit) = self.known_published(name) {
             return hit;
         }
         let from_versions = || -> Option<Vec<(semver::Version, bool)>> {
@@ -385,54 +373,16 @@ impl Registry {
             Entry(&'a str, &'a semver::Version),
             Published(&'a str),
         }
-        let missing_yanked = |&&(name, version): &&(&str, &semver::Version)| {
-            if !valid_name(name) {
-                return false; // never looked up
-            }
-            let key = VersionKeyRef(name, version);
-            self.remembered(
-                &self.yanked,
-                &key,
-                name,
-                || key.owned(),
-                |d| d.yanked(name, &crate::version_text::version_text(version)),
-            )
-            .is_none()
-                && self.worth_reading(name)
-                && self.worth_reading(name)
+        // Only what neither the memo nor the digest knows costs a read; a name that
+        // is never looked up, or that cargo's cache has no file for, costs nothing.
+        let missing_yanked = |&&(n, v): &&(&str, &semver::Version)| {
+            valid_name(n) && self.known_yanked(n, v).is_none() && self.worth_reading(n)
         };
-        let missing_entry = |&&(name, version): &&(&str, &semver::Version)| {
-            if !valid_name(name) {
-                return false; // never looked up
-            }
-            let key = VersionKeyRef(name, version);
-            self.remembered(
-                &self.entries,
-                &key,
-                name,
-                || key.owned(),
-                |d| {
-                    Some(
-                        d.entry(name, &crate::version_text::version_text(version))?
-                            .map(Arc::new),
-                    )
-                },
-            )
-            .is_none()
-                && self.worth_reading(name)
+        let missing_entry = |&&(n, v): &&(&str, &semver::Version)| {
+            valid_name(n) && self.known_entry(n, v).is_none() && self.worth_reading(n)
         };
-        let missing_published = |&&name: &&&str| {
-            valid_name(name)
-                && self
-                    .remembered(
-                        &self.published,
-                        name,
-                        name,
-                        || name.to_string(),
-                        |d| d.published(name).map(Some),
-                    )
-                    .is_none()
-                && self.worth_reading(name)
+        let missing_published = |&&n: &&&str| {
+            valid_name(n) && self.known_published(n).is_none() && self.worth_reading(n)
         };
         let asks: Vec<Ask<'_>> = yanked
             .iter()
@@ -461,6 +411,48 @@ impl Registry {
         });
     }
 
+    /// The remembered (or digested) yanked flag of `name version`, if any.
+    fn known_yanked(&self, name: &str, version: &semver::Version) -> Option<Option<bool>> {
+        let key = VersionKeyRef(name, version);
+        self.remembered(
+            &self.yanked,
+            &key,
+            name,
+            || key.owned(),
+            |d| d.yanked(name, &crate::version_text::version_text(version)),
+        )
+    }
+
+    /// The remembered (or digested) entry of `name version`, if any.
+    fn known_entry(
+        &self,
+        name: &str,
+        version: &semver::Version,
+    ) -> Option<Option<Arc<IndexVersion>>> {
+        let key = VersionKeyRef(name, version);
+        self.remembered(
+            &self.entries,
+            &key,
+            name,
+            || key.owned(),
+            |d| {
+                let text = crate::version_text::version_text(version);
+                Some(d.entry(name, &text)?.map(Arc::new))
+            },
+        )
+    }
+
+    /// The remembered (or digested) published versions of `name`, if any.
+    fn known_published(&self, name: &str) -> Option<Option<Published>> {
+        self.remembered(
+            &self.published,
+            name,
+            name,
+            || name.to_string(),
+            |d| d.published(name).map(Some),
+        )
+    }
+
     /// Whether asking about `name` may read something: not for a crate cargo's cache
     /// has no file for (unless the online index may be asked).
     fn worth_reading(&self, name: &str) -> bool {
@@ -483,18 +475,7 @@ impl Registry {
             return None;
         }
         let key = VersionKeyRef(name, version);
-        if let Some(hit) = self.remembered(
-            &self.entries,
-            &key,
-            name,
-            || key.owned(),
-            |d| {
-                Some(
-                    d.entry(name, &crate::version_text::version_text(version))?
-                        .map(Arc::new),
-                )
-            },
-        ) {
+        if let Some(hit) = self.known_entry(name, version) {
             return hit;
         }
         let from_all = |all: Versions| all.iter().find(|v| v.version == *version).cloned();
