@@ -816,6 +816,7 @@ mod tests {
             patched: vec![">= 1.0.0".into()],
             unaffected: vec![],
             ranges: vec![],
+            ..AdvisoryRecord::default()
         }
     }
 

@@ -127,6 +127,41 @@ pub struct AdvisoryRecord {
     pub unaffected: Vec<String>,
     /// Affected intervals, derived by `rustsec` from `patched` and `unaffected`.
     pub ranges: Vec<AffectedRange>,
+    /// `ranges` with their versions parsed, once: matching and remediation test many
+    /// versions against one advisory. Not stored.
+    #[serde(skip)]
+    pub parsed_ranges: ParsedRanges,
+}
+
+/// [`AdvisoryRecord::ranges`] parsed when first needed. Two records are equal whatever
+/// their caches hold.
+#[derive(Clone, Debug, Default)]
+pub struct ParsedRanges(std::sync::OnceLock<Vec<(Bound, Bound)>>);
+
+impl PartialEq for ParsedRanges {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// One end of a parsed interval.
+#[derive(Clone, Debug)]
+pub enum Bound {
+    /// Unbounded.
+    Open,
+    /// At this version.
+    At(Version),
+    /// Written but not a version: the interval matches nothing (as before parsing).
+    Invalid,
+}
+
+impl Bound {
+    fn of(v: &Option<String>) -> Bound {
+        match v {
+            None => Bound::Open,
+            Some(s) => Version::parse(s).map_or(Bound::Invalid, Bound::At),
+        }
+    }
 }
 
 impl AdvisoryRecord {
@@ -200,20 +235,29 @@ impl AdvisoryRecord {
                 .map(|r| r.to_string())
                 .collect(),
             ranges,
+            parsed_ranges: ParsedRanges::default(),
         }
     }
 
     /// Is `version` inside one of the affected ranges? Same rule as `rustsec`'s
     /// `Versions::is_vulnerable`: plain semver ordering over OSV intervals.
     pub fn affects(&self, version: &Version) -> bool {
-        self.ranges.iter().any(|r| {
-            let above = match &r.introduced {
-                None => true,
-                Some(start) => Version::parse(start).is_ok_and(|s| *version >= s),
+        let ranges = self.parsed_ranges.0.get_or_init(|| {
+            self.ranges
+                .iter()
+                .map(|r| (Bound::of(&r.introduced), Bound::of(&r.fixed)))
+                .collect()
+        });
+        ranges.iter().any(|(start, end)| {
+            let above = match start {
+                Bound::Open => true,
+                Bound::At(s) => version >= s,
+                Bound::Invalid => false,
             };
-            let below = match &r.fixed {
-                None => true,
-                Some(end) => Version::parse(end).is_ok_and(|e| *version < e),
+            let below = match end {
+                Bound::Open => true,
+                Bound::At(e) => version < e,
+                Bound::Invalid => false,
             };
             above && below
         })

@@ -237,6 +237,7 @@ mod tests {
             patched: vec![">= 1.2.0".into()],
             unaffected: vec!["< 0.1.0".into()],
             ranges: vec![],
+            ..AdvisoryRecord::default()
         }
     }
 
