@@ -266,10 +266,13 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Lockfile, String> {
         )
     })?;
     // Counted before parsing: a million packages would cost far more memory parsed than
-    // the text itself takes.
-    let headers = count_package_headers(text);
-    if headers > MAX_PACKAGES {
-        return Err(too_many_packages(headers));
+    // the text itself takes. A text too short to hold more headers than allowed (each
+    // takes at least the 11 bytes of `[[package]]`) needs no count.
+    if text.len() / "[[package]]".len() > MAX_PACKAGES {
+        let headers = count_package_headers(text);
+        if headers > MAX_PACKAGES {
+            return Err(too_many_packages(headers));
+        }
     }
     if let Some((raw, lines)) = fast::parse_with_lines(text) {
         return from_raw(&raw, &lines);
