@@ -139,13 +139,7 @@ pub fn audit(
     let mut yanked_unknown = None;
     if opts.check_yanked {
         if let (true, Some(registry)) = (opts.prefetch_registry, reqs.registry()) {
-            let all: Vec<(&str, &semver::Version)> = (0..lock.packages.len() as u32)
-                .filter(|&i| reqs.is_crates_io(i))
-                .map(|i| {
-                    let p = &lock.packages[i as usize];
-                    (p.name.as_str(), &p.version)
-                })
-                .collect();
+            let all = crates_io_versions(&reqs, 0..lock.packages.len() as u32);
             registry.prefetch(&all, &[], &[]);
         }
         findings.extend(yanked(&reqs, &mut yanked_unknown));
@@ -228,23 +222,15 @@ fn prefetch(
     let Some(registry) = reqs.registry() else {
         return;
     };
-    let lock = reqs.lock();
     let mut steps: Vec<u32> = index_paths
         .values()
         .flatten()
         .flat_map(|p| p.split_last().map_or(&[][..], |(_, from)| from))
         .copied()
-        .filter(|&i| reqs.is_crates_io(i))
         .collect();
     steps.sort_unstable();
     steps.dedup();
-    let entries: Vec<(&str, &semver::Version)> = steps
-        .iter()
-        .map(|&i| {
-            let p = &lock.packages[i as usize];
-            (p.name.as_str(), &p.version)
-        })
-        .collect();
+    let entries = crates_io_versions(reqs, steps);
     let mut published: Vec<&str> = findings
         .iter()
         .filter(|f| f.advisory.is_some() && reqs.is_crates_io(f.package_index as u32))
@@ -253,6 +239,22 @@ fn prefetch(
     published.sort_unstable();
     published.dedup();
     registry.prefetch(&[], &entries, &published);
+}
+
+/// `(name, version)` of the crates.io packages among `indices`, for the registry.
+fn crates_io_versions<'l>(
+    reqs: &Requirements<'l>,
+    indices: impl IntoIterator<Item = u32>,
+) -> Vec<(&'l str, &'l semver::Version)> {
+    let lock = reqs.lock();
+    indices
+        .into_iter()
+        .filter(|&i| reqs.is_crates_io(i))
+        .map(|i| {
+            let p = &lock.packages[i as usize];
+            (p.name.as_str(), &p.version)
+        })
+        .collect()
 }
 
 /// Yanked findings for crates.io packages, as `cargo audit` reports them; crates the
@@ -273,11 +275,7 @@ fn yanked(reqs: &Requirements, unknown_note: &mut Option<String>) -> Vec<Finding
             Some(true) => out.push(Finding {
                 kind: FindingKind::Yanked,
                 advisory: None,
-                package: crate::findings::PackageRef {
-                    name: p.name.clone(),
-                    version: crate::version_text::version_text(&p.version),
-                    source: p.source.as_deref().map(String::from),
-                },
+                package: crate::findings::PackageRef::of(p),
                 package_index: i,
                 package_line: p.line,
                 ..Finding::default()

@@ -66,6 +66,17 @@ pub struct PackageRef {
     pub source: Option<String>,
 }
 
+impl PackageRef {
+    /// The reference to a locked package.
+    pub fn of(p: &crate::lockfile::Package) -> PackageRef {
+        PackageRef {
+            name: p.name.clone(),
+            version: crate::version_text::version_text(&p.version),
+            source: p.source.as_deref().map(String::from),
+        }
+    }
+}
+
 /// One finding.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Finding {

@@ -55,11 +55,7 @@ pub fn find(db: &Database, lock: &Lockfile, settings: &MatchSettings) -> Vec<Fin
             out.push(Finding {
                 kind,
                 advisory: Some(adv.clone()),
-                package: PackageRef {
-                    name: pkg.name.clone(),
-                    version: crate::version_text::version_text(&pkg.version),
-                    source: pkg.source.as_deref().map(String::from),
-                },
+                package: PackageRef::of(pkg),
                 package_index: i,
                 package_line: pkg.line,
                 ..Finding::default()

@@ -20,10 +20,11 @@ pub fn roots(lock: &Lockfile, members: Option<&[(String, String)]>) -> Vec<u32> 
         let named: Vec<u32> = (0..lock.packages.len() as u32)
             .filter(|&i| {
                 let p = &lock.packages[i as usize];
-                p.source.is_none()
-                    && members.iter().any(|(n, v)| {
-                        *n == p.name && *v == crate::version_text::version_text(&p.version)
-                    })
+                if p.source.is_some() {
+                    return false;
+                }
+                let version = crate::version_text::version_text(&p.version);
+                members.iter().any(|(n, v)| *n == p.name && *v == version)
             })
             .collect();
         if !named.is_empty() {

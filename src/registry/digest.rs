@@ -360,14 +360,20 @@ impl Digest {
         }
     }
 
-    /// Whether the digest holds a record of crate `name` true to its cache `file` as it
-    /// is now; the first call of a run stamps the file and checks the record.
-    pub fn seed(&self, name: &str, file: &Path) -> bool {
+    /// Whether the digest holds a record of crate `name` true to its cache file as it
+    /// is now; the first call of a run finds the `file` (false if there is no place for
+    /// it), stamps it and checks the record.
+    pub fn seed(&self, name: &str, file: impl FnOnce() -> Option<PathBuf>) -> bool {
         if let Some(t) = lock(&self.touched).get(name) {
             return t.fresh.is_some();
         }
+        let Some(file) = file() else {
+            return false;
+        };
         let now = advisories_cache::info::now_unix();
-        let meta = std::fs::symlink_metadata(file).ok().filter(|m| m.is_file());
+        let meta = std::fs::symlink_metadata(&file)
+            .ok()
+            .filter(|m| m.is_file());
         let stamp = meta.as_ref().map_or(RACY, |m| file_stamp(m, Some(now)));
         let fresh = (stamp != RACY)
             .then(|| self.loaded.get_or_init(|| Loaded::read(&self.path)))
@@ -390,18 +396,19 @@ impl Digest {
         lock(&self.touched).get(name).is_some_and(|t| t.file)
     }
 
-    /// Looks at the fresh record of `name` (found by [`Digest::seed`]) and the loaded
-    /// digest's bytes.
-    fn with_fresh<T>(&self, name: &str, f: impl FnOnce(&Fresh, &[u8]) -> Option<T>) -> Option<T> {
-        let bytes = &self.loaded.get()?.bytes;
-        let touched = lock(&self.touched);
-        f(touched.get(name)?.fresh.as_ref()?, bytes)
+    /// Looks at the fresh record of `name` (found by [`Digest::seed`]).
+    fn with_fresh<T>(&self, name: &str, f: impl FnOnce(&Fresh) -> Option<T>) -> Option<T> {
+        f(lock(&self.touched).get(name)?.fresh.as_ref()?)
+    }
+
+    /// The blob at `place` in the loaded digest.
+    fn blob_at(&self, (start, end): Place) -> Option<&[u8]> {
+        self.loaded.get()?.bytes.get(start..end)
     }
 
     /// The published versions recorded for `name` (sorted), if fresh.
     pub fn published(&self, name: &str) -> Option<Published> {
-        let (start, end) = self.with_fresh(name, |f, _| f.published)?;
-        let blob = &self.loaded.get()?.bytes[start..end];
+        let blob = self.blob_at(self.with_fresh(name, |f| f.published)?)?;
         let list: Vec<(&str, bool)> = postcard::from_bytes(blob).ok()?;
         let mut v = list
             .into_iter()
@@ -414,30 +421,26 @@ impl Digest {
     /// The yanked flag recorded for `name version` (`Some(None)`: the file has no such
     /// version), from the yanked answers or from a recorded entry; if fresh.
     pub fn yanked(&self, name: &str, version: &str) -> Option<Option<bool>> {
-        let place = self.with_fresh(name, |f, _| {
-            Some(match Fresh::find(&f.yanked, version) {
-                Some(y) => Err(y),
-                None => Ok(Fresh::find(&f.entries, version)??),
-            })
+        let (flag, entry) = self.with_fresh(name, |f| {
+            Some((
+                Fresh::find(&f.yanked, version),
+                Fresh::find(&f.entries, version),
+            ))
         })?;
-        match place {
-            Err(y) => Some(y),
-            Ok((start, end)) => {
-                let blob = &self.loaded.get()?.bytes[start..end];
-                let e: StoredEntry<'_> = postcard::from_bytes(blob).ok()?;
-                Some(Some(e.yanked))
-            }
+        if let Some(y) = flag {
+            return Some(y);
         }
+        let e: StoredEntry<'_> = postcard::from_bytes(self.blob_at(entry??)?).ok()?;
+        Some(Some(e.yanked))
     }
 
     /// The entry recorded for `name version` (`Some(None)`: the file has no usable
     /// entry), if fresh; an entry that does not decode is left for the file to answer.
     pub fn entry(&self, name: &str, version: &str) -> Option<Option<IndexVersion>> {
-        match self.with_fresh(name, |f, _| Fresh::find(&f.entries, version))? {
+        match self.with_fresh(name, |f| Fresh::find(&f.entries, version))? {
             None => Some(None),
-            Some((start, end)) => {
-                let blob = &self.loaded.get()?.bytes[start..end];
-                let e: StoredEntry<'_> = postcard::from_bytes(blob).ok()?;
+            Some(place) => {
+                let e: StoredEntry<'_> = postcard::from_bytes(self.blob_at(place)?).ok()?;
                 Some(Some(e.decode(version)?))
             }
         }

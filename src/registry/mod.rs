@@ -184,7 +184,7 @@ impl Registry {
             return Some(hit.clone());
         }
         let d = self.digest.as_ref()?;
-        if !d.seed(name, &self.cache_path(name)?) {
+        if !d.seed(name, || self.cache_path(name)) {
             return None;
         }
         let found = from_digest(d)?;
