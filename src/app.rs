@@ -460,7 +460,7 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     } else {
         exit::OK
     };
-    exit_soon((result, text, db));
+    exit_soon((result, text, db, opts));
     Ok(code)
 }
 

@@ -321,8 +321,10 @@ fn exclude_dev_only(
                 continue;
             }
             let dev_only = reqs
-                .edge(v, w)
-                .is_some_and(|ds| !ds.is_empty() && ds.iter().all(|d| d.kind == DepKind::Dev));
+                .edge(v, w, |ds| {
+                    !ds.is_empty() && ds.iter().all(|d| d.kind == DepKind::Dev)
+                })
+                .unwrap_or(false);
             if !dev_only {
                 reached[w as usize] = true;
                 stack.push(w);
@@ -339,19 +341,20 @@ fn exclude_dev_only(
 
 /// The kind of the step `from → to`, when the manifests or the index say.
 pub fn edge_kind(reqs: &Requirements, from: u32, to: u32) -> Option<crate::findings::EdgeKind> {
-    let ds = reqs.edge(from, to)?;
-    if ds.is_empty() {
-        return None;
-    }
-    let mut kinds: Vec<DepKind> = ds.iter().map(|d| d.kind).collect();
-    kinds.sort();
-    kinds.dedup();
-    let all_targeted = ds.iter().all(|d| d.target.is_some());
-    Some(crate::findings::EdgeKind {
-        kinds: kinds.iter().map(|k| k.as_str()).collect(),
-        optional: ds.iter().all(|d| d.optional),
-        target: all_targeted.then(|| ds[0].target.clone()).flatten(),
-    })
+    reqs.edge(from, to, |ds| {
+        let first = ds.first()?;
+        let mut kinds: Vec<DepKind> = ds.iter().map(|d| d.kind).collect();
+        kinds.sort();
+        kinds.dedup();
+        let all_targeted = ds.iter().all(|d| d.target.is_some());
+        Some(crate::findings::EdgeKind {
+            kinds: kinds.iter().map(|k| k.as_str()).collect(),
+            optional: ds.iter().all(|d| d.optional),
+            target: all_targeted
+                .then(|| first.target.map(str::to_string))
+                .flatten(),
+        })
+    })?
 }
 
 /// Marks the findings that an active ignore rule covers; a finding whose only matching

@@ -2,6 +2,10 @@
 
 use cargo_depaudit::{app, cli, output::Output};
 
+/// mimalloc rather than glibc's malloc: see its entry in Cargo.toml.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args = cli::normalize_args(std::env::args_os().collect());
     let mut out = Output::default();

@@ -382,11 +382,10 @@ impl Planner<'_, '_> {
                 let is_member = self.reqs.declarer(d) == Declarer::Member;
                 let reqs = self
                     .reqs
-                    .edge(d, x)
-                    .map(|ds| {
-                        ds.into_iter()
+                    .edge(d, x, |ds| {
+                        ds.iter()
                             .filter(|decl| decl.kind != DepKind::Dev || is_member)
-                            .map(|decl| decl.req)
+                            .map(|decl| decl.req.clone())
                             .collect::<Vec<_>>()
                     })
                     .filter(|r| !r.is_empty());

@@ -9,17 +9,39 @@ use crate::matching::is_crates_io;
 use crate::registry::{DepKind, Registry};
 use crate::workspace::WorkspaceInfo;
 
-/// One declaration of a dependency.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Declared {
+/// One declaration of a dependency, borrowed from a manifest or an index entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Declared<'x> {
     /// The version requirement.
-    pub req: semver::VersionReq,
+    pub req: &'x semver::VersionReq,
     /// normal / build / dev.
     pub kind: DepKind,
     /// Optional (behind a feature).
     pub optional: bool,
     /// `cfg(...)` or triple, when target-specific.
-    pub target: Option<String>,
+    pub target: Option<&'x str>,
+}
+
+impl<'x> From<&'x crate::workspace::MemberDep> for Declared<'x> {
+    fn from(d: &'x crate::workspace::MemberDep) -> Self {
+        Declared {
+            req: &d.req,
+            kind: d.kind,
+            optional: d.optional,
+            target: d.target.as_deref(),
+        }
+    }
+}
+
+impl<'x> From<&'x crate::registry::IndexDep> for Declared<'x> {
+    fn from(d: &'x crate::registry::IndexDep) -> Self {
+        Declared {
+            req: &d.req,
+            kind: d.kind,
+            optional: d.optional,
+            target: d.target.as_deref(),
+        }
+    }
 }
 
 /// What kind of package declares the dependency.
@@ -111,52 +133,32 @@ impl<'a> Requirements<'a> {
         }
     }
 
-    /// Every declaration package `from` makes on crate `name` (all versions), or `None`
-    /// when nothing says.
-    pub fn declared_on(&self, from: u32, name: &str) -> Option<Vec<Declared>> {
+    /// Calls `f` with the declarations that resolved `from → to`: those package `to`'s
+    /// version satisfies, or all of `from`'s declarations on that crate if none does (only
+    /// a stale lockfile does that). `None` when nothing says. The declarations are
+    /// borrowed from the manifest or the index entry, not copied.
+    pub fn edge<R>(&self, from: u32, to: u32, f: impl FnOnce(&[Declared<'_>]) -> R) -> Option<R> {
         let p = &self.lock.packages[from as usize];
-        if p.source.is_none() {
+        let target = &self.lock.packages[to as usize];
+        let name = target.name.as_str();
+        let entry; // keeps the index entry the declarations borrow from
+        let mut all: Vec<Declared<'_>> = if p.source.is_none() {
             let ws = self.workspace?;
             let m = ws.member(&p.name, &crate::version_text::version_text(&p.version))?;
-            return Some(
-                m.deps
-                    .iter()
-                    .filter(|d| d.package == name)
-                    .map(|d| Declared {
-                        req: d.req.clone(),
-                        kind: d.kind,
-                        optional: d.optional,
-                        target: d.target.clone(),
-                    })
-                    .collect(),
-            );
-        }
-        if !self.is_crates_io(from) {
+            m.deps
+                .iter()
+                .filter(|d| d.package == name)
+                .map(Declared::from)
+                .collect()
+        } else if self.is_crates_io(from) {
+            entry = self.registry?.version_entry(&p.name, &p.version)?;
+            entry.requirements_on(name).map(Declared::from).collect()
+        } else {
             return None;
+        };
+        if all.iter().any(|d| d.req.matches(&target.version)) {
+            all.retain(|d| d.req.matches(&target.version));
         }
-        let v = self.registry?.version_entry(&p.name, &p.version)?;
-        Some(
-            v.requirements_on(name)
-                .map(|d| Declared {
-                    req: d.req.clone(),
-                    kind: d.kind,
-                    optional: d.optional,
-                    target: d.target.clone(),
-                })
-                .collect(),
-        )
-    }
-
-    /// The declarations that resolved to package `to` (those its version satisfies; all
-    /// of them if none does, which only a stale lockfile produces).
-    pub fn edge(&self, from: u32, to: u32) -> Option<Vec<Declared>> {
-        let target = &self.lock.packages[to as usize];
-        let all = self.declared_on(from, &target.name)?;
-        let matching: Vec<Declared> = all
-            .iter()
-            .filter(|d| d.req.matches(&target.version))
-            .cloned()
-            .collect();
-        Some(if matching.is_empty() { all } else { matching })
+        Some(f(&all))
     }
 }

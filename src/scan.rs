@@ -291,8 +291,12 @@ impl Lines<'_> {
         let mut statuses = Vec::with_capacity(report.findings.len());
         let mut seen_keys = HashSet::new();
         for f in &report.findings {
-            let key = finding_key(path, f);
-            let is_new = self.baseline.is_none_or(|b| !b.contains_key(&key));
+            // The key is only needed against a baseline.
+            let key = self.baseline.map(|_| finding_key(path, f));
+            let is_new = match (self.baseline, &key) {
+                (Some(b), Some(key)) => !b.contains_key(key),
+                _ => true,
+            };
             if !f.ignored {
                 *t.by_kind.entry(f.kind.as_str()).or_default() += 1;
                 *t.by_severity
@@ -316,7 +320,7 @@ impl Lines<'_> {
                 self.baseline
                     .map(|_| if is_new { "new" } else { "unchanged" }),
             );
-            if self.baseline.is_some() {
+            if let Some(key) = key {
                 seen_keys.insert(key);
             }
         }

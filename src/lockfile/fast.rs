@@ -39,12 +39,13 @@ struct Lines<'a> {
 }
 
 impl<'a> Lines<'a> {
-    fn new(text: &'a str) -> Self {
+    /// Lines of `text`; a `simple` text (see [`simple_text`]) holds no `\r`.
+    fn new(text: &'a str, simple: bool) -> Self {
         Lines {
             text,
             pos: 0,
             index: 0,
-            any_cr: memchr::memchr(b'\r', text.as_bytes()).is_some(),
+            any_cr: !simple && memchr::memchr(b'\r', text.as_bytes()).is_some(),
         }
     }
 
@@ -69,6 +70,91 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// One line of the exact form cargo writes, read without the general line logic.
+enum Canonical<'a> {
+    /// An empty line.
+    Blank,
+    /// `key = "value"` for one of the string keys (its bit).
+    Field(u8, &'a str),
+    /// `dependencies = [`, its ` "item",` lines and `]`, the items appended.
+    Dependencies,
+}
+
+impl<'a> Lines<'a> {
+    /// Reads the next line when it is exactly as cargo writes it (a blank line, a string
+    /// field, a whole multi-line dependency array) and the text is `simple` (see
+    /// [`Strings`]): the common case, at a few instructions a byte. Anything else is left
+    /// for [`Lines::next_line`] and the general reading, which gives the same result for
+    /// these lines; nothing is consumed then.
+    fn canonical(&mut self, deps: &mut Vec<&'a str>) -> Option<Canonical<'a>> {
+        let bytes = self.text.as_bytes();
+        let rest = bytes.get(self.pos..)?;
+        let (prefix, bit): (&[u8], u8) = match rest.first()? {
+            b'\n' => {
+                self.pos += 1;
+                self.index += 1;
+                return Some(Canonical::Blank);
+            }
+            b'n' => (b"name = \"", NAME),
+            b'v' => (b"version = \"", VERSION),
+            b's' => (b"source = \"", SOURCE),
+            b'c' => (b"checksum = \"", CHECKSUM),
+            b'd' => (b"dependencies = [\n", DEPENDENCIES),
+            _ => return None,
+        };
+        if !rest.starts_with(prefix) {
+            return None;
+        }
+        if bit == DEPENDENCIES {
+            let (pos, index, count) = (self.pos, self.index, deps.len());
+            self.pos += prefix.len();
+            self.index += 1;
+            if self.canonical_items(deps).is_some() {
+                return Some(Canonical::Dependencies);
+            }
+            (self.pos, self.index) = (pos, index);
+            deps.truncate(count);
+            return None;
+        }
+        let start = self.pos + prefix.len();
+        let value = self.string_then(start, b"\n")?;
+        Some(Canonical::Field(bit, value))
+    }
+
+    /// ` "item",` lines up to `]`.
+    fn canonical_items(&mut self, deps: &mut Vec<&'a str>) -> Option<()> {
+        let bytes = self.text.as_bytes();
+        loop {
+            let rest = bytes.get(self.pos..)?;
+            if rest.starts_with(b"]\n") {
+                self.pos += 2;
+                self.index += 1;
+                return Some(());
+            }
+            if !rest.starts_with(b" \"") {
+                return None;
+            }
+            let item = self.string_then(self.pos + 2, b",\n")?;
+            deps.push(item);
+        }
+    }
+
+    /// The string from `start` to the next quote, when `after` follows that quote and no
+    /// line break comes before it; the line is then consumed.
+    #[inline]
+    fn string_then(&mut self, start: usize, after: &[u8]) -> Option<&'a str> {
+        let bytes = self.text.as_bytes();
+        let len = memchr::memchr2(b'"', b'\n', bytes.get(start..)?)?;
+        let end = start + len;
+        if bytes[end] != b'"' || !bytes[end + 1..].starts_with(after) {
+            return None;
+        }
+        self.pos = end + 1 + after.len();
+        self.index += 1;
+        Some(&self.text[start..end])
+    }
+}
+
 /// The first `byte` in `hay`. For keys and names (~10 bytes) a plain loop beats
 /// `memchr`'s set-up (~75 instructions a call); lines are found with `memchr`.
 #[inline]
@@ -80,6 +166,10 @@ pub(super) fn find_byte(hay: &[u8], byte: u8) -> Option<usize> {
 #[inline(always)]
 fn trim(s: &str) -> &str {
     let b = s.as_bytes();
+    let blank = |c: &u8| *c == b' ' || *c == b'\t';
+    if b.first().is_some_and(|c| !blank(c)) && b.last().is_some_and(|c| !blank(c)) {
+        return s; // the usual case, without the loops
+    }
     let (mut i, mut j) = (0, b.len());
     while i < j && (b[i] == b' ' || b[i] == b'\t') {
         i += 1;
@@ -99,7 +189,14 @@ fn split_at_byte(s: &str, byte: u8) -> Option<(&str, &str)> {
 /// Parses canonical lockfile text, or `None` when the text is outside the subset. Also
 /// returns the 1-based lines of the `[root]` header (first, when present) and of each
 /// `[[package]]` header, in order, found in the same pass.
+#[cfg(test)]
 pub fn parse_with_lines(text: &str) -> Option<(Borrowed<'_>, Vec<u32>)> {
+    parse_text(text, simple_text(text.as_bytes()))
+}
+
+/// [`parse_with_lines`], told whether the text is [`simple_text`] (the caller has
+/// already looked).
+pub fn parse_text(text: &str, simple: bool) -> Option<(Borrowed<'_>, Vec<u32>)> {
     // Sized up front from the text's length (a package takes at least ~100 bytes, a
     // dependency line ~10), so the vectors rarely grow by copying; capacity that is never
     // written is never touched, so it costs no memory.
@@ -116,10 +213,41 @@ pub fn parse_with_lines(text: &str) -> Option<(Borrowed<'_>, Vec<u32>)> {
     let mut metadata_keys: HashSet<&str> = HashSet::new();
     let mut keys = 0u8;
     let mut cur = Pkg::default();
-    let mut lines = Lines::new(text);
-    let strings = Strings::of(text);
+    let mut lines = Lines::new(text, simple);
+    let strings = Strings { simple };
 
-    while let Some(next) = lines.next_line() {
+    loop {
+        // The lines cargo writes inside a package, read the short way (same result).
+        let in_package = matches!(table, Table::Package | Table::Root | Table::PatchUnused);
+        if strings.simple && in_package {
+            let start = raw.deps.len();
+            match lines.canonical(&mut raw.deps) {
+                Some(Canonical::Blank) => continue,
+                Some(Canonical::Field(bit, value)) => {
+                    if keys & bit != 0 {
+                        return None;
+                    }
+                    keys |= bit;
+                    match bit {
+                        NAME => cur.name = value,
+                        VERSION => cur.version = value,
+                        SOURCE => cur.source = Some(value),
+                        _ => cur.checksum = Some(value),
+                    }
+                    continue;
+                }
+                Some(Canonical::Dependencies) => {
+                    if keys & DEPENDENCIES != 0 {
+                        return None;
+                    }
+                    keys |= DEPENDENCIES;
+                    cur.deps = (start as u32, raw.deps.len() as u32);
+                    continue;
+                }
+                None => {}
+            }
+        }
+        let Some(next) = lines.next_line() else { break };
         let (index, line) = next.ok()?;
         let t = trim(line);
         if t.is_empty() {
@@ -248,6 +376,15 @@ fn finish<'a>(raw: &mut Borrowed<'a>, table: Table, cur: &mut Pkg<'a>, keys: u8)
     Some(())
 }
 
+/// Whether a text has no backslash and no control character but tabs and newlines (so
+/// no NUL and no `\r` either): one pass over the bytes, written as a fold without early
+/// exit, which the compiler turns into vector code.
+pub fn simple_text(bytes: &[u8]) -> bool {
+    !bytes.iter().fold(false, |bad, &b| {
+        bad | (b == b'\\') | ((b < 0x20) & (b != b'\t') & (b != b'\n')) | (b == 0x7f)
+    })
+}
+
 /// How strings of one text are checked.
 #[derive(Clone, Copy)]
 struct Strings {
@@ -258,13 +395,6 @@ struct Strings {
 }
 
 impl Strings {
-    fn of(text: &str) -> Strings {
-        let bad = text.bytes().fold(false, |bad, b| {
-            bad | (b == b'\\') | ((b < 0x20) & (b != b'\t') & (b != b'\n')) | (b == 0x7f)
-        });
-        Strings { simple: !bad }
-    }
-
     /// Is this the inside of a basic string with nothing that needs unescaping?
     #[inline]
     fn plain(self, s: &str) -> bool {

@@ -256,7 +256,9 @@ fn too_large(path: &Path) -> LockfileError {
 
 /// Parses lockfile bytes; the error is a one-line reason.
 pub fn parse_bytes(bytes: &[u8]) -> Result<Lockfile, String> {
-    if memchr::memchr(0, bytes).is_some() {
+    // A simple text (the usual) has no control characters, NUL among them.
+    let simple = fast::simple_text(bytes);
+    if !simple && memchr::memchr(0, bytes).is_some() {
         return Err("binary data (NUL bytes)".into());
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -274,7 +276,7 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Lockfile, String> {
             return Err(too_many_packages(headers));
         }
     }
-    if let Some((raw, lines)) = fast::parse_with_lines(text) {
+    if let Some((raw, lines)) = fast::parse_text(text, simple) {
         return from_raw(&raw, &lines);
     }
     let owned = parse_raw_toml(text)?;

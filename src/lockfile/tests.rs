@@ -111,12 +111,13 @@ fn fast_reader_agrees_with_toml_on_mutations_and_never_panics() {
             continue;
         };
         match fast::parse_with_lines(s) {
-            Some((fast, _)) => {
+            Some((fast, lines)) => {
                 assert_eq!(
                     Ok(fast.to_raw()),
                     parse_raw_toml(s),
                     "fast reader disagrees on:\n{s}"
                 );
+                assert_eq!(lines, header_lines(s), "header lines differ on:\n{s}");
                 agreed += 1;
             }
             None => fell_back += 1,
