@@ -30,7 +30,7 @@ if not os.path.isdir(db):
     print("skip: ../shared is absent"); sys.exit(0)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity import cargo_audit, ours  # noqa: E402  (same install/build logic)
+from parity import cargo_audit, ours, pick  # noqa: E402  (same install/build/pick logic)
 
 def spawn(argv, env):
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -68,15 +68,6 @@ def measure_pair(mine, theirs, env, n=runs, rss=True):
         b.append(spawn(theirs, env)[0])
     ra, rb = (peak_rss(mine, env), peak_rss(theirs, env)) if rss else (None, None)
     return (statistics.median(a), ra), (statistics.median(b), rb)
-
-def pick(packages):
-    best = None
-    for d in sorted(os.listdir(corpus)):
-        p = os.path.join(corpus, d, "Cargo.lock")
-        n = open(p).read().count("[[package]]")
-        if best is None or abs(n - packages) < abs(best[1] - packages):
-            best = (p, n)
-    return best
 
 ca, dp = cargo_audit(), ours()
 cache = tempfile.mkdtemp(prefix="depaudit-bench-")

@@ -27,7 +27,7 @@ if not os.path.isdir(db) or shutil.which("valgrind") is None:
     print("skip: needs ../shared and valgrind"); sys.exit(0)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity import ours  # noqa: E402  (same build logic)
+from parity import ours, pick  # noqa: E402  (same build and lockfile choice)
 
 binary = ours()
 # Defined function symbols of the binary, by their mangled names (what lld matches).
@@ -38,14 +38,7 @@ functions = {parts[2] for parts in (l.split() for l in nm.splitlines())
 
 cache = tempfile.mkdtemp(prefix="depaudit-order-")
 env = dict(os.environ, DEPAUDIT_CACHE_DIR=cache)
-def pick(packages):
-    """The corpus lockfile whose package count is nearest `packages` (as bench.py)."""
-    def count(d):
-        return open(os.path.join(corpus, d, "Cargo.lock")).read().count("[[package]]")
-    d = min(sorted(os.listdir(corpus)), key=lambda d: abs(count(d) - packages))
-    return os.path.join(corpus, d, "Cargo.lock")
-
-small, large = pick(400), pick(1100)
+small, large = pick(400)[0], pick(1100)[0]
 scan_root = tempfile.mkdtemp(prefix="depaudit-order-scan-")
 for d in sorted(os.listdir(corpus))[:20]:
     os.makedirs(os.path.join(scan_root, d))

@@ -42,6 +42,18 @@ def ours():
     subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "cargo-depaudit"], cwd=repo, check=True)
     return os.path.join(repo, "target", "release", "cargo-depaudit")
 
+def pick(packages):
+    """(path, package count) of the corpus lockfile whose package count is nearest
+    `packages` (the benchmark's ~400- and ~1,100-package lockfiles)."""
+    corpus = os.path.join(repo, "..", "shared", "corpus", "lockfiles")
+    best = None
+    for d in sorted(os.listdir(corpus)):
+        p = os.path.join(corpus, d, "Cargo.lock")
+        n = open(p).read().count("[[package]]")
+        if best is None or abs(n - packages) < abs(best[1] - packages):
+            best = (p, n)
+    return best
+
 def reference_set(out):
     j = json.loads(out)
     s = {("vulnerability", v["advisory"]["id"], v["package"]["name"], v["package"]["version"])

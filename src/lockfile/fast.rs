@@ -171,10 +171,10 @@ fn trim(s: &str) -> &str {
         return s; // the usual case, without the loops
     }
     let (mut i, mut j) = (0, b.len());
-    while i < j && (b[i] == b' ' || b[i] == b'\t') {
+    while i < j && blank(&b[i]) {
         i += 1;
     }
-    while j > i && (b[j - 1] == b' ' || b[j - 1] == b'\t') {
+    while j > i && blank(&b[j - 1]) {
         j -= 1;
     }
     &s[i..j]
@@ -224,23 +224,12 @@ pub fn parse_text(text: &str, simple: bool) -> Option<(Borrowed<'_>, Vec<u32>)> 
             match lines.canonical(&mut raw.deps) {
                 Some(Canonical::Blank) => continue,
                 Some(Canonical::Field(bit, value)) => {
-                    if keys & bit != 0 {
-                        return None;
-                    }
-                    keys |= bit;
-                    match bit {
-                        NAME => cur.name = value,
-                        VERSION => cur.version = value,
-                        SOURCE => cur.source = Some(value),
-                        _ => cur.checksum = Some(value),
-                    }
+                    claim(&mut keys, bit)?;
+                    set_field(&mut cur, bit, value);
                     continue;
                 }
                 Some(Canonical::Dependencies) => {
-                    if keys & DEPENDENCIES != 0 {
-                        return None;
-                    }
-                    keys |= DEPENDENCIES;
+                    claim(&mut keys, DEPENDENCIES)?;
                     cur.deps = (start as u32, raw.deps.len() as u32);
                     continue;
                 }
@@ -327,27 +316,38 @@ pub fn parse_text(text: &str, simple: bool) -> Option<(Borrowed<'_>, Vec<u32>)> 
             "dependencies" => DEPENDENCIES,
             _ => return None,
         };
-        if keys & bit != 0 {
-            return None;
-        }
-        keys |= bit;
+        claim(&mut keys, bit)?;
         if bit == DEPENDENCIES {
             let start = raw.deps.len();
             string_array(value, &mut lines, &mut raw.deps, strings)?;
             cur.deps = (start as u32, raw.deps.len() as u32);
             continue;
         }
-        let s = strings.value(value)?;
-        match bit {
-            NAME => cur.name = s,
-            VERSION => cur.version = s,
-            SOURCE => cur.source = Some(s),
-            CHECKSUM => cur.checksum = Some(s),
-            _ => cur.replace = Some(s),
-        }
+        set_field(&mut cur, bit, strings.value(value)?);
     }
     finish(&mut raw, table, &mut cur, keys)?;
     Some((raw, root_line.into_iter().chain(package_lines).collect()))
+}
+
+/// Marks key `bit` as seen in the current table; `None` if it already was (a key
+/// defined twice is a TOML error).
+fn claim(keys: &mut u8, bit: u8) -> Option<()> {
+    if *keys & bit != 0 {
+        return None;
+    }
+    *keys |= bit;
+    Some(())
+}
+
+/// Stores the string value of key `bit` (any string key but `dependencies`).
+fn set_field<'a>(cur: &mut Pkg<'a>, bit: u8, value: &'a str) {
+    match bit {
+        NAME => cur.name = value,
+        VERSION => cur.version = value,
+        SOURCE => cur.source = Some(value),
+        CHECKSUM => cur.checksum = Some(value),
+        _ => cur.replace = Some(value),
+    }
 }
 
 fn finish<'a>(raw: &mut Borrowed<'a>, table: Table, cur: &mut Pkg<'a>, keys: u8) -> Option<()> {
