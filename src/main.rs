@@ -28,7 +28,27 @@ fn main() {
             }
         },
     };
-    std::process::exit(code);
+    finish(code);
+}
+
+/// Ends the process with `code` at once. Everything is written and flushed by now, so
+/// the C exit handlers are skipped: mimalloc's (which hands its pages back to the OS one
+/// range at a time) and the TLS library's, ~0.1 ms of a 5 ms audit.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn finish(code: i32) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: `_exit` ends the process without running exit handlers, and nothing of
+    // ours relies on one: reports and caches are written, files closed and locks
+    // released before `app::run` returns.
+    unsafe { libc::_exit(code) }
+}
+
+#[cfg(not(unix))]
+fn finish(code: i32) -> ! {
+    std::process::exit(code)
 }
 
 /// clap's message folded to one line (its usage and tips dropped).

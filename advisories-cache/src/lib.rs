@@ -14,6 +14,7 @@ pub mod info;
 pub mod load;
 pub mod location;
 pub mod lock;
+pub mod mapped;
 pub mod record;
 
 pub use database::{Database, DbInfo, IndexStatus, OpenOptions};

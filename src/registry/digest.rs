@@ -20,18 +20,21 @@
 //!
 //! A record's published list and each entry are nested postcard blobs: a run decodes
 //! only the answers it asks for, however many versions earlier runs (scans) recorded.
+//! Versions and requirements inside them are stored as numbers, not text, so decoding
+//! them is not parsing (a warm audit decodes thousands).
 
 use super::{DepKind, IndexDep, IndexVersion, Published};
 use advisories_cache::fingerprint::{RACY, Stamp, file_stamp};
+use advisories_cache::mapped::FileBytes;
+use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 const MAGIC: &[u8; 8] = b"DPREGD\0\x01";
 /// Bumped when the layout changes; a digest of another version is not read.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 const HEADER: usize = 8 + 4 + 4 + 4;
 /// A digest larger than this is not read, and one that would grow past it starts over.
 const MAX_BYTES: usize = 64 * 1024 * 1024;
@@ -42,8 +45,8 @@ const MAX_BYTES: usize = 64 * 1024 * 1024;
 struct Record<'a> {
     /// The stamp of the cache file the answers came from.
     stamp: Stamp,
-    /// Every published version and its yanked flag (a postcard list of `(version,
-    /// yanked)`), when a run needed them.
+    /// Every published version and its yanked flag (a postcard list of
+    /// `(`[`StoredVersion`]`, yanked)`, oldest first), when a run needed them.
     #[serde(borrow)]
     published: Option<Blob<'a>>,
     /// Yanked flags by version (`None`: the file has no such version).
@@ -135,11 +138,105 @@ struct StoredDep<'a> {
     #[serde(borrow)]
     package: Cow<'a, str>,
     #[serde(borrow)]
-    req: Cow<'a, str>,
+    req: StoredReq<'a>,
     kind: u8,
     optional: bool,
     #[serde(borrow)]
     target: Option<Cow<'a, str>>,
+}
+
+/// A version as its numbers and its pre-release and build texts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredVersion<'a>(u64, u64, u64, &'a str, &'a str);
+
+impl<'a> StoredVersion<'a> {
+    fn of(v: &'a semver::Version) -> Self {
+        StoredVersion(v.major, v.minor, v.patch, v.pre.as_str(), v.build.as_str())
+    }
+
+    fn decode(&self) -> Option<semver::Version> {
+        Some(semver::Version {
+            major: self.0,
+            minor: self.1,
+            patch: self.2,
+            pre: prerelease(self.3)?,
+            build: if self.4.is_empty() {
+                semver::BuildMetadata::EMPTY
+            } else {
+                semver::BuildMetadata::new(self.4).ok()?
+            },
+        })
+    }
+}
+
+fn prerelease(text: &str) -> Option<semver::Prerelease> {
+    if text.is_empty() {
+        Some(semver::Prerelease::EMPTY)
+    } else {
+        semver::Prerelease::new(text).ok()
+    }
+}
+
+/// One comparator: (operator, major, minor, patch, pre-release).
+type StoredComparator<'a> = (u8, u64, Option<u64>, Option<u64>, &'a str);
+
+/// A version requirement: its comparators as numbers, or (for an operator this build
+/// does not know) its text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum StoredReq<'a> {
+    /// Each comparator as numbers.
+    #[serde(borrow)]
+    Comparators(Vec<StoredComparator<'a>>),
+    Text(Cow<'a, str>),
+}
+
+/// The operators in the order [`StoredReq::Comparators`] numbers them.
+const OPS: [semver::Op; 8] = [
+    semver::Op::Exact,
+    semver::Op::Greater,
+    semver::Op::GreaterEq,
+    semver::Op::Less,
+    semver::Op::LessEq,
+    semver::Op::Tilde,
+    semver::Op::Caret,
+    semver::Op::Wildcard,
+];
+
+impl<'a> StoredReq<'a> {
+    fn of(req: &'a semver::VersionReq) -> Self {
+        let comparators = req
+            .comparators
+            .iter()
+            .map(|c| {
+                let op = OPS.iter().position(|o| *o == c.op)? as u8;
+                Some((op, c.major, c.minor, c.patch, c.pre.as_str()))
+            })
+            .collect::<Option<Vec<_>>>();
+        match comparators {
+            Some(c) => StoredReq::Comparators(c),
+            None => StoredReq::Text(Cow::Owned(req.to_string())),
+        }
+    }
+
+    fn decode(&self) -> Option<semver::VersionReq> {
+        match self {
+            StoredReq::Comparators(list) => Some(semver::VersionReq {
+                comparators: list
+                    .iter()
+                    .map(|&(op, major, minor, patch, pre)| {
+                        Some(semver::Comparator {
+                            op: *OPS.get(usize::from(op))?,
+                            major,
+                            minor,
+                            patch,
+                            pre: prerelease(pre)?,
+                        })
+                    })
+                    .collect::<Option<Vec<_>>>()?,
+            }),
+            StoredReq::Text(text) => semver::VersionReq::parse(text).ok(),
+        }
+    }
 }
 
 impl StoredEntry<'_> {
@@ -151,8 +248,8 @@ impl StoredEntry<'_> {
                 .deps
                 .iter()
                 .map(|d| StoredDep {
-                    package: Cow::Owned(d.package.clone()),
-                    req: Cow::Owned(d.req.to_string()),
+                    package: Cow::Borrowed(&d.package),
+                    req: StoredReq::of(&d.req),
                     kind: d.kind as u8,
                     optional: d.optional,
                     target: d.target.clone().map(Cow::Owned),
@@ -170,7 +267,7 @@ impl StoredEntry<'_> {
             .map(|d| {
                 Some(IndexDep {
                     package: d.package.to_string(),
-                    req: semver::VersionReq::parse(&d.req).ok()?,
+                    req: d.req.decode()?,
                     kind: match d.kind {
                         0 => DepKind::Normal,
                         1 => DepKind::Build,
@@ -203,14 +300,14 @@ struct Touched {
     added: Record<'static>,
 }
 
-/// A fresh record's answers, found once per run: versions and flags as they are, the
-/// published list and the entries as places of their blobs in the loaded digest,
-/// decoded only when asked for.
+/// A fresh record's answers, found once per run: flags as they are; versions, the
+/// published list and the entries as places in the loaded digest (nothing copied), the
+/// blobs decoded only when asked for.
 #[derive(Debug)]
 struct Fresh {
     published: Option<Place>,
-    yanked: Vec<(Box<str>, Option<bool>)>,
-    entries: Vec<(Box<str>, Option<Place>)>,
+    yanked: Vec<(Place, Option<bool>)>,
+    entries: Vec<(Place, Option<Place>)>,
 }
 
 /// Start and end of a blob in the loaded digest's bytes.
@@ -220,30 +317,31 @@ impl Fresh {
     fn of(r: &Record<'_>, base: &[u8]) -> Fresh {
         // Decoded records borrow their blobs from `base`: their place is found from
         // the addresses.
-        let place = |b: &Blob<'_>| {
-            let start = (b.0.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
-            (start, start + b.0.len())
+        let place = |b: &[u8]| {
+            let start = (b.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
+            (start, start + b.len())
         };
         Fresh {
-            published: r.published.as_ref().map(place),
+            published: r.published.as_ref().map(|b| place(&b.0)),
             yanked: r
                 .yanked
                 .iter()
-                .map(|(v, y)| (v.0.as_ref().into(), *y))
+                .map(|(v, y)| (place(v.0.as_bytes()), *y))
                 .collect(),
             entries: r
                 .entries
                 .iter()
-                .map(|(v, e)| (v.0.as_ref().into(), e.as_ref().map(place)))
+                .map(|(v, e)| (place(v.0.as_bytes()), e.as_ref().map(|b| place(&b.0))))
                 .collect(),
         }
     }
 
-    /// The answer recorded for `version` in `list` (the last one: a later run's).
-    fn find<T: Copy>(list: &[(Box<str>, T)], version: &str) -> Option<T> {
+    /// The answer recorded for `version` in `list` (the last one: a later run's), whose
+    /// versions are places in `base`.
+    fn find<T: Copy>(list: &[(Place, T)], base: &[u8], version: &str) -> Option<T> {
         list.iter()
             .rev()
-            .find(|(v, _)| &**v == version)
+            .find(|((start, end), _)| base.get(*start..*end) == Some(version.as_bytes()))
             .map(|(_, t)| *t)
     }
 }
@@ -260,7 +358,8 @@ pub struct Digest {
 
 #[derive(Debug, Default)]
 struct Loaded {
-    bytes: Vec<u8>,
+    /// The file, mapped (see [`advisories_cache::mapped`]).
+    bytes: FileBytes,
     /// The directory's rows, sorted by crate name.
     rows: Vec<Row>,
 }
@@ -278,12 +377,17 @@ impl Loaded {
         std::fs::symlink_metadata(path)
             .ok()
             .filter(|m| m.is_file() && m.len() <= MAX_BYTES as u64)
-            .and_then(|_| std::fs::read(path).ok())
+            .and_then(|_| std::fs::File::open(path).ok())
+            .and_then(|f| {
+                let len = f.metadata().ok()?.len();
+                (len <= MAX_BYTES as u64).then_some((f, len))
+            })
+            .and_then(|(f, len)| FileBytes::of(f, len).ok())
             .and_then(Loaded::parse)
             .unwrap_or_default()
     }
 
-    fn parse(bytes: Vec<u8>) -> Option<Loaded> {
+    fn parse(bytes: FileBytes) -> Option<Loaded> {
         if bytes.len() < HEADER || &bytes[..8] != MAGIC {
             return None;
         }
@@ -396,9 +500,15 @@ impl Digest {
         lock(&self.touched).get(name).is_some_and(|t| t.file)
     }
 
+    /// Whether [`Digest::seed`] looked for `name`'s file and found none.
+    pub fn saw_no_file(&self, name: &str) -> bool {
+        lock(&self.touched).get(name).is_some_and(|t| !t.file)
+    }
+
     /// Looks at the fresh record of `name` (found by [`Digest::seed`]).
-    fn with_fresh<T>(&self, name: &str, f: impl FnOnce(&Fresh) -> Option<T>) -> Option<T> {
-        f(lock(&self.touched).get(name)?.fresh.as_ref()?)
+    fn with_fresh<T>(&self, name: &str, f: impl FnOnce(&Fresh, &[u8]) -> Option<T>) -> Option<T> {
+        let base = &self.loaded.get()?.bytes;
+        f(lock(&self.touched).get(name)?.fresh.as_ref()?, base)
     }
 
     /// The blob at `place` in the loaded digest.
@@ -408,23 +518,26 @@ impl Digest {
 
     /// The published versions recorded for `name` (sorted), if fresh.
     pub fn published(&self, name: &str) -> Option<Published> {
-        let blob = self.blob_at(self.with_fresh(name, |f| f.published)?)?;
-        let list: Vec<(&str, bool)> = postcard::from_bytes(blob).ok()?;
+        let blob = self.blob_at(self.with_fresh(name, |f, _| f.published)?)?;
+        let list: Vec<(StoredVersion<'_>, bool)> = postcard::from_bytes(blob).ok()?;
         let mut v = list
-            .into_iter()
-            .map(|(v, y)| Some((semver::Version::parse(v).ok()?, y)))
+            .iter()
+            .map(|(v, y)| Some((v.decode()?, *y)))
             .collect::<Option<Vec<_>>>()?;
-        v.sort_by(|a, b| a.0.cmp(&b.0));
+        // Stored sorted; a damaged order is mended, never trusted.
+        if !v.is_sorted_by(|a, b| a.0 <= b.0) {
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+        }
         Some(Arc::new(v))
     }
 
     /// The yanked flag recorded for `name version` (`Some(None)`: the file has no such
     /// version), from the yanked answers or from a recorded entry; if fresh.
     pub fn yanked(&self, name: &str, version: &str) -> Option<Option<bool>> {
-        let (flag, entry) = self.with_fresh(name, |f| {
+        let (flag, entry) = self.with_fresh(name, |f, base| {
             Some((
-                Fresh::find(&f.yanked, version),
-                Fresh::find(&f.entries, version),
+                Fresh::find(&f.yanked, base, version),
+                Fresh::find(&f.entries, base, version),
             ))
         })?;
         if let Some(y) = flag {
@@ -437,7 +550,7 @@ impl Digest {
     /// The entry recorded for `name version` (`Some(None)`: the file has no usable
     /// entry), if fresh; an entry that does not decode is left for the file to answer.
     pub fn entry(&self, name: &str, version: &str) -> Option<Option<IndexVersion>> {
-        match self.with_fresh(name, |f| Fresh::find(&f.entries, version))? {
+        match self.with_fresh(name, |f, base| Fresh::find(&f.entries, base, version))? {
             None => Some(None),
             Some(place) => {
                 let e: StoredEntry<'_> = postcard::from_bytes(self.blob_at(place)?).ok()?;
@@ -480,8 +593,10 @@ impl Digest {
     /// Records the published versions read from the file.
     pub fn note_published(&self, name: &str, published: &[(semver::Version, bool)]) {
         self.note(name, |r| {
-            let list: Vec<(String, bool)> =
-                published.iter().map(|(v, y)| (v.to_string(), *y)).collect();
+            let list: Vec<(StoredVersion<'_>, bool)> = published
+                .iter()
+                .map(|(v, y)| (StoredVersion::of(v), *y))
+                .collect();
             r.published = postcard::to_stdvec(&list).ok().map(|b| Blob(Cow::Owned(b)));
         });
     }
@@ -566,4 +681,90 @@ impl Digest {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_and_requirements_survive_their_stored_forms() {
+        for text in [
+            "0.0.0",
+            "1.2.3",
+            "1.0.0-alpha.1",
+            "2.0.0+build.5",
+            "3.1.4-rc.2+meta",
+        ] {
+            let v = semver::Version::parse(text).unwrap();
+            let bytes = postcard::to_stdvec(&StoredVersion::of(&v)).unwrap();
+            let back: StoredVersion<'_> = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(back.decode().unwrap(), v, "{text}");
+        }
+        for text in [
+            "^1.2.3",
+            "=0.4",
+            ">1",
+            ">=1.2, <2.0.0",
+            "<=0.3.1",
+            "~1.2",
+            "1.*",
+            "*",
+            "^1.0.0-beta.2",
+            ">=0.1.0-alpha, <0.2",
+        ] {
+            let req = semver::VersionReq::parse(text).unwrap();
+            let bytes = postcard::to_stdvec(&StoredReq::of(&req)).unwrap();
+            let back: StoredReq<'_> = postcard::from_bytes(&bytes).unwrap();
+            assert!(matches!(back, StoredReq::Comparators(_)), "{text}");
+            assert_eq!(back.decode().unwrap(), req, "{text}");
+        }
+        // An operator number this build does not know is not a requirement.
+        let bad = StoredReq::Comparators(vec![(OPS.len() as u8, 1, None, None, "")]);
+        assert!(bad.decode().is_none());
+        let text = StoredReq::Text(Cow::Borrowed("^2"));
+        assert_eq!(
+            text.decode().unwrap(),
+            semver::VersionReq::parse("^2").unwrap()
+        );
+    }
+
+    #[test]
+    fn published_lists_come_back_sorted_even_when_stored_out_of_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = Digest::at(dir.path().join("d.digest"));
+        let v = |s: &str| semver::Version::parse(s).unwrap();
+        let versions = [v("1.0.0"), v("0.10.0"), v("0.9.0-rc.1"), v("0.9.0")];
+        let list: Vec<(StoredVersion<'_>, bool)> = versions
+            .iter()
+            .map(|x| (StoredVersion::of(x), false))
+            .collect();
+        // A digest made by hand whose list is out of order.
+        let blob = postcard::to_stdvec(&list).unwrap();
+        let bytes = FileBytes::Owned(blob.clone());
+        let place = (0, blob.len());
+        d.loaded.get_or_init(|| Loaded {
+            bytes,
+            rows: Vec::new(),
+        });
+        lock(&d.touched).insert(
+            "x".into(),
+            Touched {
+                fresh: Some(Fresh {
+                    published: Some(place),
+                    yanked: Vec::new(),
+                    entries: Vec::new(),
+                }),
+                file: true,
+                added: Record::default(),
+            },
+        );
+        let got: Vec<String> = d
+            .published("x")
+            .unwrap()
+            .iter()
+            .map(|(v, _)| v.to_string())
+            .collect();
+        assert_eq!(got, ["0.9.0-rc.1", "0.9.0", "0.10.0", "1.0.0"]);
+    }
 }

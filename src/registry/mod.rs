@@ -145,6 +145,14 @@ impl Registry {
         files::cache_path(roots, name)
     }
 
+    /// The cache file of `name` to read: not one the digest has just seen missing.
+    fn file_to_read(&self, name: &str) -> Option<std::path::PathBuf> {
+        match &self.digest {
+            Some(d) if d.saw_no_file(name) => None,
+            _ => self.cache_path(name),
+        }
+    }
+
     /// Keeps a digest of what is read from cargo's crates.io cache in the cache folder
     /// (`None`: none), so later runs skip reading files that have not changed.
     pub fn with_digest(mut self, dir: Option<&std::path::Path>) -> Registry {
@@ -327,7 +335,7 @@ impl Registry {
             return whole;
         }
         let bytes = self
-            .cache_path(name)
+            .file_to_read(name)
             .and_then(|p| files::read_limited(&p))
             .and_then(files::CacheFile::new)
             .map(Arc::new);
@@ -511,7 +519,7 @@ impl Registry {
         if let Some(whole) = lock(&self.files).get(name).cloned() {
             return whole?.entry(&v).map(<[u8]>::to_vec);
         }
-        let Some(path) = self.cache_path(name) else {
+        let Some(path) = self.file_to_read(name) else {
             lock(&self.files).insert(name.to_string(), None);
             return None;
         };
@@ -554,12 +562,34 @@ impl Registry {
 }
 
 /// A `name@version` memo key, looked up through [`VersionKeyRef`] without building one.
-#[derive(Debug, Hash, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 struct VersionKey(Box<str>, semver::Version);
 
-/// A borrowed [`VersionKey`]: hashes the same way (the parts in order).
-#[derive(Hash)]
+/// A borrowed [`VersionKey`]: hashes the same way.
 struct VersionKeyRef<'a>(&'a str, &'a semver::Version);
+
+/// The hash of a `name@version` key: the name and the version's numbers. Pre-release
+/// and build are left to the equality check (hashing them cost ~2% of a warm audit,
+/// and crates rarely publish two pre-releases of one `x.y.z`).
+fn hash_key<H: std::hash::Hasher>(name: &str, v: &semver::Version, h: &mut H) {
+    use std::hash::Hash;
+    name.hash(h);
+    h.write_u64(v.major);
+    h.write_u64(v.minor);
+    h.write_u64(v.patch);
+}
+
+impl std::hash::Hash for VersionKey {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        hash_key(&self.0, &self.1, h);
+    }
+}
+
+impl std::hash::Hash for VersionKeyRef<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        hash_key(self.0, self.1, h);
+    }
+}
 
 impl VersionKeyRef<'_> {
     fn owned(&self) -> VersionKey {
