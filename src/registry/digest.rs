@@ -18,12 +18,11 @@
 //! The directory is searched in place (a run looks at a few dozen of its thousands of
 //! crates) and records borrow their strings and blobs from the file's bytes.
 //!
-//! A record's published list and each entry are nested postcard blobs: a run decodes
-//! only the answers it asks for, however many versions earlier runs (scans) recorded.
-//! Versions and requirements inside them are stored as numbers, not text, so decoding
-//! them is not parsing (a warm audit decodes thousands).
+//! A record's published list and each entry are nested blobs in the compact forms of
+//! [`super::packed`] (numbers, not text to parse): a run decodes only the answers it
+//! asks for, however many versions earlier runs (scans) recorded.
 
-use super::{DepKind, IndexDep, IndexVersion, Published};
+use super::{IndexVersion, Published, packed};
 use advisories_cache::fingerprint::{RACY, Stamp, file_stamp};
 use advisories_cache::mapped::FileBytes;
 use hashbrown::HashMap;
@@ -34,7 +33,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 const MAGIC: &[u8; 8] = b"DPREGD\0\x01";
 /// Bumped when the layout changes; a digest of another version is not read.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 const HEADER: usize = 8 + 4 + 4 + 4;
 /// A digest larger than this is not read, and one that would grow past it starts over.
 const MAX_BYTES: usize = 64 * 1024 * 1024;
@@ -45,15 +44,15 @@ const MAX_BYTES: usize = 64 * 1024 * 1024;
 struct Record<'a> {
     /// The stamp of the cache file the answers came from.
     stamp: Stamp,
-    /// Every published version and its yanked flag (a postcard list of
-    /// `(`[`StoredVersion`]`, yanked)`, oldest first), when a run needed them.
+    /// Every published version and its yanked flag, oldest first (see
+    /// [`packed::encode_published`]), when a run needed them.
     #[serde(borrow)]
     published: Option<Blob<'a>>,
     /// Yanked flags by version (`None`: the file has no such version).
     #[serde(borrow)]
     yanked: Vec<(Text<'a>, Option<bool>)>,
-    /// Entries by version, each a postcard [`StoredEntry`] (`None`: the file has no
-    /// usable entry).
+    /// Entries by version, each in [`packed`] form (`None`: the file has no usable
+    /// entry).
     #[serde(borrow)]
     entries: Vec<(Text<'a>, Option<Blob<'a>>)>,
 }
@@ -123,167 +122,6 @@ impl Record<'_> {
                 .iter()
                 .map(|(v, e)| (v.owned(), e.as_ref().map(Blob::owned))),
         );
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct StoredEntry<'a> {
-    yanked: bool,
-    #[serde(borrow)]
-    deps: Vec<StoredDep<'a>>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct StoredDep<'a> {
-    #[serde(borrow)]
-    package: Cow<'a, str>,
-    #[serde(borrow)]
-    req: StoredReq<'a>,
-    kind: u8,
-    optional: bool,
-    #[serde(borrow)]
-    target: Option<Cow<'a, str>>,
-}
-
-/// A version as its numbers and its pre-release and build texts.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct StoredVersion<'a>(u64, u64, u64, &'a str, &'a str);
-
-impl<'a> StoredVersion<'a> {
-    fn of(v: &'a semver::Version) -> Self {
-        StoredVersion(v.major, v.minor, v.patch, v.pre.as_str(), v.build.as_str())
-    }
-
-    fn decode(&self) -> Option<semver::Version> {
-        Some(semver::Version {
-            major: self.0,
-            minor: self.1,
-            patch: self.2,
-            pre: prerelease(self.3)?,
-            build: if self.4.is_empty() {
-                semver::BuildMetadata::EMPTY
-            } else {
-                semver::BuildMetadata::new(self.4).ok()?
-            },
-        })
-    }
-}
-
-fn prerelease(text: &str) -> Option<semver::Prerelease> {
-    if text.is_empty() {
-        Some(semver::Prerelease::EMPTY)
-    } else {
-        semver::Prerelease::new(text).ok()
-    }
-}
-
-/// One comparator: (operator, major, minor, patch, pre-release).
-type StoredComparator<'a> = (u8, u64, Option<u64>, Option<u64>, &'a str);
-
-/// A version requirement: its comparators as numbers, or (for an operator this build
-/// does not know) its text.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-enum StoredReq<'a> {
-    /// Each comparator as numbers.
-    #[serde(borrow)]
-    Comparators(Vec<StoredComparator<'a>>),
-    Text(Cow<'a, str>),
-}
-
-/// The operators in the order [`StoredReq::Comparators`] numbers them.
-const OPS: [semver::Op; 8] = [
-    semver::Op::Exact,
-    semver::Op::Greater,
-    semver::Op::GreaterEq,
-    semver::Op::Less,
-    semver::Op::LessEq,
-    semver::Op::Tilde,
-    semver::Op::Caret,
-    semver::Op::Wildcard,
-];
-
-impl<'a> StoredReq<'a> {
-    fn of(req: &'a semver::VersionReq) -> Self {
-        let comparators = req
-            .comparators
-            .iter()
-            .map(|c| {
-                let op = OPS.iter().position(|o| *o == c.op)? as u8;
-                Some((op, c.major, c.minor, c.patch, c.pre.as_str()))
-            })
-            .collect::<Option<Vec<_>>>();
-        match comparators {
-            Some(c) => StoredReq::Comparators(c),
-            None => StoredReq::Text(Cow::Owned(req.to_string())),
-        }
-    }
-
-    fn decode(&self) -> Option<semver::VersionReq> {
-        match self {
-            StoredReq::Comparators(list) => Some(semver::VersionReq {
-                comparators: list
-                    .iter()
-                    .map(|&(op, major, minor, patch, pre)| {
-                        Some(semver::Comparator {
-                            op: *OPS.get(usize::from(op))?,
-                            major,
-                            minor,
-                            patch,
-                            pre: prerelease(pre)?,
-                        })
-                    })
-                    .collect::<Option<Vec<_>>>()?,
-            }),
-            StoredReq::Text(text) => semver::VersionReq::parse(text).ok(),
-        }
-    }
-}
-
-impl StoredEntry<'_> {
-    /// The encoded entry of `v`.
-    fn encode(v: &IndexVersion) -> Option<Vec<u8>> {
-        postcard::to_stdvec(&StoredEntry {
-            yanked: v.yanked,
-            deps: v
-                .deps
-                .iter()
-                .map(|d| StoredDep {
-                    package: Cow::Borrowed(&d.package),
-                    req: StoredReq::of(&d.req),
-                    kind: d.kind as u8,
-                    optional: d.optional,
-                    target: d.target.clone().map(Cow::Owned),
-                })
-                .collect(),
-        })
-        .ok()
-    }
-
-    /// Back to an entry; `None` if anything does not parse (then the file is read).
-    fn decode(&self, version: &str) -> Option<IndexVersion> {
-        let deps = self
-            .deps
-            .iter()
-            .map(|d| {
-                Some(IndexDep {
-                    package: d.package.to_string(),
-                    req: d.req.decode()?,
-                    kind: match d.kind {
-                        0 => DepKind::Normal,
-                        1 => DepKind::Build,
-                        2 => DepKind::Dev,
-                        _ => return None,
-                    },
-                    optional: d.optional,
-                    target: d.target.as_deref().map(str::to_string),
-                })
-            })
-            .collect::<Option<Vec<_>>>()?;
-        Some(IndexVersion {
-            version: semver::Version::parse(version).ok()?,
-            yanked: self.yanked,
-            deps,
-        })
     }
 }
 
@@ -519,11 +357,7 @@ impl Digest {
     /// The published versions recorded for `name` (sorted), if fresh.
     pub fn published(&self, name: &str) -> Option<Published> {
         let blob = self.blob_at(self.with_fresh(name, |f, _| f.published)?)?;
-        let list: Vec<(StoredVersion<'_>, bool)> = postcard::from_bytes(blob).ok()?;
-        let mut v = list
-            .iter()
-            .map(|(v, y)| Some((v.decode()?, *y)))
-            .collect::<Option<Vec<_>>>()?;
+        let mut v = packed::decode_published(blob)?;
         // Stored sorted; a damaged order is mended, never trusted.
         if !v.is_sorted_by(|a, b| a.0 <= b.0) {
             v.sort_by(|a, b| a.0.cmp(&b.0));
@@ -543,8 +377,7 @@ impl Digest {
         if let Some(y) = flag {
             return Some(y);
         }
-        let e: StoredEntry<'_> = postcard::from_bytes(self.blob_at(entry??)?).ok()?;
-        Some(Some(e.yanked))
+        Some(Some(packed::entry_yanked(self.blob_at(entry??)?)?))
     }
 
     /// The entry recorded for `name version` (`Some(None)`: the file has no usable
@@ -553,8 +386,12 @@ impl Digest {
         match self.with_fresh(name, |f, base| Fresh::find(&f.entries, base, version))? {
             None => Some(None),
             Some(place) => {
-                let e: StoredEntry<'_> = postcard::from_bytes(self.blob_at(place)?).ok()?;
-                Some(Some(e.decode(version)?))
+                let (yanked, deps) = packed::decode_entry(self.blob_at(place)?)?;
+                Some(Some(IndexVersion {
+                    version: semver::Version::parse(version).ok()?,
+                    yanked,
+                    deps,
+                }))
             }
         }
     }
@@ -583,9 +420,7 @@ impl Digest {
         self.note(name, |r| {
             r.entries.push((
                 Text(Cow::Owned(version.to_string())),
-                entry
-                    .and_then(StoredEntry::encode)
-                    .map(|b| Blob(Cow::Owned(b))),
+                entry.map(|e| Blob(Cow::Owned(packed::encode_entry(e.yanked, &e.deps)))),
             ))
         });
     }
@@ -593,11 +428,7 @@ impl Digest {
     /// Records the published versions read from the file.
     pub fn note_published(&self, name: &str, published: &[(semver::Version, bool)]) {
         self.note(name, |r| {
-            let list: Vec<(StoredVersion<'_>, bool)> = published
-                .iter()
-                .map(|(v, y)| (StoredVersion::of(v), *y))
-                .collect();
-            r.published = postcard::to_stdvec(&list).ok().map(|b| Blob(Cow::Owned(b)));
+            r.published = Some(Blob(Cow::Owned(packed::encode_published(published))));
         });
     }
 
@@ -688,59 +519,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn versions_and_requirements_survive_their_stored_forms() {
-        for text in [
-            "0.0.0",
-            "1.2.3",
-            "1.0.0-alpha.1",
-            "2.0.0+build.5",
-            "3.1.4-rc.2+meta",
-        ] {
-            let v = semver::Version::parse(text).unwrap();
-            let bytes = postcard::to_stdvec(&StoredVersion::of(&v)).unwrap();
-            let back: StoredVersion<'_> = postcard::from_bytes(&bytes).unwrap();
-            assert_eq!(back.decode().unwrap(), v, "{text}");
-        }
-        for text in [
-            "^1.2.3",
-            "=0.4",
-            ">1",
-            ">=1.2, <2.0.0",
-            "<=0.3.1",
-            "~1.2",
-            "1.*",
-            "*",
-            "^1.0.0-beta.2",
-            ">=0.1.0-alpha, <0.2",
-        ] {
-            let req = semver::VersionReq::parse(text).unwrap();
-            let bytes = postcard::to_stdvec(&StoredReq::of(&req)).unwrap();
-            let back: StoredReq<'_> = postcard::from_bytes(&bytes).unwrap();
-            assert!(matches!(back, StoredReq::Comparators(_)), "{text}");
-            assert_eq!(back.decode().unwrap(), req, "{text}");
-        }
-        // An operator number this build does not know is not a requirement.
-        let bad = StoredReq::Comparators(vec![(OPS.len() as u8, 1, None, None, "")]);
-        assert!(bad.decode().is_none());
-        let text = StoredReq::Text(Cow::Borrowed("^2"));
-        assert_eq!(
-            text.decode().unwrap(),
-            semver::VersionReq::parse("^2").unwrap()
-        );
-    }
-
-    #[test]
     fn published_lists_come_back_sorted_even_when_stored_out_of_order() {
         let dir = tempfile::tempdir().unwrap();
         let d = Digest::at(dir.path().join("d.digest"));
         let v = |s: &str| semver::Version::parse(s).unwrap();
         let versions = [v("1.0.0"), v("0.10.0"), v("0.9.0-rc.1"), v("0.9.0")];
-        let list: Vec<(StoredVersion<'_>, bool)> = versions
-            .iter()
-            .map(|x| (StoredVersion::of(x), false))
-            .collect();
+        let list: Vec<(semver::Version, bool)> =
+            versions.iter().map(|x| (x.clone(), false)).collect();
         // A digest made by hand whose list is out of order.
-        let blob = postcard::to_stdvec(&list).unwrap();
+        let blob = packed::encode_published(&list);
         let bytes = FileBytes::Owned(blob.clone());
         let place = (0, blob.len());
         d.loaded.get_or_init(|| Loaded {

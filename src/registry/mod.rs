@@ -11,6 +11,7 @@ pub mod config;
 mod digest;
 mod files;
 pub mod online;
+mod packed;
 
 pub use config::IndexSource;
 
