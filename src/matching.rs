@@ -7,7 +7,7 @@
 
 use crate::findings::{Finding, FindingKind, PackageRef};
 use crate::lockfile::Lockfile;
-use advisories_cache::record::{SourceKey, default_source_key, source_key};
+use advisories_cache::record::{RecordHead, SourceKey, default_source_key, source_key};
 use advisories_cache::{AdvisoryRecord, Database, Severity};
 use hashbrown::HashMap;
 
@@ -36,14 +36,19 @@ pub fn find(db: &Database, lock: &Lockfile, settings: &MatchSettings) -> Vec<Fin
             .or_insert_with(|| crates_io_key(source))
             .as_ref();
         let Some(key) = key else { continue };
-        for adv in db.for_crate(&pkg.name) {
-            if adv.source.as_ref().unwrap_or(&default_key) != key {
+        // Each advisory is tested on its head; only a match is decoded whole.
+        for (n, adv) in db.heads_for(&pkg.name) {
+            let same_source = match adv.source {
+                Some((kind, url)) => kind == key.kind && url == key.url,
+                None => default_key == *key,
+            };
+            if !same_source {
                 continue;
             }
             if adv.is_withdrawn() || !adv.affects(&pkg.version) {
                 continue;
             }
-            if !applies_to_targets(adv, settings) {
+            if !applies_to_targets(&adv, settings) {
                 continue;
             }
             if let (Some(min), Some(sev)) = (settings.min_severity, adv.severity)
@@ -51,10 +56,13 @@ pub fn find(db: &Database, lock: &Lockfile, settings: &MatchSettings) -> Vec<Fin
             {
                 continue;
             }
-            let Some(kind) = kind_of(adv) else { continue };
+            let Some(kind) = kind_of_informational(adv.informational) else {
+                continue;
+            };
+            let Some(full) = db.advisory(n) else { continue };
             out.push(Finding {
                 kind,
-                advisory: Some(adv.clone()),
+                advisory: Some(full.clone()),
                 package: PackageRef::of(pkg),
                 package_index: i,
                 package_line: pkg.line,
@@ -68,7 +76,12 @@ pub fn find(db: &Database, lock: &Lockfile, settings: &MatchSettings) -> Vec<Fin
 /// The finding kind of an advisory; `None` for informational kinds no report shows
 /// (`cargo audit` drops them too).
 pub fn kind_of(adv: &AdvisoryRecord) -> Option<FindingKind> {
-    match adv.informational.as_deref() {
+    kind_of_informational(adv.informational.as_deref())
+}
+
+/// [`kind_of`] from the advisory's `informational` value.
+fn kind_of_informational(informational: Option<&str>) -> Option<FindingKind> {
+    match informational {
         None => Some(FindingKind::Vulnerability),
         Some("unsound") => Some(FindingKind::Unsound),
         Some("unmaintained") => Some(FindingKind::Unmaintained),
@@ -77,13 +90,17 @@ pub fn kind_of(adv: &AdvisoryRecord) -> Option<FindingKind> {
     }
 }
 
-fn applies_to_targets(adv: &AdvisoryRecord, s: &MatchSettings) -> bool {
+fn applies_to_targets(adv: &RecordHead<'_>, s: &MatchSettings) -> bool {
     let os_ok = adv.affected_os.is_empty()
         || s.target_os.is_empty()
-        || s.target_os.iter().any(|o| adv.affected_os.contains(o));
+        || s.target_os
+            .iter()
+            .any(|o| adv.affected_os.contains(&o.as_str()));
     let arch_ok = adv.affected_arch.is_empty()
         || s.target_arch.is_empty()
-        || s.target_arch.iter().any(|a| adv.affected_arch.contains(a));
+        || s.target_arch
+            .iter()
+            .any(|a| adv.affected_arch.contains(&a.as_str()));
     os_ok && arch_ok
 }
 

@@ -8,7 +8,7 @@ use crate::index::{self, CrateStamp, LoadedIndex, Rejected};
 use crate::info::{self, CommitInfo};
 use crate::load::{self, SkippedFile};
 use crate::lock;
-use crate::record::AdvisoryRecord;
+use crate::record::{AdvisoryRecord, RecordHead};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -79,6 +79,8 @@ pub struct Database {
     index: LoadedIndex,
     index_path: Option<PathBuf>,
     decoded: Vec<OnceLock<Option<Arc<AdvisoryRecord>>>>,
+    /// Records read and checked on open, not yet decoded (see [`Database::heads_for`]).
+    raw: Vec<OnceLock<Box<[u8]>>>,
 }
 
 impl Database {
@@ -178,6 +180,7 @@ impl Database {
         });
         let age_days = last_updated.map(|t| (info::now_unix() - t).div_euclid(86_400).max(0));
         let decoded = (0..index.len()).map(|_| OnceLock::new()).collect();
+        let raw = (0..index.len()).map(|_| OnceLock::new()).collect();
         Database {
             info: DbInfo {
                 path: dir.to_path_buf(),
@@ -192,49 +195,78 @@ impl Database {
             index,
             index_path,
             decoded,
+            raw,
         }
     }
 
     /// Reads and checks the records an audit of `crates` will use (`None`: all of them),
-    /// so a damaged index is found while it can still be rebuilt.
+    /// so a damaged index is found while it can still be rebuilt. They are decoded when
+    /// first asked for: most are only looked at by [`Database::heads_for`].
     fn preload(&mut self, crates: Option<&[&str]>) -> std::result::Result<(), String> {
         let Some(names) = crates else {
             return self.index.load_all();
         };
         for name in names {
             let range = self.index.records_of(name);
-            let Some(first) = self.decoded.get(range.start as usize) else {
+            let Some(first) = self.raw.get(range.start as usize) else {
                 continue;
             };
-            if first.get().is_some() {
+            if range.is_empty() || first.get().is_some() {
                 continue; // a crate named twice (several versions)
             }
             let records = self
                 .index
-                .read_records(range.clone())
+                .read_raw(range.clone())
                 .map_err(|e| format!("crate `{name}`: {e}"))?;
             for (n, r) in range.zip(records) {
-                let _ = self.decoded[n as usize].set(Some(Arc::new(r)));
+                let _ = self.raw[n as usize].set(r);
             }
         }
         Ok(())
     }
 
-    fn record(&self, n: u32) -> Option<&Arc<AdvisoryRecord>> {
+    /// Advisory `n`, decoded (from the bytes read on open, or read now).
+    pub fn advisory(&self, n: u32) -> Option<&Arc<AdvisoryRecord>> {
         self.decoded
             .get(n as usize)?
-            .get_or_init(|| match self.index.read_records(n..n + 1) {
-                Ok(mut r) => r.pop().map(Arc::new),
-                Err(_) => {
-                    // Damage outside what was checked on open: leave the record out and
-                    // remove the index, so the next run compiles a sound one.
-                    if let Some(p) = &self.index_path {
-                        let _ = std::fs::remove_file(p);
+            .get_or_init(|| {
+                let decoded = match self.raw.get(n as usize).and_then(OnceLock::get) {
+                    Some(bytes) => postcard::from_bytes(bytes).map_err(|_| ()),
+                    None => self
+                        .index
+                        .read_records(n..n + 1)
+                        .map_err(|_| ())
+                        .and_then(|mut r| r.pop().ok_or(())),
+                };
+                match decoded {
+                    Ok(r) => Some(Arc::new(r)),
+                    Err(()) => {
+                        // Damage outside what was checked on open: leave the record out and
+                        // remove the index, so the next run compiles a sound one.
+                        if let Some(p) = &self.index_path {
+                            let _ = std::fs::remove_file(p);
+                        }
+                        None
                     }
-                    None
                 }
             })
             .as_ref()
+    }
+
+    /// What matching needs of each `crates/` advisory for crate `name`, with its record
+    /// number for [`Database::advisory`]: read from the bytes checked on open without
+    /// decoding the rest (or taken from the decoded record).
+    pub fn heads_for(&self, name: &str) -> Vec<(u32, RecordHead<'_>)> {
+        self.index
+            .records_of(name)
+            .filter_map(|n| {
+                let raw = self.raw.get(n as usize).and_then(OnceLock::get);
+                match raw.and_then(|b| RecordHead::decode(b)) {
+                    Some(head) => Some((n, head)),
+                    None => self.advisory(n).map(|r| (n, RecordHead::of(r))),
+                }
+            })
+            .collect()
     }
 
     /// Advisories of the `crates/` collection for crate `name` (shared: a finding keeps
@@ -242,19 +274,19 @@ impl Database {
     pub fn for_crate(&self, name: &str) -> Vec<&Arc<AdvisoryRecord>> {
         self.index
             .records_of(name)
-            .filter_map(|n| self.record(n))
+            .filter_map(|n| self.advisory(n))
             .collect()
     }
 
     /// Looks an advisory up by its id.
     pub fn get(&self, id: &str) -> Option<&AdvisoryRecord> {
-        self.record(self.index.record_of_id(id)?).map(|r| &**r)
+        self.advisory(self.index.record_of_id(id)?).map(|r| &**r)
     }
 
     /// Every advisory (decodes all of them).
     pub fn all(&self) -> Vec<&AdvisoryRecord> {
         (0..self.decoded.len() as u32)
-            .filter_map(|n| self.record(n).map(|r| &**r))
+            .filter_map(|n| self.advisory(n).map(|r| &**r))
             .collect()
     }
 

@@ -431,6 +431,22 @@ impl LoadedIndex {
     /// Reads, checks and decodes records `range` (adjacent in the file, so one read).
     /// `Err` when one is damaged.
     pub fn read_records(&self, range: std::ops::Range<u32>) -> Result<Vec<AdvisoryRecord>, String> {
+        self.each_record(range, |bytes| postcard::from_bytes(bytes).ok())
+    }
+
+    /// Reads and checks records `range` (adjacent in the file, so one read), leaving
+    /// them encoded. `Err` when one is damaged.
+    pub fn read_raw(&self, range: std::ops::Range<u32>) -> Result<Vec<Box<[u8]>>, String> {
+        self.each_record(range, |bytes| Some(bytes.into()))
+    }
+
+    /// `f` of each record of `range`, read at once and checked; `Err` when one is
+    /// damaged or `f` refuses it.
+    fn each_record<T>(
+        &self,
+        range: std::ops::Range<u32>,
+        f: impl Fn(&[u8]) -> Option<T>,
+    ) -> Result<Vec<T>, String> {
         if range.is_empty() {
             return Ok(Vec::new());
         }
@@ -460,7 +476,7 @@ impl LoadedIndex {
                 if crc32fast::hash(bytes) != crc {
                     return Err(damaged(n));
                 }
-                postcard::from_bytes(bytes).map_err(|_| damaged(n))
+                f(bytes).ok_or_else(|| damaged(n))
             })
             .collect()
     }
