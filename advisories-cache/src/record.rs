@@ -354,15 +354,15 @@ impl<'a> RecordHead<'a> {
             id: Skip,
             package: Skip,
             collection: r.collection,
-            aliases: SkipTexts,
+            aliases: SkipTexts::SKIPPED,
             title: Skip,
             description: Skip,
             date: Skip,
             url: r.url.as_ref().map(|_| Skip),
             rustsec_url: r.rustsec_url.as_ref().map(|_| Skip),
-            references: SkipTexts,
-            categories: SkipTexts,
-            keywords: SkipTexts,
+            references: SkipTexts::SKIPPED,
+            categories: SkipTexts::SKIPPED,
+            keywords: SkipTexts::SKIPPED,
             cvss: r.cvss.as_ref().map(|_| Skip),
             cvss_score: r.cvss_score,
             severity: r.severity,
@@ -371,9 +371,9 @@ impl<'a> RecordHead<'a> {
             source: r.source.as_ref().map(|s| (s.kind.as_str(), s.url.as_str())),
             affected_os: r.affected_os.iter().map(String::as_str).collect(),
             affected_arch: r.affected_arch.iter().map(String::as_str).collect(),
-            affected_functions: SkipFunctions,
-            patched: SkipTexts,
-            unaffected: SkipTexts,
+            affected_functions: SkipFunctions::SKIPPED,
+            patched: SkipTexts::SKIPPED,
+            unaffected: SkipTexts::SKIPPED,
             ranges: Vec::new(),
             full: Some(r),
         }
@@ -420,51 +420,42 @@ impl<'de> Deserialize<'de> for Skip {
     }
 }
 
-/// A stored list of texts, read past without keeping it.
-#[derive(Debug)]
-struct SkipTexts;
+/// A stored list of `T`s, read past without keeping it.
+struct SkipSeq<T>(std::marker::PhantomData<T>);
 
-impl<'de> Deserialize<'de> for SkipTexts {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SkipTexts;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a list of texts")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<SkipTexts, A::Error> {
-                while seq.next_element::<Skip>()?.is_some() {}
-                Ok(SkipTexts)
-            }
-        }
-        d.deserialize_seq(V)
+impl<T> SkipSeq<T> {
+    const SKIPPED: Self = SkipSeq(std::marker::PhantomData);
+}
+
+impl<T> std::fmt::Debug for SkipSeq<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("SkipSeq")
     }
 }
 
-/// The stored affected functions (path, requirements), read past without keeping them.
-#[derive(Debug)]
-struct SkipFunctions;
+/// A stored list of texts (aliases, references, …).
+type SkipTexts = SkipSeq<Skip>;
 
-impl<'de> Deserialize<'de> for SkipFunctions {
+/// The stored affected functions: (path, requirements).
+type SkipFunctions = SkipSeq<(Skip, SkipTexts)>;
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for SkipSeq<T> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SkipFunctions;
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = SkipSeq<T>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a list of affected functions")
+                f.write_str("a list")
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
                 mut seq: A,
-            ) -> Result<SkipFunctions, A::Error> {
-                while seq.next_element::<(Skip, SkipTexts)>()?.is_some() {}
-                Ok(SkipFunctions)
+            ) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<T>()?.is_some() {}
+                Ok(SkipSeq::SKIPPED)
             }
         }
-        d.deserialize_seq(V)
+        d.deserialize_seq(V(std::marker::PhantomData))
     }
 }
 
