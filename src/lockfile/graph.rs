@@ -46,9 +46,16 @@ impl DepGraph {
             .collect();
         let mut unresolved = Vec::new();
         let mut in_degree = vec![0u32; packages.len()];
+        // A reference is written the same way by every package that depends on that
+        // package: each distinct one is resolved once.
+        let mut resolved: HashMap<&str, Option<u32>> =
+            HashMap::with_capacity_and_hasher(packages.len(), Default::default());
         for (i, p) in packages.iter().enumerate() {
-            for dep in deps_of(p) {
-                match resolve_one(packages, &by_name, &runs, dep) {
+            for &dep in deps_of(p) {
+                let found = *resolved
+                    .entry(dep)
+                    .or_insert_with(|| resolve_one(packages, &by_name, &runs, dep));
+                match found {
                     Some(j) => {
                         if !deps[i].contains(&j) {
                             deps[i].push(j);
