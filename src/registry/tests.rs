@@ -366,3 +366,94 @@ fn digest_answers_like_the_files_and_never_outlives_a_change() {
     assert_eq!(fourth.is_yanked("h2", &v), Some(true));
     assert_eq!(fourth.version_entry("h2", &v).unwrap().deps, entry.deps);
 }
+
+/// Every crate's answers, as one value to compare.
+fn answers(r: &Registry) -> String {
+    let v = semver::Version::new(0, 1, 0);
+    format!(
+        "{:?} {:?} {:?} {:?}",
+        r.version_entry("h2", &v),
+        r.is_yanked("h2", &v),
+        r.is_yanked("h2", &semver::Version::new(9, 9, 9)),
+        r.published("h2"),
+    )
+}
+
+/// The digest's checksums recomputed after a mutation (directory, then each record), so
+/// the mutation reaches the decoders instead of being refused at the door.
+fn fix_digest_checksums(b: &mut [u8]) {
+    let u32_at = |b: &[u8], at: usize| -> Option<usize> {
+        Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?) as usize)
+    };
+    let Some(dir_len) = u32_at(b, 16) else { return };
+    let Some(dir_end) = 20usize.checked_add(dir_len).filter(|&e| e <= b.len()) else {
+        return;
+    };
+    let mut at = 20;
+    while at + 2 <= dir_end {
+        let len = u16::from_le_bytes([b[at], b[at + 1]]) as usize;
+        at += 2 + len;
+        let (Some(off), Some(size)) = (u32_at(b, at), u32_at(b, at + 4)) else {
+            return;
+        };
+        if let Some(record) = b.get(dir_end + off..(dir_end + off).saturating_add(size))
+            && at + 12 <= dir_end
+        {
+            let crc = crc32fast::hash(record).to_le_bytes();
+            b[at + 8..at + 12].copy_from_slice(&crc);
+        }
+        at += 12;
+    }
+    let crc = crc32fast::hash(&b[20..dir_end]).to_le_bytes();
+    b[12..16].copy_from_slice(&crc);
+}
+
+#[test]
+fn damaged_digests_are_ignored_and_forged_ones_never_panic() {
+    let home = tempfile::tempdir().unwrap();
+    let digests = tempfile::tempdir().unwrap();
+    let registry = || {
+        Registry::new(IndexSource::CratesIoCache {
+            cargo_home: home.path().to_path_buf(),
+            git: false,
+        })
+        .with_digest(Some(digests.path()))
+    };
+    cargo_home_with(home.path(), false);
+    std::thread::sleep(std::time::Duration::from_millis(3100));
+    let first = registry();
+    let truth = answers(&first);
+    first.save_digest();
+    let path = std::fs::read_dir(digests.path())
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let good = std::fs::read(&path).unwrap();
+    assert_eq!(
+        answers(&registry()),
+        truth,
+        "the digest answers like the file"
+    );
+    let mut cases: Vec<Vec<u8>> = (0..good.len()).map(|n| good[..n].to_vec()).collect();
+    for i in 0..good.len() {
+        for x in [0x00, 0x01, 0x7f, 0x80, 0xff] {
+            let mut b = good.clone();
+            if b[i] != x {
+                b[i] = x;
+                cases.push(b);
+            }
+        }
+    }
+    for (n, bytes) in cases.iter().enumerate() {
+        // As damaged: refused, so the answers come from cargo's file.
+        std::fs::write(&path, bytes).unwrap();
+        assert_eq!(answers(&registry()), truth, "damaged case {n}");
+        // As forged (checksums right): whatever it answers, it does not panic.
+        let mut forged = bytes.clone();
+        fix_digest_checksums(&mut forged);
+        std::fs::write(&path, &forged).unwrap();
+        let _ = answers(&registry());
+    }
+}
