@@ -313,17 +313,21 @@ fn cargo_home_with(dir: &std::path::Path, yanked: bool) {
     std::fs::write(&cache, cache_bytes(&[("0.1.0", &entry)])).unwrap();
 }
 
+/// A registry over the crates.io cache of cargo home `home`, keeping its digest in
+/// `digests`.
+fn digesting_registry(home: &std::path::Path, digests: &std::path::Path) -> Registry {
+    Registry::new(IndexSource::CratesIoCache {
+        cargo_home: home.to_path_buf(),
+        git: false,
+    })
+    .with_digest(Some(digests))
+}
+
 #[test]
 fn digest_answers_like_the_files_and_never_outlives_a_change() {
     let home = tempfile::tempdir().unwrap();
     let digests = tempfile::tempdir().unwrap();
-    let registry = || {
-        Registry::new(IndexSource::CratesIoCache {
-            cargo_home: home.path().to_path_buf(),
-            git: false,
-        })
-        .with_digest(Some(digests.path()))
-    };
+    let registry = || digesting_registry(home.path(), digests.path());
     let v = semver::Version::new(0, 1, 0);
     let missing = semver::Version::new(9, 9, 9);
     cargo_home_with(home.path(), false);
@@ -412,13 +416,7 @@ fn fix_digest_checksums(b: &mut [u8]) {
 fn damaged_digests_are_ignored_and_forged_ones_never_panic() {
     let home = tempfile::tempdir().unwrap();
     let digests = tempfile::tempdir().unwrap();
-    let registry = || {
-        Registry::new(IndexSource::CratesIoCache {
-            cargo_home: home.path().to_path_buf(),
-            git: false,
-        })
-        .with_digest(Some(digests.path()))
-    };
+    let registry = || digesting_registry(home.path(), digests.path());
     cargo_home_with(home.path(), false);
     std::thread::sleep(std::time::Duration::from_millis(3100));
     let first = registry();
