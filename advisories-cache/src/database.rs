@@ -3,7 +3,9 @@
 //! name, decoding each only when first asked for.
 
 use crate::error::{CacheError, Result};
-use crate::fingerprint::{Fnv, crate_stamp, crate_stamp_of, fingerprint, root_stamp};
+use crate::fingerprint::{
+    Fnv, Folder, crate_stamp, crate_stamp_in, crate_stamp_of, fingerprint, root_stamp,
+};
 use crate::index::{self, CrateStamp, LoadedIndex, Rejected};
 use crate::info::{self, CommitInfo};
 use crate::load::{self, SkippedFile};
@@ -316,8 +318,13 @@ fn is_fresh(dir: &Path, idx: &LoadedIndex, fp: &str, crates: Option<&[&str]>) ->
     if root_stamp(dir, None) != idx.head.root_stamp {
         return false; // a crate folder appeared or went
     }
+    // `crates/` is opened once; each crate's folder and files are looked at inside it.
+    let crates_dir = Folder::open(&dir.join("crates"));
     let check = |name: &str| match idx.crate_stamp(name) {
-        Some((stamp, files)) => crate_stamp(dir, name, files) == Some(stamp),
+        Some((stamp, files)) => match &crates_dir {
+            Some(c) => crate_stamp_in(c, name, files) == Some(stamp),
+            None => crate_stamp(dir, name, files) == Some(stamp),
+        },
         None => true, // no folder then, and `crates/` is unchanged, so none now
     };
     match crates {

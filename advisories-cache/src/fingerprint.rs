@@ -85,7 +85,7 @@ impl Stamper {
     }
 
     /// Feeds one entry's metadata (or its absence).
-    pub fn add(&mut self, meta: Option<&std::fs::Metadata>) {
+    pub fn add(&mut self, meta: Option<&Stat>) {
         let Some(meta) = meta else {
             self.h.write(b"-");
             return;
@@ -111,10 +111,117 @@ impl Stamper {
 /// The stamp of one regular file from its metadata: size, inode and change times.
 /// `now` as for [`Stamper::new`] ([`RACY`] when it changed too recently to trust).
 pub fn file_stamp(meta: &std::fs::Metadata, now: Option<i64>) -> Stamp {
+    let meta = Stat::of(meta);
     let mut s = Stamper::new(now);
-    s.h.write_u64(meta.len());
-    s.add(Some(meta));
+    s.h.write_u64(meta.len);
+    s.add(Some(&meta));
     s.finish()
+}
+
+/// What a stamp hashes of a file or folder: from `std`'s metadata, or from a `stat` by
+/// name inside an open [`Folder`] (the two agree; a test holds them together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    len: u64,
+    is_dir: bool,
+    ino: u64,
+    mode: u32,
+    mtime: i64,
+    mtime_nsec: i64,
+    ctime: i64,
+    ctime_nsec: i64,
+}
+
+impl Stat {
+    /// From `std`'s metadata.
+    #[cfg(unix)]
+    pub fn of(m: &std::fs::Metadata) -> Stat {
+        use std::os::unix::fs::MetadataExt;
+        Stat {
+            len: m.len(),
+            is_dir: m.is_dir(),
+            ino: m.ino(),
+            mode: m.mode(),
+            mtime: m.mtime(),
+            mtime_nsec: m.mtime_nsec(),
+            ctime: m.ctime(),
+            ctime_nsec: m.ctime_nsec(),
+        }
+    }
+
+    /// From `std`'s metadata: the modification time stands for both times.
+    #[cfg(not(unix))]
+    pub fn of(m: &std::fs::Metadata) -> Stat {
+        let t = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        let (secs, nanos) = t.map_or((i64::MAX, 0), |d| {
+            (d.as_secs() as i64, i64::from(d.subsec_nanos()))
+        });
+        Stat {
+            len: m.len(),
+            is_dir: m.is_dir(),
+            ino: 0,
+            mode: u32::from(m.is_dir()),
+            mtime: secs,
+            mtime_nsec: nanos,
+            ctime: secs,
+            ctime_nsec: nanos,
+        }
+    }
+}
+
+/// A folder opened once, whose entries are then looked at by relative name: the kernel
+/// walks two path components instead of every one from the root (~0.4 µs less a
+/// `stat`; a warm audit makes a few hundred).
+pub struct Folder {
+    #[cfg(unix)]
+    fd: std::fs::File,
+    #[cfg(not(unix))]
+    path: std::path::PathBuf,
+}
+
+impl Folder {
+    /// Opens `path` (a folder).
+    pub fn open(path: &Path) -> Option<Folder> {
+        #[cfg(unix)]
+        {
+            let fd = std::fs::File::open(path).ok()?;
+            fd.metadata().ok()?.is_dir().then_some(Folder { fd })
+        }
+        #[cfg(not(unix))]
+        {
+            Some(Folder {
+                path: path.to_path_buf(),
+            })
+        }
+    }
+
+    /// The metadata of `rel` inside this folder, not following a symlink at its end.
+    pub fn stat(&self, rel: &str) -> Option<Stat> {
+        #[cfg(unix)]
+        {
+            use rustix::fs::{AtFlags, FileType, statat};
+            let st = statat(&self.fd, rel, AtFlags::SYMLINK_NOFOLLOW).ok()?;
+            Some(Stat {
+                len: st.st_size as u64,
+                is_dir: FileType::from_raw_mode(st.st_mode as _) == FileType::Directory,
+                ino: st.st_ino as u64,
+                mode: st.st_mode as u32,
+                mtime: st.st_mtime as i64,
+                mtime_nsec: st.st_mtime_nsec as i64,
+                ctime: st.st_ctime as i64,
+                ctime_nsec: st.st_ctime_nsec as i64,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            std::fs::symlink_metadata(self.path.join(rel))
+                .ok()
+                .map(|m| Stat::of(&m))
+        }
+    }
 }
 
 /// Stamp of the folder itself and of `crates/` and `rust/`: it changes whenever a crate
@@ -122,7 +229,12 @@ pub fn file_stamp(meta: &std::fs::Metadata, now: Option<i64>) -> Stamp {
 pub fn root_stamp(dir: &Path, now: Option<i64>) -> Stamp {
     let mut s = Stamper::new(now);
     for p in [dir.to_path_buf(), dir.join("crates"), dir.join("rust")] {
-        s.add(std::fs::symlink_metadata(&p).ok().as_ref());
+        s.add(
+            std::fs::symlink_metadata(&p)
+                .ok()
+                .map(|m| Stat::of(&m))
+                .as_ref(),
+        );
     }
     s.finish()
 }
@@ -150,6 +262,42 @@ pub fn scan_crate(dir: &Path, name: &str, now: i64) -> Option<(Stamp, Vec<String
     Some((stamp, files))
 }
 
+/// [`crate_stamp`] with the `crates/` folder open: each entry is looked at by a short
+/// relative name (what a warm run does for every crate of its lockfile).
+pub fn crate_stamp_in<'a>(
+    crates: &Folder,
+    name: &str,
+    files: impl Iterator<Item = &'a str>,
+) -> Option<Stamp> {
+    if name.contains(['/', '\\']) || name == ".." || name == "." {
+        return None;
+    }
+    let meta = crates.stat(name)?;
+    if !meta.is_dir {
+        return None;
+    }
+    let mut s = Stamper::new(None);
+    s.add(Some(&meta));
+    let mut rel = String::with_capacity(name.len() + 24);
+    for file in files {
+        s.name(file.as_bytes());
+        rel.clear();
+        rel.push_str(name);
+        rel.push('/');
+        rel.push_str(file);
+        let m = if file.contains(['/', '\\']) {
+            None
+        } else {
+            crates.stat(&rel)
+        };
+        if let Some(m) = &m {
+            s.h.write_u64(m.len);
+        }
+        s.add(m.as_ref());
+    }
+    Some(s.finish())
+}
+
 /// The stamp of `crates/<name>/` now, given the entry names recorded when it was
 /// compiled: the folder itself (whose times change when an entry is added, removed or
 /// renamed) and each entry (changed in place). No folder listing is needed.
@@ -175,14 +323,14 @@ pub fn crate_stamp_of<'a>(
     now: Option<i64>,
 ) -> Stamp {
     let mut s = Stamper::new(now);
-    s.add(Some(meta));
+    s.add(Some(&Stat::of(meta)));
     let mut path = crate_dir.to_path_buf();
     for file in files {
         s.name(file.as_bytes());
         path.push(file);
-        let m = std::fs::symlink_metadata(&path).ok();
+        let m = std::fs::symlink_metadata(&path).ok().map(|m| Stat::of(&m));
         if let Some(m) = &m {
-            s.h.write_u64(m.len());
+            s.h.write_u64(m.len);
         }
         s.add(m.as_ref());
         path.pop();
@@ -191,30 +339,14 @@ pub fn crate_stamp_of<'a>(
 }
 
 /// Hashes inode, file type and change times; returns the times (seconds) for the racy check.
-#[cfg(unix)]
-fn stamp(h: &mut Fnv, meta: &std::fs::Metadata) -> [i64; 2] {
-    use std::os::unix::fs::MetadataExt;
-    h.write_u64(meta.ino());
-    h.write_u64(u64::from(meta.mode()));
-    h.write_u64(meta.mtime() as u64);
-    h.write_u64(meta.mtime_nsec() as u64);
-    h.write_u64(meta.ctime() as u64);
-    h.write_u64(meta.ctime_nsec() as u64);
-    [meta.mtime(), meta.ctime()]
-}
-
-#[cfg(not(unix))]
-fn stamp(h: &mut Fnv, meta: &std::fs::Metadata) -> [i64; 2] {
-    h.write_u64(u64::from(meta.is_dir()));
-    let t = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-    if let Some(d) = t {
-        h.write_u64(d.as_nanos() as u64);
-    }
-    let secs = t.map_or(i64::MAX, |d| d.as_secs() as i64);
-    [secs, secs]
+fn stamp(h: &mut Fnv, meta: &Stat) -> [i64; 2] {
+    h.write_u64(meta.ino);
+    h.write_u64(u64::from(meta.mode));
+    h.write_u64(meta.mtime as u64);
+    h.write_u64(meta.mtime_nsec as u64);
+    h.write_u64(meta.ctime as u64);
+    h.write_u64(meta.ctime_nsec as u64);
+    [meta.mtime, meta.ctime]
 }
 
 #[cfg(test)]
@@ -232,6 +364,37 @@ mod tests {
         let f = std::fs::File::open(p).unwrap();
         f.set_modified(SystemTime::now() - Duration::from_secs(3600))
             .unwrap();
+    }
+
+    #[test]
+    fn stamps_by_name_inside_an_open_folder_equal_stamps_by_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let crates = dir.path().join("crates");
+        std::fs::create_dir_all(crates.join("demo")).unwrap();
+        std::fs::write(crates.join("demo/RUSTSEC-2099-0001.md"), "one").unwrap();
+        std::fs::write(crates.join("demo/RUSTSEC-2099-0002.md"), "two two").unwrap();
+        std::fs::write(crates.join("plain-file"), "not a folder").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(crates.join("demo"), crates.join("linked")).unwrap();
+        let folder = Folder::open(&crates).unwrap();
+        for rel in ["demo", "demo/RUSTSEC-2099-0001.md", "plain-file"] {
+            let by_path = Stat::of(&std::fs::symlink_metadata(crates.join(rel)).unwrap());
+            assert_eq!(folder.stat(rel), Some(by_path), "{rel}");
+        }
+        assert_eq!(folder.stat("absent"), None);
+        let files = ["RUSTSEC-2099-0001.md", "RUSTSEC-2099-0002.md", "gone.md"];
+        let by_path = crate_stamp(dir.path(), "demo", files.into_iter()).unwrap();
+        assert_eq!(crate_stamp_in(&folder, "demo", files.into_iter()), Some(by_path));
+        // Not folders (a symlink is not followed): no stamp, either way.
+        for name in ["plain-file", "absent", "linked"] {
+            assert_eq!(crate_stamp_in(&folder, name, files.into_iter()), None, "{name}");
+            assert_eq!(crate_stamp(dir.path(), name, files.into_iter()), None, "{name}");
+        }
+        // Names that would leave `crates/` (never a crate's; the index holds folder
+        // names as listed) are refused outright.
+        for name in ["..", "demo/..", "."] {
+            assert_eq!(crate_stamp_in(&folder, name, files.into_iter()), None, "{name}");
+        }
     }
 
     #[test]
