@@ -384,16 +384,31 @@ mod tests {
         assert_eq!(folder.stat("absent"), None);
         let files = ["RUSTSEC-2099-0001.md", "RUSTSEC-2099-0002.md", "gone.md"];
         let by_path = crate_stamp(dir.path(), "demo", files.into_iter()).unwrap();
-        assert_eq!(crate_stamp_in(&folder, "demo", files.into_iter()), Some(by_path));
+        assert_eq!(
+            crate_stamp_in(&folder, "demo", files.into_iter()),
+            Some(by_path)
+        );
         // Not folders (a symlink is not followed): no stamp, either way.
         for name in ["plain-file", "absent", "linked"] {
-            assert_eq!(crate_stamp_in(&folder, name, files.into_iter()), None, "{name}");
-            assert_eq!(crate_stamp(dir.path(), name, files.into_iter()), None, "{name}");
+            assert_eq!(
+                crate_stamp_in(&folder, name, files.into_iter()),
+                None,
+                "{name}"
+            );
+            assert_eq!(
+                crate_stamp(dir.path(), name, files.into_iter()),
+                None,
+                "{name}"
+            );
         }
         // Names that would leave `crates/` (never a crate's; the index holds folder
         // names as listed) are refused outright.
         for name in ["..", "demo/..", "."] {
-            assert_eq!(crate_stamp_in(&folder, name, files.into_iter()), None, "{name}");
+            assert_eq!(
+                crate_stamp_in(&folder, name, files.into_iter()),
+                None,
+                "{name}"
+            );
         }
     }
 
