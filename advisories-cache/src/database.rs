@@ -271,15 +271,6 @@ impl Database {
             .collect()
     }
 
-    /// Advisories of the `crates/` collection for crate `name` (shared: a finding keeps
-    /// its advisory without copying it).
-    pub fn for_crate(&self, name: &str) -> Vec<&Arc<AdvisoryRecord>> {
-        self.index
-            .records_of(name)
-            .filter_map(|n| self.advisory(n))
-            .collect()
-    }
-
     /// Looks an advisory up by its id.
     pub fn get(&self, id: &str) -> Option<&AdvisoryRecord> {
         self.advisory(self.index.record_of_id(id)?).map(|r| &**r)
@@ -318,20 +309,31 @@ fn is_fresh(dir: &Path, idx: &LoadedIndex, fp: &str, crates: Option<&[&str]>) ->
     if root_stamp(dir, None) != idx.head.root_stamp {
         return false; // a crate folder appeared or went
     }
-    // `crates/` is opened once; each crate's folder and files are looked at inside it.
+    // `crates/` is opened once; each crate's folder and files are looked at inside it
+    // (by full path only if it cannot be opened).
     let crates_dir = Folder::open(&dir.join("crates"));
-    let check = |name: &str| match idx.crate_stamp(name) {
-        Some((stamp, files)) => match &crates_dir {
-            Some(c) => crate_stamp_in(c, name, files) == Some(stamp),
-            None => crate_stamp(dir, name, files) == Some(stamp),
-        },
-        None => true, // no folder then, and `crates/` is unchanged, so none now
-    };
+    let c = crates_dir.as_ref();
     match crates {
-        Some(names) => names.iter().all(|n| check(n)),
+        Some(names) => names.iter().all(|n| match idx.crate_stamp(n) {
+            Some((stamp, files)) => stamp_now(dir, c, n, files) == Some(stamp),
+            None => true, // no folder then, and `crates/` is unchanged, so none now
+        }),
         None => idx
             .crate_stamps()
-            .all(|(name, stamp, files)| crate_stamp(dir, name, files) == Some(stamp)),
+            .all(|(name, stamp, files)| stamp_now(dir, c, name, files) == Some(stamp)),
+    }
+}
+
+/// The stamp of crate folder `name` now: inside `crates_dir` when it is open, else by path.
+fn stamp_now<'a>(
+    dir: &Path,
+    crates_dir: Option<&Folder>,
+    name: &str,
+    files: impl Iterator<Item = &'a str>,
+) -> Option<u64> {
+    match crates_dir {
+        Some(c) => crate_stamp_in(c, name, files),
+        None => crate_stamp(dir, name, files),
     }
 }
 

@@ -276,26 +276,17 @@ pub fn crate_stamp_in<'a>(
     if !meta.is_dir {
         return None;
     }
-    let mut s = Stamper::new(None);
-    s.add(Some(&meta));
     let mut rel = String::with_capacity(name.len() + 24);
-    for file in files {
-        s.name(file.as_bytes());
+    Some(folder_stamp(&meta, files, None, |file| {
+        if file.contains(['/', '\\']) {
+            return None;
+        }
         rel.clear();
         rel.push_str(name);
         rel.push('/');
         rel.push_str(file);
-        let m = if file.contains(['/', '\\']) {
-            None
-        } else {
-            crates.stat(&rel)
-        };
-        if let Some(m) = &m {
-            s.h.write_u64(m.len);
-        }
-        s.add(m.as_ref());
-    }
-    Some(s.finish())
+        crates.stat(&rel)
+    }))
 }
 
 /// The stamp of `crates/<name>/` now, given the entry names recorded when it was
@@ -322,18 +313,32 @@ pub fn crate_stamp_of<'a>(
     files: impl Iterator<Item = &'a str>,
     now: Option<i64>,
 ) -> Stamp {
-    let mut s = Stamper::new(now);
-    s.add(Some(&Stat::of(meta)));
     let mut path = crate_dir.to_path_buf();
-    for file in files {
-        s.name(file.as_bytes());
+    folder_stamp(&Stat::of(meta), files, now, |file| {
         path.push(file);
         let m = std::fs::symlink_metadata(&path).ok().map(|m| Stat::of(&m));
+        path.pop();
+        m
+    })
+}
+
+/// The stamp of a folder from its metadata and, for each entry name in `files`, the
+/// name and `stat_entry`'s metadata of it (`None`: gone); `now` as for [`Stamper::new`].
+fn folder_stamp<'a>(
+    meta: &Stat,
+    files: impl Iterator<Item = &'a str>,
+    now: Option<i64>,
+    mut stat_entry: impl FnMut(&str) -> Option<Stat>,
+) -> Stamp {
+    let mut s = Stamper::new(now);
+    s.add(Some(meta));
+    for file in files {
+        s.name(file.as_bytes());
+        let m = stat_entry(file);
         if let Some(m) = &m {
             s.h.write_u64(m.len);
         }
         s.add(m.as_ref());
-        path.pop();
     }
     s.finish()
 }

@@ -156,11 +156,7 @@ pub enum Bound {
 }
 
 impl Bound {
-    fn of(v: &Option<String>) -> Bound {
-        Bound::of_text(v.as_deref())
-    }
-
-    fn of_text(v: Option<&str>) -> Bound {
+    fn of(v: Option<&str>) -> Bound {
         match v {
             None => Bound::Open,
             Some(s) => Version::parse(s).map_or(Bound::Invalid, Bound::At),
@@ -264,7 +260,12 @@ impl AdvisoryRecord {
         let ranges = self.parsed_ranges.0.get_or_init(|| {
             self.ranges
                 .iter()
-                .map(|r| (Bound::of(&r.introduced), Bound::of(&r.fixed)))
+                .map(|r| {
+                    (
+                        Bound::of(r.introduced.as_deref()),
+                        Bound::of(r.fixed.as_deref()),
+                    )
+                })
                 .collect()
         });
         ranges
@@ -392,7 +393,7 @@ impl<'a> RecordHead<'a> {
         }
         self.ranges
             .iter()
-            .any(|(start, end)| in_range(&Bound::of_text(*start), &Bound::of_text(*end), version))
+            .any(|(start, end)| in_range(&Bound::of(*start), &Bound::of(*end), version))
     }
 }
 
