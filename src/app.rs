@@ -10,7 +10,7 @@ use crate::policy::{self, Overrides, Policy};
 use crate::registry::Registry;
 use crate::report::{self, Format};
 use advisories_cache::{CacheError, Database, FetchOptions, IndexStatus, OpenOptions, location};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -347,7 +347,14 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
         }
     }
     for (format, path) in &targets {
-        let rendered = report::render(&report, *format, color && path.is_none(), !args.no_tree);
+        let terminal = path.is_none() && std::io::stdout().is_terminal();
+        let rendered = report::render(
+            &report,
+            *format,
+            color && path.is_none(),
+            !args.no_tree,
+            terminal,
+        );
         write_report(path.as_deref(), &rendered, out)?;
     }
     if targets.iter().all(|(_, p)| p.is_some()) {

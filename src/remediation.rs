@@ -20,6 +20,7 @@ use crate::findings::{Finding, FindingKind};
 use crate::manifest;
 use crate::registry::DepKind;
 use crate::requirements::{Declarer, Requirements};
+use crate::version_text::{Shown, version_text};
 use advisories_cache::AdvisoryRecord;
 use hashbrown::HashMap;
 use semver::{Version, VersionReq};
@@ -289,13 +290,14 @@ impl Planner<'_, '_> {
                 format!(
                     "no published version of {} newer than {} is free of {}",
                     p.name,
-                    p.version,
+                    Shown(&p.version),
                     ids.join(", ")
                 )
             } else {
                 format!(
                     "the advisories name no patched version of {} newer than {}",
-                    p.name, p.version
+                    p.name,
+                    Shown(&p.version)
                 )
             };
             return no_fix(why, alts(), from_index);
@@ -331,12 +333,12 @@ impl Planner<'_, '_> {
                         Outcome::BumpParent
                     },
                     command: Some(command),
-                    target: Some(format!("{} {}", p.name, plan.chosen)),
+                    target: Some(format!("{} {}", p.name, Shown(&plan.chosen))),
                     verified,
                     fixes: Vec::new(),
                     explanation,
                     steps: plan.steps,
-                    newer_compatible: plan.newer.map(|v| v.to_string()),
+                    newer_compatible: plan.newer.as_ref().map(version_text),
                     alternatives: Vec::new(),
                 }
             }
@@ -399,8 +401,8 @@ impl Planner<'_, '_> {
         let all_known = dependents.iter().all(|(_, r)| r.is_some());
         let update = |to: &Version| Step::Update {
             package: xp.name.clone(),
-            from: crate::version_text::version_text(&xp.version),
-            to: to.to_string(),
+            from: version_text(&xp.version),
+            to: version_text(to),
         };
         // 1. A candidate every dependent allows.
         let allowed: Vec<&Version> = candidates
@@ -412,19 +414,21 @@ impl Planner<'_, '_> {
                 .last()
                 .filter(|n| **n != first)
                 .map(|n| (*n).clone());
+            let firstv = Shown(first);
             let mut why = vec![format!(
-                "{} {first} is the oldest patched version every dependent's requirement allows",
+                "{} {firstv} is the oldest patched version every dependent's requirement allows",
                 xp.name
             )];
             if let Some(n) = &newest {
-                why.push(format!("{n} is the newest compatible one"));
+                let nv = Shown(n);
+                why.push(format!("{nv} is the newest compatible one"));
             }
             for (d, _) in dependents.iter().filter(|(_, r)| r.is_none()) {
                 if self.reqs.declarer(*d) == Declarer::Other {
                     let dp = &lock.packages[*d as usize];
                     why.push(format!(
                         "{} {} comes from a git or path source: its requirement is unknown and it cannot be bumped via the registry",
-                        dp.name, dp.version
+                        dp.name, Shown(&dp.version)
                     ));
                 }
             }
@@ -445,6 +449,7 @@ impl Planner<'_, '_> {
         // 2. Move the dependents that block a candidate, trying the oldest first.
         let mut last_err = String::new();
         'candidate: for c in candidates.iter().take(MAX_TRIES) {
+            let cv = Shown(c);
             let mut steps = Vec::new();
             let mut why = Vec::new();
             let mut verified = all_known;
@@ -463,7 +468,7 @@ impl Planner<'_, '_> {
                     Declarer::Member => {
                         let edits = self.member_edits(*d, x, c);
                         why.push(format!(
-                            "workspace member {} requires {} {req_text}, which excludes every patched version: raise it to {c}",
+                            "workspace member {} requires {} {req_text}, which excludes every patched version: raise it to {cv}",
                             dp.name, xp.name
                         ));
                         if edits.is_empty() {
@@ -476,7 +481,7 @@ impl Planner<'_, '_> {
                                 line: None,
                                 workspace_dependency: false,
                                 from_req: None,
-                                to_req: c.to_string(),
+                                to_req: version_text(c),
                                 table_path: Vec::new(),
                             });
                         }
@@ -493,15 +498,15 @@ impl Planner<'_, '_> {
                         else {
                             verified = false;
                             why.push(format!(
-                                "{} {} requires {} {req_text}; no index data for {} to name a release that allows {c}",
-                                dp.name, dp.version, xp.name, dp.name
+                                "{} {} requires {} {req_text}; no index data for {} to name a release that allows {cv}",
+                                dp.name, Shown(&dp.version), xp.name, dp.name
                             ));
                             steps.push(Step::Manual {
                                 package: dp.name.clone(),
-                                version: crate::version_text::version_text(&dp.version),
+                                version: version_text(&dp.version),
                                 instruction: format!(
-                                    "upgrade {} (now {}) to a release whose {} requirement allows {c}",
-                                    dp.name, dp.version, xp.name
+                                    "upgrade {} (now {}) to a release whose {} requirement allows {cv}",
+                                    dp.name, Shown(&dp.version), xp.name
                                 ),
                             });
                             continue;
@@ -520,15 +525,21 @@ impl Planner<'_, '_> {
                         if d_cands.is_empty() {
                             last_err = format!(
                                 "{} {} requires {} {req_text} and no newer release of {} allows a patched version",
-                                dp.name, dp.version, xp.name, dp.name
+                                dp.name,
+                                Shown(&dp.version),
+                                xp.name,
+                                dp.name
                             );
                             continue 'candidate;
                         }
                         match self.move_package(*d, &d_cands, depth + 1) {
                             Ok(sub) => {
                                 why.push(format!(
-                                    "bump {} {} → {} (its {} requirement then allows {c})",
-                                    dp.name, dp.version, sub.chosen, xp.name
+                                    "bump {} {} → {} (its {} requirement then allows {cv})",
+                                    dp.name,
+                                    Shown(&dp.version),
+                                    Shown(&sub.chosen),
+                                    xp.name
                                 ));
                                 verified &= sub.verified;
                                 steps.extend(sub.steps);
@@ -543,13 +554,13 @@ impl Planner<'_, '_> {
                         verified = false;
                         why.push(format!(
                             "{} {} comes from a git or path source and cannot be bumped via the registry",
-                            dp.name, dp.version
+                            dp.name, Shown(&dp.version)
                         ));
                         steps.push(Step::Manual {
                             package: dp.name.clone(),
-                            version: crate::version_text::version_text(&dp.version),
+                            version: version_text(&dp.version),
                             instruction: format!(
-                                "update the git/path dependency {} so it allows {} {c}",
+                                "update the git/path dependency {} so it allows {} {cv}",
                                 dp.name, xp.name
                             ),
                         });
@@ -615,7 +626,7 @@ impl Planner<'_, '_> {
                     line: loc.as_ref().map(|l| l.line),
                     workspace_dependency: loc.as_ref().is_some_and(|l| l.workspace),
                     from_req: Some(d.req.to_string()),
-                    to_req: c.to_string(),
+                    to_req: version_text(c),
                     table_path: loc.as_ref().map(|l| l.path.clone()).unwrap_or_default(),
                 },
                 known,

@@ -26,6 +26,16 @@ pub fn version_text(v: &semver::Version) -> String {
     s
 }
 
+/// `v` for `format!` and `to_string`: `Display`'s text, written by [`push_version`].
+/// Padding and width flags are not applied.
+pub struct Shown<'a>(pub &'a semver::Version);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&version_text(self.0))
+    }
+}
+
 fn push_u64(out: &mut String, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();

@@ -591,34 +591,29 @@ fn validate(
         slots,
         strings,
     };
-    // Every reference must stay inside its area, so later reads cannot go astray.
+    // Every reference must stay inside its area, so later reads cannot go astray. The
+    // rows are read straight from the directory (every table lies inside it, as
+    // parse_directory checked): this looks at a few thousand rows on every run.
     let n = spans.len as u64;
-    for r in 0..spans.len as u32 {
-        let (off, len, _) = idx.span(r).ok_or_else(|| corrupt("bad record table"))?;
-        if off + len as u64 > records_len {
-            return Err(corrupt("record span out of range"));
-        }
-    }
-    let strings_ok = |t: Table, cols: &[usize]| {
-        (0..t.len).all(|i| cols.iter().all(|&c| idx.str_bytes(t, i, c).is_some()))
+    let col = |row: &[u8], c: usize| u64::from(u32_at(row, c).unwrap_or(u32::MAX));
+    let all = |t: Table, ok: &dyn Fn(&[u8]) -> bool| {
+        let bytes = idx.dir.get(t.start..t.start + t.len * t.row);
+        bytes.is_some_and(|b| t.len == 0 || b.chunks_exact(t.row).all(ok))
     };
-    if !strings_ok(crates, &[0, 24]) || !strings_ok(ids, &[0]) {
+    if !all(spans, &|r| col(r, 0) + col(r, 4) <= records_len) {
+        return Err(corrupt("record span out of range"));
+    }
+    let strings_area = (idx.dir.len() - idx.strings) as u64;
+    let in_strings = |r: &[u8], c: usize| col(r, c) + col(r, c + 4) <= strings_area;
+    if !all(crates, &|r| in_strings(r, 0) && in_strings(r, 24)) || !all(ids, &|r| in_strings(r, 0))
+    {
         return Err(corrupt("string out of range"));
     }
-    let names_ok = (0..crates.len).all(|i| {
-        let first = u64::from(idx.field(crates, i, 8).unwrap_or(u32::MAX));
-        let count = u64::from(idx.field(crates, i, 12).unwrap_or(u32::MAX));
-        first + count <= n
-    });
-    let ids_ok = (0..ids.len).all(|i| idx.field(ids, i, 8).is_some_and(|r| u64::from(r) < n));
-    if !names_ok || !ids_ok {
+    if !all(crates, &|r| col(r, 8) + col(r, 12) <= n) || !all(ids, &|r| col(r, 8) < n) {
         return Err(corrupt("record number out of range"));
     }
-    let slots_ok = |slots: Table, of: Table| {
-        (slots.len == 0 || slots.len.is_power_of_two())
-            && (0..slots.len).all(|i| idx.field(slots, i, 4).is_some_and(|r| r as usize <= of.len))
-    };
-    if !slots_ok(slots, crates) {
+    let slots_in = |of: Table| move |r: &[u8]| col(r, 4) <= of.len as u64;
+    if !((slots.len == 0 || slots.len.is_power_of_two()) && all(slots, &slots_in(crates))) {
         return Err(corrupt("hash slot out of range"));
     }
     Ok(idx)

@@ -23,7 +23,7 @@
 //! asks for, however many versions earlier runs (scans) recorded.
 
 use super::{IndexVersion, Published, packed};
-use advisories_cache::fingerprint::{RACY, Stamp, file_stamp};
+use advisories_cache::fingerprint::{RACY, Stamp, Stat, stat_stamp};
 use advisories_cache::mapped::FileBytes;
 use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
@@ -304,20 +304,19 @@ impl Digest {
     }
 
     /// Whether the digest holds a record of crate `name` true to its cache file as it
-    /// is now; the first call of a run finds the `file` (false if there is no place for
-    /// it), stamps it and checks the record.
-    pub fn seed(&self, name: &str, file: impl FnOnce() -> Option<PathBuf>) -> bool {
+    /// is now; the first call of a run `look`s at the file (`None`: there is no place
+    /// for it, which is false; `Some(None)`: no regular file there), stamps it and
+    /// checks the record.
+    pub fn seed(&self, name: &str, look: impl FnOnce() -> Option<Option<Stat>>) -> bool {
         if let Some(t) = lock(&self.touched).get(name) {
             return t.fresh.is_some();
         }
-        let Some(file) = file() else {
+        let Some(meta) = look() else {
             return false;
         };
         let now = advisories_cache::info::now_unix();
-        let meta = std::fs::symlink_metadata(&file)
-            .ok()
-            .filter(|m| m.is_file());
-        let stamp = meta.as_ref().map_or(RACY, |m| file_stamp(m, Some(now)));
+        let meta = meta.filter(Stat::is_file);
+        let stamp = meta.as_ref().map_or(RACY, |m| stat_stamp(m, Some(now)));
         let fresh = (stamp != RACY)
             .then(|| self.loaded.get_or_init(|| Loaded::read(&self.path)))
             .and_then(|l| {

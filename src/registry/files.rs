@@ -26,6 +26,20 @@ pub fn index_rel_path(name: &str) -> PathBuf {
         .collect()
 }
 
+/// [`index_rel_path`] as text with `/` between the parts (for [`Folder::stat`]).
+///
+/// [`Folder::stat`]: advisories_cache::fingerprint::Folder::stat
+pub fn index_rel_text(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    let mut out = String::with_capacity(2 * lower.len() + 4);
+    for part in index_folders(&lower) {
+        out.push_str(part);
+        out.push('/');
+    }
+    out.push_str(&lower);
+    out
+}
+
 /// The folders of a lower-case crate name's index path, in order.
 fn index_folders(lower: &str) -> Vec<&str> {
     match lower.len() {

@@ -15,6 +15,7 @@ mod packed;
 
 pub use config::IndexSource;
 
+use advisories_cache::fingerprint::{Folder, Stat};
 use hashbrown::{Equivalent, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -115,6 +116,8 @@ pub struct Registry {
     digest: Option<digest::Digest>,
     /// cargo's crates.io cache folders, looked for once.
     cache_roots: std::sync::OnceLock<Vec<std::path::PathBuf>>,
+    /// The only one of them, opened (see [`Registry::cache_stat`]).
+    cache_folder: std::sync::OnceLock<Option<Folder>>,
 }
 
 impl Registry {
@@ -132,6 +135,7 @@ impl Registry {
             online: None,
             digest: None,
             cache_roots: std::sync::OnceLock::new(),
+            cache_folder: std::sync::OnceLock::new(),
         }
     }
 
@@ -144,6 +148,35 @@ impl Registry {
             .cache_roots
             .get_or_init(|| files::cache_roots(cargo_home, *git));
         files::cache_path(roots, name)
+    }
+
+    /// The `stat` of `name`'s file in cargo's crates.io cache: `None` when there is no
+    /// place for one, `Some(None)` when there is no such file. With the usual single
+    /// cache folder, open once, the file is looked at by its short name inside it (a
+    /// warm audit does this for every crate it asks about).
+    fn cache_stat(&self, name: &str) -> Option<Option<Stat>> {
+        let IndexSource::CratesIoCache { cargo_home, git } = &self.source else {
+            return None;
+        };
+        let roots = self
+            .cache_roots
+            .get_or_init(|| files::cache_roots(cargo_home, *git));
+        let by_path = |p: std::path::PathBuf| {
+            std::fs::symlink_metadata(p)
+                .ok()
+                .map(|m| Stat::of(&m))
+                .filter(Stat::is_file)
+        };
+        if !valid_name(name) {
+            return None;
+        }
+        if let [only] = roots.as_slice()
+            && let Some(folder) = self.cache_folder.get_or_init(|| Folder::open(only))
+        {
+            return Some(folder.stat(&files::index_rel_text(name)));
+        }
+        // As before the folder was open: a path to stat, if there is a place for one.
+        Some(by_path(files::cache_path(roots, name)?))
     }
 
     /// The cache file of `name` to read: not one the digest has just seen missing.
@@ -193,7 +226,7 @@ impl Registry {
             return Some(hit.clone());
         }
         let d = self.digest.as_ref()?;
-        if !d.seed(name, || self.cache_path(name)) {
+        if !d.seed(name, || self.cache_stat(name)) {
             return None;
         }
         let found = from_digest(d)?;

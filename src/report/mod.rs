@@ -24,16 +24,18 @@ pub enum Format {
 }
 
 /// Renders `report` in `format`; `color` adds ANSI colour and `tree` the dependency
-/// trees (table only).
+/// trees (table only); `terminal` says the text goes to a terminal, where JSON is
+/// indented for reading (elsewhere it is one line, like `cargo audit --json`).
 pub fn render(
     report: &crate::findings::AuditReport,
     format: Format,
     color: bool,
     tree: bool,
+    terminal: bool,
 ) -> String {
     match format {
         Format::Table => table::render(report, color, tree),
-        Format::Json => json::render(report),
+        Format::Json => json::render(report, terminal),
         Format::Sarif => sarif::render(report),
         Format::Markdown => markdown::render(report),
         Format::Jsonl => jsonl::render(report),
