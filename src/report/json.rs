@@ -99,25 +99,18 @@ mod compact {
         };
         out.extend_from_slice(b"{\"database\":");
         value(out, &r.database);
-        out.extend_from_slice(b",\"findings\":[");
-        for (i, f) in r.findings.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            finding(out, f);
-        }
-        out.extend_from_slice(b"],\"lockfile\":");
+        key_of(out, "findings");
+        list(out, &r.findings, finding);
+        key_of(out, "lockfile");
         value(out, &r.lockfile);
-        out.extend_from_slice(b",\"notes\":");
+        key_of(out, "notes");
         strs(out, &r.notes);
-        out.extend_from_slice(b",\"paths_note\":");
-        text(out, &r.paths_note);
-        out.extend_from_slice(b",\"stale_ignores\":");
+        text_field(out, "paths_note", &r.paths_note);
+        key_of(out, "stale_ignores");
         strs(out, &r.stale_ignores);
-        out.extend_from_slice(b",\"summary\":");
+        key_of(out, "summary");
         value(out, &r.summary);
-        out.extend_from_slice(b",\"yanked_unknown\":");
-        opt_text(out, r.yanked_unknown.as_deref());
+        opt_field(out, "yanked_unknown", r.yanked_unknown.as_deref());
         out.push(b'}');
     }
 
@@ -130,18 +123,12 @@ mod compact {
             Some(a) => {
                 out.extend_from_slice(b"{\"aliases\":");
                 strs(out, &a.aliases);
-                out.extend_from_slice(b",\"cvss\":");
-                opt_text(out, a.cvss.as_deref());
-                out.extend_from_slice(b",\"date\":");
-                text(out, &a.date);
-                out.extend_from_slice(b",\"id\":");
-                text(out, &a.id);
-                out.extend_from_slice(b",\"severity\":");
-                opt_text(out, a.severity.map(|s| s.as_str()));
-                out.extend_from_slice(b",\"title\":");
-                text(out, &a.title);
-                out.extend_from_slice(b",\"url\":");
-                opt_text(out, a.url.as_deref().or(a.rustsec_url.as_deref()));
+                opt_field(out, "cvss", a.cvss.as_deref());
+                text_field(out, "date", &a.date);
+                text_field(out, "id", &a.id);
+                opt_field(out, "severity", a.severity.map(|s| s.as_str()));
+                text_field(out, "title", &a.title);
+                opt_field(out, "url", a.url.as_deref().or(a.rustsec_url.as_deref()));
                 out.push(b'}');
             }
         }
@@ -151,53 +138,31 @@ mod compact {
             ("ignore_reason", &f.ignore_reason),
             ("ignore_until", &f.ignore_until),
         ];
-        for (key, value) in optional {
+        for (name, value) in optional {
             if let Some(v) = value {
-                out.extend_from_slice(b",\"");
-                out.extend_from_slice(key.as_bytes());
-                out.extend_from_slice(b"\":");
-                text(out, v);
+                text_field(out, name, v);
             }
         }
-        out.extend_from_slice(b",\"ignored\":");
+        key_of(out, "ignored");
         boolean(out, f.ignored);
-        out.extend_from_slice(b",\"kind\":");
-        text(out, f.kind.as_str());
+        text_field(out, "kind", f.kind.as_str());
         out.extend_from_slice(b",\"package\":{\"name\":");
         text(out, &f.package.name);
-        out.extend_from_slice(b",\"source\":");
-        opt_text(out, f.package.source.as_deref());
-        out.extend_from_slice(b",\"version\":");
-        text(out, &f.package.version);
+        opt_field(out, "source", f.package.source.as_deref());
+        text_field(out, "version", &f.package.version);
         out.extend_from_slice(b"},\"patched\":");
         strs(out, a.map_or(&[], |a| &a.patched));
-        out.extend_from_slice(b",\"path_kinds\":[");
-        for (i, kinds) in f.path_kinds.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.push(b'[');
-            for (j, k) in kinds.iter().enumerate() {
-                if j > 0 {
-                    out.push(b',');
-                }
-                edge(out, k.as_ref());
-            }
-            out.push(b']');
-        }
-        out.extend_from_slice(b"],\"paths\":[");
-        for (i, p) in f.paths.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            strs(out, p);
-        }
-        out.push(b']');
+        key_of(out, "path_kinds");
+        list(out, &f.path_kinds, |out, kinds| {
+            list(out, kinds, |out, k| edge(out, k.as_ref()))
+        });
+        key_of(out, "paths");
+        list(out, &f.paths, |out, p| strs(out, p));
         if let Some(r) = &f.remediation {
-            out.extend_from_slice(b",\"remediation\":");
+            key_of(out, "remediation");
             remediation(out, r);
         }
-        out.extend_from_slice(b",\"unaffected\":");
+        key_of(out, "unaffected");
         strs(out, a.map_or(&[], |a| &a.unaffected));
         out.push(b'}');
     }
@@ -207,17 +172,11 @@ mod compact {
             out.extend_from_slice(b"null");
             return;
         };
-        out.extend_from_slice(b"{\"kinds\":[");
-        for (i, kind) in k.kinds.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            text(out, kind);
-        }
-        out.extend_from_slice(b"],\"optional\":");
+        out.extend_from_slice(b"{\"kinds\":");
+        list(out, &k.kinds, |out, kind| text(out, kind));
+        key_of(out, "optional");
         boolean(out, k.optional);
-        out.extend_from_slice(b",\"target\":");
-        opt_text(out, k.target.as_deref());
+        opt_field(out, "target", k.target.as_deref());
         out.push(b'}');
     }
 
@@ -231,26 +190,17 @@ mod compact {
         }
         out.extend_from_slice(b"\"command\":");
         opt_text(out, r.command.as_deref());
-        out.extend_from_slice(b",\"explanation\":");
-        text(out, &r.explanation);
-        out.extend_from_slice(b",\"fixes\":");
+        text_field(out, "explanation", &r.explanation);
+        key_of(out, "fixes");
         strs(out, &r.fixes);
         if let Some(n) = &r.newer_compatible {
-            out.extend_from_slice(b",\"newer_compatible\":");
-            text(out, n);
+            text_field(out, "newer_compatible", n);
         }
-        out.extend_from_slice(b",\"outcome\":");
-        text(out, r.outcome.as_str());
-        out.extend_from_slice(b",\"steps\":[");
-        for (i, s) in r.steps.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            step(out, s);
-        }
-        out.extend_from_slice(b"],\"target\":");
-        opt_text(out, r.target.as_deref());
-        out.extend_from_slice(b",\"verified\":");
+        text_field(out, "outcome", r.outcome.as_str());
+        key_of(out, "steps");
+        list(out, &r.steps, step);
+        opt_field(out, "target", r.target.as_deref());
+        key_of(out, "verified");
         boolean(out, r.verified);
         out.push(b'}');
     }
@@ -261,10 +211,8 @@ mod compact {
             Step::Update { from, package, to } => {
                 out.extend_from_slice(b"{\"action\":\"update\",\"from\":");
                 text(out, from);
-                out.extend_from_slice(b",\"package\":");
-                text(out, package);
-                out.extend_from_slice(b",\"to\":");
-                text(out, to);
+                text_field(out, "package", package);
+                text_field(out, "to", to);
             }
             Step::ManifestEdit {
                 from_req,
@@ -279,22 +227,17 @@ mod compact {
             } => {
                 out.extend_from_slice(b"{\"action\":\"manifest-edit\",\"from_req\":");
                 opt_text(out, from_req.as_deref());
-                out.extend_from_slice(b",\"key\":");
-                text(out, key);
-                out.extend_from_slice(b",\"line\":");
+                text_field(out, "key", key);
+                key_of(out, "line");
                 match line {
                     Some(l) => out.extend_from_slice(l.to_string().as_bytes()),
                     None => out.extend_from_slice(b"null"),
                 }
-                out.extend_from_slice(b",\"manifest\":");
-                opt_text(out, manifest.as_deref());
-                out.extend_from_slice(b",\"member\":");
-                text(out, member);
-                out.extend_from_slice(b",\"package\":");
-                text(out, package);
-                out.extend_from_slice(b",\"to_req\":");
-                text(out, to_req);
-                out.extend_from_slice(b",\"workspace_dependency\":");
+                opt_field(out, "manifest", manifest.as_deref());
+                text_field(out, "member", member);
+                text_field(out, "package", package);
+                text_field(out, "to_req", to_req);
+                key_of(out, "workspace_dependency");
                 boolean(out, *workspace_dependency);
             }
             Step::Manual {
@@ -304,13 +247,30 @@ mod compact {
             } => {
                 out.extend_from_slice(b"{\"action\":\"manual\",\"instruction\":");
                 text(out, instruction);
-                out.extend_from_slice(b",\"package\":");
-                text(out, package);
-                out.extend_from_slice(b",\"version\":");
-                text(out, version);
+                text_field(out, "package", package);
+                text_field(out, "version", version);
             }
         }
         out.push(b'}');
+    }
+
+    /// `,"name":` and `value` as a JSON string.
+    fn text_field(out: &mut Vec<u8>, name: &str, value: &str) {
+        key_of(out, name);
+        text(out, value);
+    }
+
+    /// `,"name":` and `value` as a JSON string or `null`.
+    fn opt_field(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
+        key_of(out, name);
+        opt_text(out, value);
+    }
+
+    /// `,"name":` (keys need no escaping).
+    fn key_of(out: &mut Vec<u8>, name: &str) {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
     }
 
     fn boolean(out: &mut Vec<u8>, b: bool) {
@@ -324,13 +284,18 @@ mod compact {
         }
     }
 
-    fn strs(out: &mut Vec<u8>, list: &[String]) {
+    fn strs(out: &mut Vec<u8>, items: &[String]) {
+        list(out, items, |out, s| text(out, s));
+    }
+
+    /// A JSON array of `items`, each written by `each`.
+    fn list<T>(out: &mut Vec<u8>, items: &[T], mut each: impl FnMut(&mut Vec<u8>, &T)) {
         out.push(b'[');
-        for (i, s) in list.iter().enumerate() {
+        for (i, item) in items.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            text(out, s);
+            each(out, item);
         }
         out.push(b']');
     }
@@ -576,7 +541,10 @@ mod tests {
         ] {
             let mut out = Vec::new();
             compact::text(&mut out, s);
-            assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(s).unwrap());
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(s).unwrap()
+            );
         }
     }
 
