@@ -134,6 +134,9 @@ pub struct Stat {
     mtime_nsec: i64,
     ctime: i64,
     ctime_nsec: i64,
+    /// A regular file (elsewhere than Unix, where the mode says it).
+    #[cfg(not(unix))]
+    file: bool,
 }
 
 impl Stat {
@@ -145,7 +148,7 @@ impl Stat {
         }
         #[cfg(not(unix))]
         {
-            !self.is_dir
+            self.file
         }
     }
 
@@ -184,6 +187,7 @@ impl Stat {
             mtime_nsec: nanos,
             ctime: secs,
             ctime_nsec: nanos,
+            file: m.is_file(),
         }
     }
 }
@@ -404,6 +408,17 @@ mod tests {
             assert_eq!(folder.stat(rel), Some(by_path), "{rel}");
         }
         assert_eq!(folder.stat("absent"), None);
+        // Regular files only: not a folder, not a symlink (which is not followed).
+        let mut kinds = vec![("demo", false), ("plain-file", true)];
+        if cfg!(unix) {
+            kinds.push(("linked", false));
+        }
+        for (rel, file) in kinds {
+            let by_path = std::fs::symlink_metadata(crates.join(rel)).unwrap();
+            assert_eq!(by_path.is_file(), file, "{rel}");
+            assert_eq!(Stat::of(&by_path).is_file(), file, "{rel}");
+            assert_eq!(folder.stat(rel).map(|s| s.is_file()), Some(file), "{rel}");
+        }
         let files = ["RUSTSEC-2099-0001.md", "RUSTSEC-2099-0002.md", "gone.md"];
         let by_path = crate_stamp(dir.path(), "demo", files.into_iter()).unwrap();
         assert_eq!(

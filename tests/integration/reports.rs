@@ -396,4 +396,9 @@ fn format_and_output_pairing() {
     assert!(run.stdout.contains("RUSTSEC-2023-9001"));
     let j: Value = serde_json::from_str(&ws.read("j.json")).unwrap();
     assert_eq!(j["summary"]["vulnerabilities"], 4);
+    // Not to a terminal (a file, a pipe), the JSON report is one line, as cargo audit's.
+    assert_eq!(ws.read("j.json").lines().count(), 1);
+    let piped = ws.audit(&["--json"]);
+    assert_eq!(piped.stdout.lines().count(), 1, "{}", piped.stdout);
+    assert_eq!(piped.json()["summary"]["vulnerabilities"], 4);
 }
