@@ -127,19 +127,32 @@ pub fn stat_stamp(meta: &Stat, now: Option<i64>) -> Stamp {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stat {
     len: u64,
-    is_dir: bool,
     ino: u64,
     mode: u32,
     mtime: i64,
     mtime_nsec: i64,
     ctime: i64,
     ctime_nsec: i64,
-    /// A regular file (elsewhere than Unix, where the mode says it).
+    /// A folder, and a regular file (elsewhere than Unix, where the mode says them).
+    #[cfg(not(unix))]
+    dir: bool,
     #[cfg(not(unix))]
     file: bool,
 }
 
 impl Stat {
+    /// A folder (not a symlink to one).
+    pub fn is_dir(&self) -> bool {
+        #[cfg(unix)]
+        {
+            self.mode & 0o170000 == 0o040000
+        }
+        #[cfg(not(unix))]
+        {
+            self.dir
+        }
+    }
+
     /// A regular file (not a folder, symlink, FIFO or device).
     pub fn is_file(&self) -> bool {
         #[cfg(unix)]
@@ -158,7 +171,6 @@ impl Stat {
         use std::os::unix::fs::MetadataExt;
         Stat {
             len: m.len(),
-            is_dir: m.is_dir(),
             ino: m.ino(),
             mode: m.mode(),
             mtime: m.mtime(),
@@ -180,13 +192,13 @@ impl Stat {
         });
         Stat {
             len: m.len(),
-            is_dir: m.is_dir(),
             ino: 0,
             mode: u32::from(m.is_dir()),
             mtime: secs,
             mtime_nsec: nanos,
             ctime: secs,
             ctime_nsec: nanos,
+            dir: m.is_dir(),
             file: m.is_file(),
         }
     }
@@ -223,11 +235,10 @@ impl Folder {
     pub fn stat(&self, rel: &str) -> Option<Stat> {
         #[cfg(unix)]
         {
-            use rustix::fs::{AtFlags, FileType, statat};
+            use rustix::fs::{AtFlags, statat};
             let st = statat(&self.fd, rel, AtFlags::SYMLINK_NOFOLLOW).ok()?;
             Some(Stat {
                 len: st.st_size as u64,
-                is_dir: FileType::from_raw_mode(st.st_mode as _) == FileType::Directory,
                 ino: st.st_ino as u64,
                 mode: st.st_mode as u32,
                 mtime: st.st_mtime as i64,
@@ -294,7 +305,7 @@ pub fn crate_stamp_in<'a>(
         return None;
     }
     let meta = crates.stat(name)?;
-    if !meta.is_dir {
+    if !meta.is_dir() {
         return None;
     }
     let mut rel = String::with_capacity(name.len() + 24);
@@ -418,6 +429,9 @@ mod tests {
             assert_eq!(by_path.is_file(), file, "{rel}");
             assert_eq!(Stat::of(&by_path).is_file(), file, "{rel}");
             assert_eq!(folder.stat(rel).map(|s| s.is_file()), Some(file), "{rel}");
+            let dir = by_path.is_dir();
+            assert_eq!(Stat::of(&by_path).is_dir(), dir, "{rel}");
+            assert_eq!(folder.stat(rel).map(|s| s.is_dir()), Some(dir), "{rel}");
         }
         let files = ["RUSTSEC-2099-0001.md", "RUSTSEC-2099-0002.md", "gone.md"];
         let by_path = crate_stamp(dir.path(), "demo", files.into_iter()).unwrap();

@@ -7,7 +7,8 @@
 //! needs, which keeps far fewer pages resident than the kernel's 64 KiB fault-around
 //! would.) On Unix; Windows reads.
 //!
-//! This is the one place that maps a file, and one of two that use `unsafe`. A mapping
+//! This is the one place that maps a file, and one of three that use `unsafe` (the
+//! others are the allocator and the final `_exit`, in the binary's `main.rs`). A mapping
 //! is sound as long as nobody changes the file while it is mapped. Every writer of our
 //! cache files ([`crate::index::write_atomic`]) writes a new file and renames it into
 //! place, and a mapping keeps the old file's pages, so no run of ours ever changes a

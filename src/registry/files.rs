@@ -19,14 +19,11 @@ const GIT_DIR: &str = "github.com-1ecc6299db9ec823";
 
 /// The index path of a crate: `1/a`, `2/ab`, `3/a/abc`, `ab/cd/abcd…` (lower-case).
 pub fn index_rel_path(name: &str) -> PathBuf {
-    let lower = name.to_ascii_lowercase();
-    index_folders(&lower)
-        .iter()
-        .chain([&lower.as_str()])
-        .collect()
+    PathBuf::from(index_rel_text(name))
 }
 
-/// [`index_rel_path`] as text with `/` between the parts (for [`Folder::stat`]).
+/// [`index_rel_path`] as text, its parts joined by `/` (which every platform reads as a
+/// separator; [`Folder::stat`] takes it as it is).
 ///
 /// [`Folder::stat`]: advisories_cache::fingerprint::Folder::stat
 pub fn index_rel_text(name: &str) -> String {

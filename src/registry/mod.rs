@@ -139,15 +139,20 @@ impl Registry {
         }
     }
 
-    /// The cache file of `name` in cargo's crates.io cache (`None` for other sources).
-    fn cache_path(&self, name: &str) -> Option<std::path::PathBuf> {
+    /// cargo's crates.io cache folders (`None` for other sources).
+    fn cache_roots(&self) -> Option<&[std::path::PathBuf]> {
         let IndexSource::CratesIoCache { cargo_home, git } = &self.source else {
             return None;
         };
-        let roots = self
-            .cache_roots
-            .get_or_init(|| files::cache_roots(cargo_home, *git));
-        files::cache_path(roots, name)
+        Some(
+            self.cache_roots
+                .get_or_init(|| files::cache_roots(cargo_home, *git)),
+        )
+    }
+
+    /// The cache file of `name` in cargo's crates.io cache (`None` for other sources).
+    fn cache_path(&self, name: &str) -> Option<std::path::PathBuf> {
+        files::cache_path(self.cache_roots()?, name)
     }
 
     /// The `stat` of `name`'s file in cargo's crates.io cache: `None` when there is no
@@ -155,28 +160,19 @@ impl Registry {
     /// cache folder, open once, the file is looked at by its short name inside it (a
     /// warm audit does this for every crate it asks about).
     fn cache_stat(&self, name: &str) -> Option<Option<Stat>> {
-        let IndexSource::CratesIoCache { cargo_home, git } = &self.source else {
-            return None;
-        };
-        let roots = self
-            .cache_roots
-            .get_or_init(|| files::cache_roots(cargo_home, *git));
-        let by_path = |p: std::path::PathBuf| {
-            std::fs::symlink_metadata(p)
-                .ok()
-                .map(|m| Stat::of(&m))
-                .filter(Stat::is_file)
-        };
+        let roots = self.cache_roots()?;
         if !valid_name(name) {
             return None;
         }
-        if let [only] = roots.as_slice()
+        if let [only] = roots
             && let Some(folder) = self.cache_folder.get_or_init(|| Folder::open(only))
         {
             return Some(folder.stat(&files::index_rel_text(name)));
         }
-        // As before the folder was open: a path to stat, if there is a place for one.
-        Some(by_path(files::cache_path(roots, name)?))
+        // The folder could not be opened, or there are several: a path, if there is a
+        // place for one.
+        let path = files::cache_path(roots, name)?;
+        Some(std::fs::symlink_metadata(path).ok().map(|m| Stat::of(&m)))
     }
 
     /// The cache file of `name` to read: not one the digest has just seen missing.
