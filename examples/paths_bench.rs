@@ -89,9 +89,12 @@ fn main() {
         t_full - t_bare,
         100.0 * (t_full - t_bare) / t_bare
     );
-    // The audit as a user runs it: the release binary, warm index, same lockfile.
-    let exe = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/cargo-depaudit");
-    if exe.is_file() {
+    // The audit as a user runs it: the release binary, warm index, same lockfile. It sits
+    // one folder above this example's own binary (…/release/examples/paths_bench).
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|e| Some(e.parent()?.parent()?.join("cargo-depaudit")));
+    if let Some(exe) = exe.filter(|e| e.is_file()) {
         let cache = std::env::temp_dir().join("depaudit-paths-bench-cache");
         let db = shared.join("advisory-db");
         let run = || {

@@ -9,7 +9,7 @@
 Against ../shared/advisory-db with a warm compiled index. Each process is started with
 posix_spawn and reaped with wait4 (the child's own wall time and peak RSS).
 
-Usage: scripts/limits.py      (builds target/release/cargo-depaudit)
+Usage: scripts/limits.py      (builds the release binary)
 """
 import os, subprocess, sys, tempfile, time
 
@@ -17,8 +17,9 @@ repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 db = os.path.join(repo, "..", "shared", "advisory-db")
 if not os.path.isdir(db):
     print("skip: ../shared is absent"); sys.exit(0)
-subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "cargo-depaudit"], cwd=repo, check=True)
-binary = os.path.join(repo, "target", "release", "cargo-depaudit")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from parity import ours  # noqa: E402  (builds the release binary, says where it is)
+binary = ours()
 REG = 'source = "registry+https://github.com/rust-lang/crates.io-index"\n'
 
 def chains(path, n):

@@ -38,9 +38,17 @@ def cargo_audit():
         subprocess.run(["cargo", "install", "--locked", "cargo-audit", "--root", root], check=True)
     return exe
 
-def ours():
-    subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "cargo-depaudit"], cwd=repo, check=True)
-    return os.path.join(repo, "target", "release", "cargo-depaudit")
+def ours(profile="--release"):
+    """Builds cargo-depaudit and returns the binary's path, as cargo reports it (it is
+    under target/<host tuple>/ with this repository's .cargo/config.toml)."""
+    out = subprocess.run(["cargo", "build", profile, "--quiet", "--bin", "cargo-depaudit",
+                          "--message-format", "json-render-diagnostics"],
+                         cwd=repo, check=True, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        msg = json.loads(line)
+        if msg.get("reason") == "compiler-artifact" and msg.get("executable"):
+            return msg["executable"]
+    sys.exit("cargo build reported no cargo-depaudit binary")
 
 def pick(packages):
     """(path, package count) of the corpus lockfile whose package count is nearest

@@ -6,7 +6,7 @@
 # deserialize (an unknown enum value, for instance): a clean result must mean "checked".
 #
 # Usage: scripts/validate-sarif.sh [LOCKFILE]   (default: a corpus lockfile in ../shared)
-# Env:   SARIF_TOOL_DIR (default: $TMPDIR/sarif-tool), CARGO_TARGET_DIR.
+# Env:   SARIF_TOOL_DIR (default: $TMPDIR/sarif-tool).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,8 +26,9 @@ fi
 multitool=$(ls "$tool_dir"/node_modules/@microsoft/sarif-multitool-*/Sarif.Multitool | head -1)
 chmod u+x "$multitool" # the package's postinstall does this; npm may skip install scripts
 
-cargo build --quiet --bin cargo-depaudit
-bin="${CARGO_TARGET_DIR:-target}/debug/cargo-depaudit"
+# Where cargo put the binary (under target/<host tuple>/ with the repository's config).
+bin=$(cargo build --quiet --bin cargo-depaudit --message-format json |
+    grep -o '"executable":"[^"]*"' | tail -1 | cut -d'"' -f4)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export DEPAUDIT_CACHE_DIR="$work/cache"
