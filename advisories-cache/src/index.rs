@@ -28,6 +28,7 @@
 //! "rebuild", never "trust".
 
 use crate::load::SkippedFile;
+use crate::mapped::FileBytes;
 use crate::record::{AdvisoryRecord, Collection};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -283,12 +284,28 @@ struct Table {
     row: usize,
 }
 
-/// A validated index: the directory in memory, records read and checked on demand.
+/// The directory's bytes: in the index file's head (header, then directory), mapped or
+/// read, from `start`; or built in memory, from 0.
+#[derive(Debug)]
+struct Directory {
+    bytes: FileBytes,
+    start: usize,
+}
+
+impl std::ops::Deref for Directory {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.bytes.get(self.start..).unwrap_or_default()
+    }
+}
+
+/// A validated index: the directory mapped or in memory, records read and checked on
+/// demand.
 #[derive(Debug)]
 pub struct LoadedIndex {
     /// The decoded head.
     pub head: Head,
-    dir: Vec<u8>,
+    dir: Directory,
     records: Records,
     records_len: u64,
     spans: Table,
@@ -563,7 +580,7 @@ fn parse_directory(dir: &[u8]) -> Result<(Head, [Table; 4], usize), Rejected> {
 /// Validates an index read as `header`, `directory` and the records source.
 fn validate(
     header: &[u8],
-    dir: Vec<u8>,
+    dir: Directory,
     records: Records,
     total_len: u64,
     fingerprint: &str,
@@ -660,7 +677,10 @@ fn from_bytes(mut bytes: Vec<u8>, fingerprint: &str) -> Result<LoadedIndex, Reje
         .filter(|&e| e <= bytes.len())
         .ok_or_else(|| corrupt("length does not match the header"))?;
     let header = bytes[..HEADER_LEN].to_vec();
-    let dir = bytes[HEADER_LEN..dir_end].to_vec();
+    let dir = Directory {
+        bytes: FileBytes::Owned(bytes[HEADER_LEN..dir_end].to_vec()),
+        start: 0,
+    };
     bytes.drain(..dir_end);
     validate(&header, dir, Records::Memory(bytes), total, fingerprint)
 }
@@ -689,9 +709,11 @@ pub fn read(path: &Path, fingerprint: &str) -> Result<LoadedIndex, Rejected> {
     if got < HEADER_LEN || HEADER_LEN as u64 + dir_len > total {
         return Err(corrupt("length does not match the header"));
     }
-    let mut dir = vec![0; dir_len as usize];
-    file.read_exact(&mut dir)
-        .map_err(|e| Rejected::Corrupt(e.to_string()))?;
+    let dir = Directory {
+        bytes: FileBytes::head(&file, HEADER_LEN as u64 + dir_len)
+            .map_err(|e| Rejected::Corrupt(e.to_string()))?,
+        start: HEADER_LEN,
+    };
     let records = Records::File {
         file,
         start: HEADER_LEN as u64 + dir_len,

@@ -2,10 +2,11 @@
 //! registry digest, of which a warm run looks at a few dozen scattered records: reading
 //! its ~1 MiB whole costs a page fault per 4 KiB of fresh heap (~2 µs each here, ~0.4 ms
 //! a run), while a mapping shares the page cache's pages and faults them in 64 KiB at a
-//! time, only where it looks. (Resident memory is about the same either way. The
-//! compiled index is not mapped: a run reads its directory and then only the records it
-//! needs, which keeps far fewer pages resident than the kernel's 64 KiB fault-around
-//! would.) On Unix; Windows reads.
+//! time, only where it looks. (Resident memory is about the same either way.) Of the
+//! compiled index only the head is mapped (header and directory, which every run reads
+//! whole to check its checksum): its records are read one by one, as a run needs only a
+//! few of them and the kernel's 64 KiB fault-around would keep far more pages resident.
+//! On Unix; Windows reads.
 //!
 //! This is the one place that maps a file, and one of three that use `unsafe` (the
 //! others are the allocator and the final `_exit`, in the binary's `main.rs`). A mapping
@@ -17,7 +18,7 @@
 //! never a wrong result). Where mapping fails, the file is read instead.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 
 /// A file's whole contents: mapped, or read into memory.
 #[derive(Debug)]
@@ -50,7 +51,7 @@ impl FileBytes {
     /// [`crate::index::write_atomic`].
     pub fn of(mut file: File, len: u64) -> std::io::Result<FileBytes> {
         if len > 0
-            && let Some(map) = map(&file)
+            && let Some(map) = map(&file, None)
             && map.len() as u64 == len
         {
             return Ok(FileBytes::Mapped(map));
@@ -59,21 +60,44 @@ impl FileBytes {
         file.read_to_end(&mut bytes)?;
         Ok(FileBytes::Owned(bytes))
     }
+
+    /// The first `len` bytes of `file`, which its metadata said is at least that long;
+    /// mapped when they can be, read from the start otherwise (without zeroing a buffer
+    /// first). Only for files written by [`crate::index::write_atomic`].
+    pub fn head(mut file: &File, len: u64) -> std::io::Result<FileBytes> {
+        if len > 0
+            && let Some(map) = map(file, usize::try_from(len).ok())
+        {
+            return Ok(FileBytes::Mapped(map));
+        }
+        file.seek(SeekFrom::Start(0))?;
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        file.take(len).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 != len {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(FileBytes::Owned(bytes))
+    }
 }
 
+/// Maps the first `len` bytes of `file`, or all of it as long as it is now.
 #[cfg(unix)]
 #[allow(unsafe_code)]
-fn map(file: &File) -> Option<memmap2::Mmap> {
+fn map(file: &File, len: Option<usize>) -> Option<memmap2::Mmap> {
+    let mut options = memmap2::MmapOptions::new();
+    if let Some(len) = len {
+        options.len(len);
+    }
     // SAFETY: see the module comment: the files mapped here are never changed in place
     // by any writer of ours; they are replaced by rename, which leaves this mapping on
     // the old file.
-    unsafe { memmap2::Mmap::map(file) }.ok()
+    unsafe { options.map(file) }.ok()
 }
 
 /// Windows refuses to replace a file that is mapped, and our writers replace files
 /// while other runs may hold them: read instead.
 #[cfg(not(unix))]
-fn map(_: &File) -> Option<memmap2::Mmap> {
+fn map(_: &File, _: Option<usize>) -> Option<memmap2::Mmap> {
     None
 }
 
@@ -99,6 +123,14 @@ mod tests {
         crate::index::write_atomic(&path, b"second").unwrap();
         assert_eq!(&*first, b"first contents");
         assert_eq!(&*open(), b"second");
+        // The head of a file: its first bytes only, mapped or read alike.
+        let f = File::open(&path).unwrap();
+        assert_eq!(&*FileBytes::head(&f, 3).unwrap(), b"sec");
+        #[cfg(unix)]
+        assert!(matches!(
+            FileBytes::head(&f, 3).unwrap(),
+            FileBytes::Mapped(_)
+        ));
         // An empty file is not mapped (a zero-length mapping is an error).
         std::fs::write(&path, b"").unwrap();
         assert!(open().is_empty());
