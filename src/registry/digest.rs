@@ -380,15 +380,21 @@ impl Digest {
         Some(Some(packed::entry_yanked(self.blob_at(entry??)?)?))
     }
 
-    /// The entry recorded for `name version` (`Some(None)`: the file has no usable
-    /// entry), if fresh; an entry that does not decode is left for the file to answer.
-    pub fn entry(&self, name: &str, version: &str) -> Option<Option<IndexVersion>> {
-        match self.with_fresh(name, |f, base| Fresh::find(&f.entries, base, version))? {
+    /// The entry recorded for `name version` (`text`: the version as cargo writes it;
+    /// `Some(None)`: the file has no usable entry), if fresh; an entry that does not
+    /// decode is left for the file to answer.
+    pub fn entry(
+        &self,
+        name: &str,
+        version: &semver::Version,
+        text: &str,
+    ) -> Option<Option<IndexVersion>> {
+        match self.with_fresh(name, |f, base| Fresh::find(&f.entries, base, text))? {
             None => Some(None),
             Some(place) => {
                 let (yanked, deps) = packed::decode_entry(self.blob_at(place)?)?;
                 Some(Some(IndexVersion {
-                    version: semver::Version::parse(version).ok()?,
+                    version: version.clone(),
                     yanked,
                     deps,
                 }))
