@@ -239,19 +239,6 @@ struct Tally {
     error: bool,
 }
 
-/// A lockfile line with typed findings (keys in the sorted order a value map keeps).
-#[derive(serde::Serialize)]
-struct LineJson<'a, F: serde::Serialize> {
-    error: Option<&'a str>,
-    findings: Vec<F>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fixed: Option<Vec<&'a Value>>,
-    packages: Option<usize>,
-    path: &'a str,
-    #[serde(rename = "type")]
-    kind: &'static str,
-}
-
 impl Lines<'_> {
     /// The line of one audited lockfile.
     pub fn line(&self, e: Entry) -> Line {
@@ -334,21 +321,15 @@ impl Lines<'_> {
         });
         t.fixed = fixed.as_ref().map_or(0, Vec::len);
         if self.as_text {
-            let line = LineJson {
-                error: None,
-                findings: report
-                    .findings
-                    .iter()
-                    .zip(&statuses)
-                    .map(|(f, s)| crate::report::json::finding_json(f, *s))
-                    .collect(),
-                fixed,
-                packages: Some(report.lockfile.packages),
+            let text = crate::report::json::scan_line(&crate::report::json::ScanLine {
                 path,
-                kind: "lockfile",
-            };
+                packages: report.lockfile.packages,
+                findings: &report.findings,
+                statuses: &statuses,
+                fixed: fixed.as_deref(),
+            });
             return Line {
-                text: Some(serde_json::to_string(&line).unwrap_or_default()),
+                text: Some(text),
                 value: None,
                 tally: t,
             };

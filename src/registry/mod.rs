@@ -102,6 +102,8 @@ pub struct Registry {
     yanked: Mutex<HashMap<VersionKey, Option<bool>>>,
     /// Whole cache files read so far, by crate name (`None`: no usable file).
     files: Mutex<HashMap<String, Option<Arc<files::CacheFile>>>>,
+    /// Answers of [`Registry::allows`], by `name@version dep c`.
+    allows_memo: Mutex<HashMap<AllowsKey, Option<bool>>>,
     /// Published versions and yanked flags by crate name.
     published: Mutex<HashMap<String, Option<Published>>>,
     /// Single entries by `name@version`, for what a locked package declares.
@@ -127,6 +129,7 @@ impl Registry {
             yanked: Mutex::new(HashMap::new()),
             entries: Mutex::new(HashMap::new()),
             published: Mutex::new(HashMap::new()),
+            allows_memo: Mutex::new(HashMap::new()),
             files: Mutex::new(HashMap::new()),
             directory: Mutex::new(None),
             online: None,
@@ -379,13 +382,18 @@ impl Registry {
         dep: &str,
         c: &semver::Version,
     ) -> Option<bool> {
-        // The decoded entry is kept (several candidates are checked against it); the
-        // answer is not: looking it up would cost about what checking it again does.
-        self.version_entry(name, version).map(|e| {
+        let key = AllowsKeyRef(VersionKeyRef(name, version), VersionKeyRef(dep, c));
+        if let Some(hit) = lock(&self.allows_memo).get(&key) {
+            return *hit;
+        }
+        // The decoded entry is kept (several candidates are checked against it).
+        let answer = self.version_entry(name, version).map(|e| {
             e.requirements_on(dep)
                 .filter(|d| d.kind != DepKind::Dev)
                 .all(|d| d.req.matches(c))
-        })
+        });
+        lock(&self.allows_memo).insert(AllowsKey(key.0.owned(), key.1.owned()), answer);
+        answer
     }
 
     /// Reads, on every CPU, the yanked flags, entries and published lists a run is
@@ -622,6 +630,19 @@ impl VersionKeyRef<'_> {
 impl Equivalent<VersionKey> for VersionKeyRef<'_> {
     fn equivalent(&self, key: &VersionKey) -> bool {
         *self.0 == *key.0 && *self.1 == key.1
+    }
+}
+
+/// `name@version` and a dependency's candidate version, for [`Registry::allows`].
+#[derive(Debug, Hash, PartialEq, Eq)]
+struct AllowsKey(VersionKey, VersionKey);
+
+#[derive(Hash)]
+struct AllowsKeyRef<'a>(VersionKeyRef<'a>, VersionKeyRef<'a>);
+
+impl Equivalent<AllowsKey> for AllowsKeyRef<'_> {
+    fn equivalent(&self, key: &AllowsKey) -> bool {
+        self.0.equivalent(&key.0) && self.1.equivalent(&key.1)
     }
 }
 
