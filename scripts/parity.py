@@ -38,10 +38,10 @@ def cargo_audit():
         subprocess.run(["cargo", "install", "--locked", "cargo-audit", "--root", root], check=True)
     return exe
 
-def ours(profile="--release"):
+def ours():
     """Builds cargo-depaudit and returns the binary's path, as cargo reports it (it is
     under target/<host tuple>/ with this repository's .cargo/config.toml)."""
-    out = subprocess.run(["cargo", "build", profile, "--quiet", "--bin", "cargo-depaudit",
+    out = subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "cargo-depaudit",
                           "--message-format", "json-render-diagnostics"],
                          cwd=repo, check=True, capture_output=True, text=True).stdout
     for line in out.splitlines():

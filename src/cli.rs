@@ -526,6 +526,11 @@ mod tests {
             .collect()
     }
 
+    /// A parse's answer as text: what it parsed, or clap's error.
+    fn answer(parsed: Result<Cli, clap::Error>) -> Result<String, String> {
+        parsed.map(|c| format!("{c:?}")).map_err(|e| e.to_string())
+    }
+
     #[test]
     fn the_audit_only_parse_agrees_with_the_whole_command() {
         let cases: &[&[&str]] = &[
@@ -584,9 +589,7 @@ mod tests {
         ];
         let mut fast = 0;
         for args in cases {
-            let full = parse_full(argv(args))
-                .map(|c| format!("{c:?}"))
-                .map_err(|e| e.to_string());
+            let full = answer(parse_full(argv(args)));
             match parse_audit_only(&argv(args)) {
                 Some(cli) => {
                     fast += 1;
@@ -601,13 +604,7 @@ mod tests {
                 }
             }
             // What `parse` answers is the whole command's answer.
-            assert_eq!(
-                parse(argv(args))
-                    .map(|c| format!("{c:?}"))
-                    .map_err(|e| e.to_string()),
-                full,
-                "{args:?}"
-            );
+            assert_eq!(answer(parse(argv(args))), full, "{args:?}");
         }
         assert_eq!(fast, 9, "the plain audits take the short parse");
     }
@@ -650,20 +647,12 @@ mod tests {
         }
         let mut plain = 0;
         for args in &lines {
-            let full = parse_full(argv(args))
-                .map(|c| format!("{c:?}"))
-                .map_err(|e| e.to_string());
+            let full = answer(parse_full(argv(args)));
             if let Some(cli) = parse_plain_audit(&argv(args)) {
                 plain += 1;
                 assert_eq!(Ok(format!("{cli:?}")), full, "{args:?}");
             }
-            assert_eq!(
-                parse(argv(args))
-                    .map(|c| format!("{c:?}"))
-                    .map_err(|e| e.to_string()),
-                full,
-                "{args:?}"
-            );
+            assert_eq!(answer(parse(argv(args))), full, "{args:?}");
         }
         assert!(
             plain > 1000,

@@ -320,44 +320,22 @@ impl Lines<'_> {
                 .collect()
         });
         t.fixed = fixed.as_ref().map_or(0, Vec::len);
+        let line = crate::report::json::ScanLine {
+            path,
+            packages: report.lockfile.packages,
+            findings: &report.findings,
+            statuses: &statuses,
+            fixed: fixed.as_deref(),
+        };
         if self.as_text {
-            let text = crate::report::json::scan_line(&crate::report::json::ScanLine {
-                path,
-                packages: report.lockfile.packages,
-                findings: &report.findings,
-                statuses: &statuses,
-                fixed: fixed.as_deref(),
-            });
             return Line {
-                text: Some(text),
+                text: Some(crate::report::json::scan_line(&line)),
                 value: None,
                 tally: t,
             };
         }
-        let findings: Vec<Value> = report
-            .findings
-            .iter()
-            .zip(&statuses)
-            .map(|(f, s)| {
-                let mut v = crate::report::json::finding_value(f);
-                if let Some(s) = s {
-                    v["status"] = json!(s);
-                }
-                v
-            })
-            .collect();
-        let mut line = json!({
-            "type": "lockfile",
-            "path": path,
-            "packages": report.lockfile.packages,
-            "findings": findings,
-            "error": null,
-        });
-        if let Some(fixed) = fixed {
-            line["fixed"] = json!(fixed);
-        }
         Line {
-            value: Some(line),
+            value: Some(crate::report::json::scan_line_value(&line)),
             text: None,
             tally: t,
         }

@@ -65,8 +65,9 @@ impl FileBytes {
     /// mapped when they can be, read from the start otherwise (without zeroing a buffer
     /// first). Only for files written by [`crate::index::write_atomic`].
     pub fn head(mut file: &File, len: u64) -> std::io::Result<FileBytes> {
-        if len > 0
-            && let Some(map) = map(file, usize::try_from(len).ok())
+        if let Ok(n) = usize::try_from(len)
+            && n > 0
+            && let Some(map) = map(file, Some(n))
         {
             return Ok(FileBytes::Mapped(map));
         }

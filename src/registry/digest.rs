@@ -380,16 +380,11 @@ impl Digest {
         Some(Some(packed::entry_yanked(self.blob_at(entry??)?)?))
     }
 
-    /// The entry recorded for `name version` (`text`: the version as cargo writes it;
-    /// `Some(None)`: the file has no usable entry), if fresh; an entry that does not
-    /// decode is left for the file to answer.
-    pub fn entry(
-        &self,
-        name: &str,
-        version: &semver::Version,
-        text: &str,
-    ) -> Option<Option<IndexVersion>> {
-        match self.with_fresh(name, |f, base| Fresh::find(&f.entries, base, text))? {
+    /// The entry recorded for `name version` (`Some(None)`: the file has no usable
+    /// entry), if fresh; an entry that does not decode is left for the file to answer.
+    pub fn entry(&self, name: &str, version: &semver::Version) -> Option<Option<IndexVersion>> {
+        let text = crate::version_text::version_text(version);
+        match self.with_fresh(name, |f, base| Fresh::find(&f.entries, base, &text))? {
             None => Some(None),
             Some(place) => {
                 let (yanked, deps) = packed::decode_entry(self.blob_at(place)?)?;

@@ -473,10 +473,7 @@ impl Registry {
             &key,
             name,
             || key.owned(),
-            |d| {
-                let text = crate::version_text::version_text(version);
-                Some(d.entry(name, version, &text)?.map(Arc::new))
-            },
+            |d| Some(d.entry(name, version)?.map(Arc::new)),
         )
     }
 

@@ -116,14 +116,11 @@ mod compact {
 
     /// A scan's line for an audited lockfile, as [`super::scan_line`] describes it.
     pub fn scan_line(out: &mut Vec<u8>, line: &super::ScanLine) {
-        out.extend_from_slice(b"{\"error\":null,\"findings\":[");
-        for (i, (f, status)) in line.findings.iter().zip(line.statuses).enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            finding(out, f, *status);
-        }
-        out.push(b']');
+        out.extend_from_slice(b"{\"error\":null,\"findings\":");
+        let with_status = line.findings.iter().zip(line.statuses);
+        list(out, with_status, |out, (f, status)| {
+            finding(out, f, *status)
+        });
         if let Some(fixed) = line.fixed {
             key_of(out, "fixed");
             let _ = serde_json::to_writer(&mut *out, fixed);
@@ -313,9 +310,13 @@ mod compact {
     }
 
     /// A JSON array of `items`, each written by `each`.
-    fn list<T>(out: &mut Vec<u8>, items: &[T], mut each: impl FnMut(&mut Vec<u8>, &T)) {
+    fn list<I: IntoIterator>(
+        out: &mut Vec<u8>,
+        items: I,
+        mut each: impl FnMut(&mut Vec<u8>, I::Item),
+    ) {
         out.push(b'[');
-        for (i, item) in items.iter().enumerate() {
+        for (i, item) in items.into_iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
@@ -389,6 +390,34 @@ pub fn scan_line(line: &ScanLine) -> String {
     let mut out = Vec::with_capacity(256 + 1024 * line.findings.len());
     compact::scan_line(&mut out, line);
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// The value a scan's line for an audited lockfile stands for: [`scan_line`]'s text is
+/// this value's, written without building it.
+pub fn scan_line_value(line: &ScanLine) -> Value {
+    let findings: Vec<Value> = line
+        .findings
+        .iter()
+        .zip(line.statuses)
+        .map(|(f, s)| {
+            let mut v = finding_value(f);
+            if let Some(s) = s {
+                v["status"] = json!(s);
+            }
+            v
+        })
+        .collect();
+    let mut value = json!({
+        "type": "lockfile",
+        "path": line.path,
+        "packages": line.packages,
+        "findings": findings,
+        "error": null,
+    });
+    if let Some(fixed) = line.fixed {
+        value["fixed"] = json!(fixed);
+    }
+    value
 }
 
 /// The report with its keys in the order a [`Value`] map keeps them (sorted).
@@ -703,23 +732,12 @@ mod tests {
                 statuses,
                 fixed,
             };
-            let findings: Vec<Value> = report
-                .findings
-                .iter()
-                .zip(statuses)
-                .map(|(f, s)| {
-                    let mut v = finding_value(f);
-                    if let Some(s) = s {
-                        v["status"] = json!(s);
-                    }
-                    v
-                })
-                .collect();
-            let mut want = json!({"type": "lockfile", "path": line.path, "packages": 123,
-                "findings": findings, "error": null});
-            if let Some(fixed) = fixed {
-                want["fixed"] = json!(fixed);
-            }
+            let want = scan_line_value(&line);
+            assert_eq!(
+                want["fixed"].as_array().map(Vec::len),
+                fixed.map(<[_]>::len)
+            );
+            assert_eq!(want["findings"][0]["status"], json!(statuses[0]));
             assert_eq!(scan_line(&line), want.to_string());
         }
     }
