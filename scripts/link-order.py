@@ -2,8 +2,8 @@
 """Regenerate link-order.txt: the functions a typical run executes, in the order the
 release link should place them.
 
-Why: the release binary is ~8 MB of code (the HTTPS and git stacks for `fetch` among
-it), and a warm audit runs ~450 functions scattered across it. The kernel maps file
+Why: the release binary is ~4 MB of code and data (the network build, `depaudit-net`,
+~11 MB), and a warm audit runs ~450 functions scattered across it. The kernel maps file
 pages around each fault (64 KiB at a time), so scattered code costs ~3.7 MiB of
 resident memory; laid out together it costs ~1 MiB. build.rs hands this file to the
 linker (lld's --symbol-ordering-file), which places the listed functions first, in this

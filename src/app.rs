@@ -75,7 +75,7 @@ fn run_fetch(args: &FetchArgs, out: &mut Output) -> Result<i32, AppError> {
         "Fetching advisory database from {url} into {}",
         dir.display()
     ));
-    let outcome = advisories_cache::fetch(&FetchOptions {
+    let outcome = crate::net::fetch(&FetchOptions {
         url,
         dir,
         lock_timeout: Duration::from_secs(300),
@@ -130,7 +130,7 @@ pub fn open_database(
                 "No advisory database at {}; fetching it from {url}",
                 dir.display()
             ));
-            advisories_cache::fetch(&FetchOptions {
+            crate::net::fetch(&FetchOptions {
                 url,
                 dir: dir.clone(),
                 lock_timeout: Duration::from_secs(300),

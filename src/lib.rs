@@ -9,6 +9,7 @@ pub mod fix;
 pub mod lockfile;
 pub mod manifest;
 pub mod matching;
+pub mod net;
 pub mod output;
 pub mod paths;
 pub mod pathtext;

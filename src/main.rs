@@ -1,6 +1,7 @@
 //! The `cargo-depaudit` binary: parse arguments, run, map the result to an exit code.
+//! Also the body of the network build (`src/bin/depaudit-net.rs`, see [`net`]).
 
-use cargo_depaudit::{app, cli, output::Output};
+use cargo_depaudit::{app, cli, net, output::Output};
 
 /// mimalloc rather than glibc's malloc: see its entry in Cargo.toml.
 #[global_allocator]
@@ -69,10 +70,17 @@ unsafe impl std::alloc::GlobalAlloc for MiMalloc {
     }
 }
 
-fn main() {
-    let args = cli::normalize_args(std::env::args_os().collect());
+/// The whole program. The network build (`src/bin/depaudit-net.rs`) calls it after
+/// [`net::enable`]; without that, a run that needs the network is handed over to it.
+pub fn main() {
+    let given: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let args = cli::normalize_args(given.clone());
     let mut out = Output::default();
     let code = match cli::parse(args) {
+        Ok(cli) if !net::enabled() && net::needs_network_build(&cli) => {
+            out.error(&net::hand_over(given).to_string());
+            app::exit::ERROR
+        }
         Ok(cli) => match app::run(cli, &mut out) {
             Ok(code) => code,
             Err(e) => {

@@ -49,7 +49,8 @@ pub struct CommitInfo {
     pub time: i64,
 }
 
-/// Reads the commit of `dir`: our snapshot marker, else the HEAD of a git work tree.
+/// Reads the commit of `dir`: our snapshot marker, else the HEAD of a git work tree
+/// (only once [`read_git_work_trees`] was called).
 pub fn commit_of(dir: &Path) -> Option<CommitInfo> {
     if let Some(m) = SnapshotMarker::read(dir) {
         return Some(CommitInfo {
@@ -57,10 +58,31 @@ pub fn commit_of(dir: &Path) -> Option<CommitInfo> {
             time: m.commit_time,
         });
     }
-    let git = dir.join(".git");
-    if std::fs::symlink_metadata(&git).is_err() {
+    if !is_git_work_tree(dir) {
         return None;
     }
+    GIT_HEAD.get().and_then(|head| head(dir))
+}
+
+/// Whether `dir` is a git work tree that is not one of our snapshots, so that only
+/// git can say its commit (see [`read_git_work_trees`]).
+pub fn is_git_work_tree(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir.join(".git")).is_ok()
+        && std::fs::symlink_metadata(dir.join(SNAPSHOT_MARKER)).is_err()
+}
+
+/// How the HEAD commit of a git work tree is read, once set by [`read_git_work_trees`].
+/// A hook rather than a call, so that a program that never sets it links no git code
+/// (the everyday `cargo-depaudit` binary hands such folders to its network build).
+static GIT_HEAD: std::sync::OnceLock<fn(&Path) -> Option<CommitInfo>> = std::sync::OnceLock::new();
+
+/// Lets [`commit_of`] read the HEAD commit of git work trees (with gix).
+pub fn read_git_work_trees() {
+    let _ = GIT_HEAD.set(git_head);
+}
+
+/// The HEAD commit of the git work tree `dir`.
+fn git_head(dir: &Path) -> Option<CommitInfo> {
     let repo = gix::open_opts(dir, gix::open::Options::isolated()).ok()?;
     let commit = repo.head_commit().ok()?;
     Some(CommitInfo {

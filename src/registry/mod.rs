@@ -111,7 +111,7 @@ pub struct Registry {
     /// For a `directory` source: every crate found, read once.
     directory: Mutex<Option<std::collections::HashMap<String, Vec<IndexVersion>>>>,
     /// Asked for crates.io crates the local cache lacks (`--online-index` only).
-    online: Option<online::SparseIndex>,
+    online: Option<Box<dyn online::OnlineIndex>>,
     /// What earlier runs read from cargo's cache, proved fresh per crate by a `stat`.
     digest: Option<digest::Digest>,
     /// cargo's crates.io cache folders, looked for once.
@@ -241,10 +241,11 @@ impl Registry {
     }
 
     /// Also asks the crates.io sparse index over the network for crates cargo's cache
-    /// lacks (only for a crates.io source; a local registry is never bypassed).
+    /// lacks (only for a crates.io source; a local registry is never bypassed). Only in
+    /// a process that can use the network (see [`crate::net`]).
     pub fn with_online_index(mut self) -> Registry {
         if matches!(self.source, IndexSource::CratesIoCache { .. }) {
-            self.online = online::SparseIndex::crates_io();
+            self.online = crate::net::online_index();
         }
         self
     }

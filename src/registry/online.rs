@@ -10,6 +10,13 @@ use std::time::Duration;
 /// mirrors).
 pub const CRATES_IO_SPARSE: &str = "https://index.crates.io/";
 
+/// An index asked over the network, crate by crate (a trait object, so that code which
+/// never makes one links no HTTP client: see [`crate::net`]).
+pub trait OnlineIndex: std::fmt::Debug + Send + Sync {
+    /// Every published version of `name`, or `None` on any failure.
+    fn versions(&self, name: &str) -> Option<Vec<IndexVersion>>;
+}
+
 /// A sparse index client.
 #[derive(Debug)]
 pub struct SparseIndex {
@@ -46,9 +53,10 @@ impl SparseIndex {
             None
         }
     }
+}
 
-    /// Every published version of `name`, or `None` on any failure.
-    pub fn versions(&self, name: &str) -> Option<Vec<IndexVersion>> {
+impl OnlineIndex for SparseIndex {
+    fn versions(&self, name: &str) -> Option<Vec<IndexVersion>> {
         let rel = index_rel_path(name);
         let url = format!("{}{}", self.base, rel.to_string_lossy().replace('\\', "/"));
         #[cfg(feature = "online-index")]

@@ -7,6 +7,11 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_cargo-depaudit")
 }
 
+/// The network build, beside `cargo-depaudit` (see `src/net.rs`).
+pub fn network_build() -> &'static str {
+    env!("CARGO_BIN_EXE_depaudit-net")
+}
+
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }

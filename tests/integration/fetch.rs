@@ -173,3 +173,86 @@ fn fetch_refuses_to_replace_a_foreign_folder() {
     assert!(r.stderr.contains("refusing"), "{}", r.stderr);
     assert!(foreign.join("notes").is_dir());
 }
+
+/// A git work tree passed as `--db` (cargo audit's own clone, say) reports its HEAD
+/// commit and time. Only the network build reads git: the everyday binary hands the
+/// run over to it, and the report is the same as when it is run directly.
+#[test]
+fn a_git_work_tree_as_the_database_reports_its_head_commit() {
+    let Some((tmp, src)) = source_repo() else {
+        return;
+    };
+    git(&src, &["checkout", "-q", NEW]);
+    let head = git(&src, &["rev-parse", "HEAD"]).trim().to_string();
+    let time = Command::new("git")
+        .arg("-C")
+        .arg(&src)
+        .args([
+            "log",
+            "-1",
+            "--date=format-local:%Y-%m-%dT%H:%M:%SZ",
+            "--format=%cd",
+        ])
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    let time = String::from_utf8_lossy(&time.stdout).trim().to_string();
+    let lock = lockfile("basic.lock");
+    let args = ["--db", s(&src), "-n", "-f", s(&lock), "--json"];
+    let cache = tmp.path().join("cache");
+    let everyday = run_in(&cache, &args);
+    assert!(
+        everyday.code == 0 || everyday.code == 1,
+        "{}",
+        everyday.stderr
+    );
+    let db = &everyday.json()["database"];
+    assert_eq!(db["commit"].as_str(), Some(head.as_str()), "{db}");
+    assert_eq!(db["last_updated"].as_str(), Some(time.as_str()), "{db}");
+    let direct = finish(
+        Command::new(network_build())
+            .args(args)
+            .env("DEPAUDIT_CACHE_DIR", &cache)
+            .env("CARGO_HOME", cache.join("cargo-home"))
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(direct.stdout, everyday.stdout);
+}
+
+/// Without the network build beside it, `cargo-depaudit` still audits offline, and a
+/// run that needs the network fails with one line that names what is missing.
+#[test]
+fn without_the_network_build_offline_audits_work_and_fetch_says_what_is_missing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let alone = tmp.path().join("cargo-depaudit");
+    std::fs::copy(bin(), &alone).unwrap();
+    let lock = lockfile("basic.lock");
+    let run_alone = |args: &[&str]| {
+        finish(
+            Command::new(&alone)
+                .args(args)
+                .env("DEPAUDIT_CACHE_DIR", tmp.path().join("cache"))
+                .env("CARGO_HOME", tmp.path().join("cargo-home"))
+                .output()
+                .unwrap(),
+        )
+    };
+    let audit = run_alone(&["--db", s(&fixture_db()), "-n", "-f", s(&lock), "--json"]);
+    assert!(audit.code == 0 || audit.code == 1, "{}", audit.stderr);
+    assert!(!audit.json()["findings"].as_array().unwrap().is_empty());
+
+    let url = format!("file://{}", tmp.path().join("nowhere").display());
+    let db = tmp.path().join("db");
+    for args in [
+        vec!["fetch", "--db-url", url.as_str(), "--db", s(&db)],
+        vec!["--db", s(&db), "-f", s(&lock)],
+    ] {
+        let r = run_alone(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+        assert!(r.stderr.contains("depaudit-net"), "{}", r.stderr);
+        assert!(!db.exists());
+    }
+}
