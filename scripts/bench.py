@@ -25,7 +25,7 @@ repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 shared = os.path.join(repo, "..", "shared")
 db = os.path.join(shared, "advisory-db")
 corpus = os.path.join(shared, "corpus", "lockfiles")
-runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 15
+runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 31
 if not os.path.isdir(db):
     print("skip: ../shared is absent"); sys.exit(0)
 
