@@ -2,11 +2,10 @@
 //! `cargo_depaudit::net`). The everyday binary hands it the runs that fetch, ask the
 //! online index or read a git work tree; it can also be run directly, like
 //! `cargo-depaudit`.
+#![cfg_attr(all(target_os = "linux", target_env = "gnu", not(test)), no_main)]
 
-#[path = "../main.rs"]
-mod everyday;
+#[macro_use]
+#[path = "../entry.rs"]
+mod entry;
 
-fn main() {
-    cargo_depaudit::net::enable();
-    everyday::main();
-}
+entry_point!(cargo_depaudit::net::enable);
