@@ -11,6 +11,7 @@ use crate::info::{self, CommitInfo};
 use crate::load::{self, SkippedFile};
 use crate::lock;
 use crate::record::{AdvisoryRecord, RecordHead};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -80,9 +81,26 @@ pub struct Database {
     pub index_status: IndexStatus,
     index: LoadedIndex,
     index_path: Option<PathBuf>,
-    decoded: Vec<OnceLock<Option<Arc<AdvisoryRecord>>>>,
-    /// Records read and checked on open, not yet decoded (see [`Database::heads_for`]).
-    raw: Vec<OnceLock<Box<[u8]>>>,
+    /// Each preloaded crate's records, read in one piece (see [`Database::preload`]).
+    chunks: Vec<Box<[u8]>>,
+    /// The records read and checked on open, by number: where each is in `chunks`, and
+    /// its decoded form once asked for. A run reads a hundred-odd of ~1,200 records, so
+    /// slots for every record are made only if one outside these is asked for.
+    preloaded: HashMap<u32, Preloaded>,
+    /// Decoded records that were not preloaded, by number.
+    others: OnceLock<Vec<Decoded>>,
+}
+
+/// A record decoded on first use (`None`: damaged).
+type Decoded = OnceLock<Option<Arc<AdvisoryRecord>>>;
+
+/// Where a preloaded record's bytes are, and the record once decoded.
+#[derive(Debug)]
+struct Preloaded {
+    chunk: usize,
+    at: usize,
+    len: usize,
+    decoded: Decoded,
 }
 
 impl Database {
@@ -181,8 +199,6 @@ impl Database {
                 .map(|d| d * 86_400)
         });
         let age_days = last_updated.map(|t| (info::now_unix() - t).div_euclid(86_400).max(0));
-        let decoded = (0..index.len()).map(|_| OnceLock::new()).collect();
-        let raw = (0..index.len()).map(|_| OnceLock::new()).collect();
         Database {
             info: DbInfo {
                 path: dir.to_path_buf(),
@@ -196,8 +212,9 @@ impl Database {
             index_status,
             index,
             index_path,
-            decoded,
-            raw,
+            chunks: Vec::new(),
+            preloaded: HashMap::new(),
+            others: OnceLock::new(),
         }
     }
 
@@ -210,29 +227,44 @@ impl Database {
         };
         for name in names {
             let range = self.index.records_of(name);
-            let Some(first) = self.raw.get(range.start as usize) else {
-                continue;
-            };
-            if range.is_empty() || first.get().is_some() {
+            if range.is_empty() || self.preloaded.contains_key(&range.start) {
                 continue; // a crate named twice (several versions)
             }
-            let records = self
+            let (bytes, spans) = self
                 .index
                 .read_raw(range.clone())
                 .map_err(|e| format!("crate `{name}`: {e}"))?;
-            for (n, r) in range.zip(records) {
-                let _ = self.raw[n as usize].set(r);
+            let chunk = self.chunks.len();
+            self.chunks.push(bytes);
+            for (n, (at, len)) in range.zip(spans) {
+                let decoded = OnceLock::new();
+                self.preloaded.insert(n, Preloaded { chunk, at, len, decoded });
             }
         }
         Ok(())
     }
 
+    /// The bytes of record `n` when it was preloaded.
+    fn raw(&self, n: u32) -> Option<&[u8]> {
+        let p = self.preloaded.get(&n)?;
+        self.chunks.get(p.chunk)?.get(p.at..p.at + p.len)
+    }
+
+    /// The place of record `n`'s decoded form.
+    fn slot(&self, n: u32) -> Option<&Decoded> {
+        if let Some(p) = self.preloaded.get(&n) {
+            return Some(&p.decoded);
+        }
+        self.others
+            .get_or_init(|| (0..self.index.len()).map(|_| OnceLock::new()).collect())
+            .get(n as usize)
+    }
+
     /// Advisory `n`, decoded (from the bytes read on open, or read now).
     pub fn advisory(&self, n: u32) -> Option<&Arc<AdvisoryRecord>> {
-        self.decoded
-            .get(n as usize)?
+        self.slot(n)?
             .get_or_init(|| {
-                let decoded = match self.raw.get(n as usize).and_then(OnceLock::get) {
+                let decoded = match self.raw(n) {
                     Some(bytes) => postcard::from_bytes(bytes).map_err(|_| ()),
                     None => self
                         .index
@@ -262,8 +294,7 @@ impl Database {
         self.index
             .records_of(name)
             .filter_map(|n| {
-                let raw = self.raw.get(n as usize).and_then(OnceLock::get);
-                match raw.and_then(|b| RecordHead::decode(b)) {
+                match self.raw(n).and_then(RecordHead::decode) {
                     Some(head) => Some((n, head)),
                     None => self.advisory(n).map(|r| (n, RecordHead::of(r))),
                 }
@@ -278,7 +309,7 @@ impl Database {
 
     /// Every advisory (decodes all of them).
     pub fn all(&self) -> Vec<&AdvisoryRecord> {
-        (0..self.decoded.len() as u32)
+        (0..self.index.len() as u32)
             .filter_map(|n| self.advisory(n).map(|r| &**r))
             .collect()
     }

@@ -448,44 +448,53 @@ impl LoadedIndex {
     /// Reads, checks and decodes records `range` (adjacent in the file, so one read).
     /// `Err` when one is damaged.
     pub fn read_records(&self, range: std::ops::Range<u32>) -> Result<Vec<AdvisoryRecord>, String> {
-        self.each_record(range, |bytes| postcard::from_bytes(bytes).ok())
+        let (area, spans) = self.checked_area(range.clone())?;
+        spans
+            .into_iter()
+            .zip(range)
+            .map(|((at, len), n)| {
+                postcard::from_bytes(&area[at..at + len]).map_err(|_| damaged(n))
+            })
+            .collect()
     }
 
     /// Reads and checks records `range` (adjacent in the file, so one read), leaving
-    /// them encoded. `Err` when one is damaged.
-    pub fn read_raw(&self, range: std::ops::Range<u32>) -> Result<Vec<Box<[u8]>>, String> {
-        self.each_record(range, |bytes| Some(bytes.into()))
-    }
-
-    /// `f` of each record of `range`, read at once and checked; `Err` when one is
-    /// damaged or `f` refuses it.
-    fn each_record<T>(
+    /// them encoded: their bytes in one piece, and where each record is in it. `Err`
+    /// when one is damaged.
+    pub fn read_raw(
         &self,
         range: std::ops::Range<u32>,
-        f: impl Fn(&[u8]) -> Option<T>,
-    ) -> Result<Vec<T>, String> {
+    ) -> Result<(Box<[u8]>, Vec<(usize, usize)>), String> {
+        let (area, spans) = self.checked_area(range)?;
+        Ok((area.into_owned().into_boxed_slice(), spans))
+    }
+
+    /// The bytes of records `range`, read at once, with where each record is in them
+    /// (offset, length), every one checked against its CRC.
+    fn checked_area(
+        &self,
+        range: std::ops::Range<u32>,
+    ) -> Result<(std::borrow::Cow<'_, [u8]>, Vec<(usize, usize)>), String> {
         if range.is_empty() {
-            return Ok(Vec::new());
+            return Ok((std::borrow::Cow::Borrowed(&[]), Vec::new()));
         }
-        let damaged = |n: u32| format!("record {n} is damaged");
         let (start, _, _) = self.span(range.start).ok_or_else(|| damaged(range.start))?;
         let (last_off, last_len, _) = self
             .span(range.end - 1)
             .ok_or_else(|| damaged(range.end - 1))?;
         let end = last_off + last_len as u64;
-        let owned;
-        let area: &[u8] = match &self.records {
-            Records::Memory(all) => all
-                .get(start as usize..end as usize)
-                .ok_or_else(|| damaged(range.start))?,
+        let area = match &self.records {
+            Records::Memory(all) => std::borrow::Cow::Borrowed(
+                all.get(start as usize..end as usize)
+                    .ok_or_else(|| damaged(range.start))?,
+            ),
             Records::File { file, start: base } => {
                 let mut buf = vec![0; end.saturating_sub(start) as usize];
                 read_at(file, &mut buf, base + start).map_err(|e| e.to_string())?;
-                owned = buf;
-                &owned
+                std::borrow::Cow::Owned(buf)
             }
         };
-        range
+        let spans = range
             .map(|n| {
                 let (off, len, crc) = self.span(n).ok_or_else(|| damaged(n))?;
                 let at = off.checked_sub(start).ok_or_else(|| damaged(n))? as usize;
@@ -493,9 +502,10 @@ impl LoadedIndex {
                 if crc32fast::hash(bytes) != crc {
                     return Err(damaged(n));
                 }
-                f(bytes).ok_or_else(|| damaged(n))
+                Ok((at, len))
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok((area, spans))
     }
 
     /// Reads and checks every record now, keeping them in memory (for callers that will
@@ -520,6 +530,11 @@ impl LoadedIndex {
         }
         Ok(())
     }
+}
+
+/// The error for record `n`.
+fn damaged(n: u32) -> String {
+    format!("record {n} is damaged")
 }
 
 #[cfg(unix)]
