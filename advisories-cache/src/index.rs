@@ -464,7 +464,7 @@ impl LoadedIndex {
     pub fn read_raw(
         &self,
         range: std::ops::Range<u32>,
-    ) -> Result<(Box<[u8]>, Vec<(usize, usize)>), String> {
+    ) -> Result<(Box<[u8]>, Spans), String> {
         let (area, spans) = self.checked_area(range)?;
         Ok((area.into_owned().into_boxed_slice(), spans))
     }
@@ -474,7 +474,7 @@ impl LoadedIndex {
     fn checked_area(
         &self,
         range: std::ops::Range<u32>,
-    ) -> Result<(std::borrow::Cow<'_, [u8]>, Vec<(usize, usize)>), String> {
+    ) -> Result<(std::borrow::Cow<'_, [u8]>, Spans), String> {
         if range.is_empty() {
             return Ok((std::borrow::Cow::Borrowed(&[]), Vec::new()));
         }
@@ -531,6 +531,9 @@ impl LoadedIndex {
         Ok(())
     }
 }
+
+/// Where each of a run of records is in their bytes: (offset, length).
+pub type Spans = Vec<(usize, usize)>;
 
 /// The error for record `n`.
 fn damaged(n: u32) -> String {
