@@ -238,7 +238,15 @@ impl Database {
             self.chunks.push(bytes);
             for (n, (at, len)) in range.zip(spans) {
                 let decoded = OnceLock::new();
-                self.preloaded.insert(n, Preloaded { chunk, at, len, decoded });
+                self.preloaded.insert(
+                    n,
+                    Preloaded {
+                        chunk,
+                        at,
+                        len,
+                        decoded,
+                    },
+                );
             }
         }
         Ok(())
@@ -293,11 +301,9 @@ impl Database {
     pub fn heads_for(&self, name: &str) -> Vec<(u32, RecordHead<'_>)> {
         self.index
             .records_of(name)
-            .filter_map(|n| {
-                match self.raw(n).and_then(RecordHead::decode) {
-                    Some(head) => Some((n, head)),
-                    None => self.advisory(n).map(|r| (n, RecordHead::of(r))),
-                }
+            .filter_map(|n| match self.raw(n).and_then(RecordHead::decode) {
+                Some(head) => Some((n, head)),
+                None => self.advisory(n).map(|r| (n, RecordHead::of(r))),
             })
             .collect()
     }

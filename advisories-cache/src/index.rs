@@ -452,19 +452,14 @@ impl LoadedIndex {
         spans
             .into_iter()
             .zip(range)
-            .map(|((at, len), n)| {
-                postcard::from_bytes(&area[at..at + len]).map_err(|_| damaged(n))
-            })
+            .map(|((at, len), n)| postcard::from_bytes(&area[at..at + len]).map_err(|_| damaged(n)))
             .collect()
     }
 
     /// Reads and checks records `range` (adjacent in the file, so one read), leaving
     /// them encoded: their bytes in one piece, and where each record is in it. `Err`
     /// when one is damaged.
-    pub fn read_raw(
-        &self,
-        range: std::ops::Range<u32>,
-    ) -> Result<(Box<[u8]>, Spans), String> {
+    pub fn read_raw(&self, range: std::ops::Range<u32>) -> Result<(Box<[u8]>, Spans), String> {
         let (area, spans) = self.checked_area(range)?;
         Ok((area.into_owned().into_boxed_slice(), spans))
     }
