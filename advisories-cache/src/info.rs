@@ -58,17 +58,22 @@ pub fn commit_of(dir: &Path) -> Option<CommitInfo> {
             time: m.commit_time,
         });
     }
-    if !is_git_work_tree(dir) {
+    if !has_git_dir(dir) {
         return None;
     }
     GIT_HEAD.get().and_then(|head| head(dir))
 }
 
-/// Whether `dir` is a git work tree that is not one of our snapshots, so that only
-/// git can say its commit (see [`read_git_work_trees`]).
+/// Whether `dir` is a git work tree whose commit no snapshot marker of ours says, so
+/// that only git can say it (see [`read_git_work_trees`]): exactly when [`commit_of`]
+/// asks git. `.git` is looked for first, so a plain folder costs one `stat`.
 pub fn is_git_work_tree(dir: &Path) -> bool {
+    has_git_dir(dir) && SnapshotMarker::read(dir).is_none()
+}
+
+/// Whether `dir` has a `.git` (a folder, or a file naming one elsewhere).
+fn has_git_dir(dir: &Path) -> bool {
     std::fs::symlink_metadata(dir.join(".git")).is_ok()
-        && std::fs::symlink_metadata(dir.join(SNAPSHOT_MARKER)).is_err()
 }
 
 /// How the HEAD commit of a git work tree is read, once set by [`read_git_work_trees`].

@@ -11,10 +11,9 @@
 //! This is the one place that maps a file, and one of four that use `unsafe` (the
 //! others are the allocator, the final `_exit` and the entry point, in the binaries'
 //! `src/entry.rs`). A mapping is sound as long as nobody changes the file while it is
-//! mapped. Every writer of our
-//! cache files ([`crate::index::write_atomic`]) writes a new file and renames it into
-//! place, and a mapping keeps the old file's pages, so no run of ours ever changes a
-//! mapped file. A foreign process editing our cache in place could change bytes under
+//! mapped. Every writer of our cache files ([`crate::index::write_atomic`]) writes a
+//! new file and renames it into place, and a mapping keeps the old file's pages, so no
+//! run of ours ever changes a mapped file. A foreign process editing our cache in place could change bytes under
 //! us (which are bounds-checked on every access anyway) or truncate the file (a crash,
 //! never a wrong result). Where mapping fails, the file is read instead.
 

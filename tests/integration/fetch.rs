@@ -218,6 +218,13 @@ fn a_git_work_tree_as_the_database_reports_its_head_commit() {
             .unwrap(),
     );
     assert_eq!(direct.stdout, everyday.stdout);
+    // A snapshot marker that does not read says nothing: git is still asked.
+    std::fs::write(src.join(".depaudit-snapshot.toml"), "not = [toml").unwrap();
+    let marked = run_in(&cache, &args);
+    assert_eq!(
+        marked.json()["database"]["commit"].as_str(),
+        Some(head.as_str())
+    );
 }
 
 /// Without the network build beside it, `cargo-depaudit` still audits offline, and a
