@@ -319,6 +319,7 @@ pub fn prepare_audit(args: &AuditArgs, out: &mut Output) -> Result<Prepared, App
         check_yanked: !args.no_yanked,
         exclude_dev: args.exclude_dev || policy.exclude_dev.value,
         remediate: true,
+        remediation: Default::default(),
         prefetch_registry: true,
     };
     drop(names);

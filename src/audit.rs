@@ -85,6 +85,8 @@ pub struct AuditOptions {
     pub exclude_dev: bool,
     /// Work out a remediation for every advisory finding.
     pub remediate: bool,
+    /// What shapes those plans beyond the lockfile and index (`fix` sets it).
+    pub remediation: crate::remediation::Settings,
     /// Read the registry data the audit will need on every CPU first (off for scans,
     /// whose lockfiles are already audited in parallel).
     pub prefetch_registry: bool,
@@ -117,6 +119,7 @@ impl Default for AuditOptions {
             check_yanked: false,
             exclude_dev: false,
             remediate: true,
+            remediation: Default::default(),
             prefetch_registry: true,
         }
     }
@@ -182,7 +185,7 @@ pub fn audit(
         f.path_kinds = kinds.clone();
     }
     if opts.remediate {
-        crate::remediation::remediate(&mut findings, &reqs);
+        crate::remediation::remediate(&mut findings, &reqs, &opts.remediation);
     }
     let mut report = AuditReport {
         database: DatabaseSummary::of(db),

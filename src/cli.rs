@@ -89,9 +89,29 @@ pub struct FixArgs {
     #[arg(long, conflicts_with = "offline")]
     pub online_index: bool,
     /// Also raise workspace members' requirements in their Cargo.toml (or in
-    /// `[workspace.dependencies]`).
+    /// `[workspace.dependencies]`), within semver compatibility.
     #[arg(long)]
     pub allow_manifest_edits: bool,
+    /// Also apply semver-incompatible steps (implies manifest edits). Each is followed by
+    /// `cargo check --workspace --all-targets`, which runs the project's build scripts
+    /// and proc-macros, and is rolled back when the workspace built before and no
+    /// longer does.
+    #[arg(long)]
+    pub allow_breaking: bool,
+    /// Build-check every applied plan as --allow-breaking does (runs the project's build
+    /// scripts and proc-macros).
+    #[arg(long)]
+    pub check: bool,
+    /// Consider pre-release versions as targets even where the locked version is a
+    /// release.
+    #[arg(long)]
+    pub allow_prerelease: bool,
+    /// Fix every advisory with a fix, not only those the policy denies.
+    #[arg(long)]
+    pub all: bool,
+    /// Edit a git work tree whose Cargo.lock or manifests have uncommitted changes.
+    #[arg(long)]
+    pub allow_dirty: bool,
     /// Policy options.
     #[command(flatten)]
     pub policy: PolicyFlags,

@@ -1,64 +1,159 @@
-//! `cargo depaudit fix`: applies the remediation plan with the real `cargo update`, one
-//! step at a time, then re-audits and says what is fixed and what remains.
+//! `cargo depaudit fix`: applies remediation plans with the real `cargo update`, one plan
+//! at a time, and judges every result by auditing it again.
 //!
-//! Each step is a transaction: `Cargo.lock` and the manifest it may touch are read into
-//! memory first, and written back byte for byte if the step fails, so a failed step leaves
-//! the workspace exactly as it was. Steps run in rounds — after each round the workspace is
-//! audited again and a fresh plan made — because one bump can change what the next needs
-//! (a parent's new release may already pull in the patched version).
+//! - **A plan is atomic.** Every step of one finding's plan (the manifest edits that must
+//!   hold together, the packages that move along) is applied as one transaction:
+//!   `Cargo.lock` and each manifest it touches are read into memory first and written
+//!   back byte for byte if any step fails, if the re-audit shows the plan removed none
+//!   of the advisories it was for, if it would bring in an advisory that was not there,
+//!   or if a build check it needs newly fails.
+//! - **A refusal is not the end.** When cargo refuses `--precise`, the plan's packages are
+//!   unlocked together (`cargo update -p A -p B`) and, failing that, with `--recursive`;
+//!   when that fails too, the refused target is excluded and the next round plans the
+//!   next candidate. cargo's own reason is kept per step.
+//! - **The result is a real re-audit**, keyed by (advisory, crate): gone is *fixed*,
+//!   still there (on any version) is *open*, there now but not before is *introduced*,
+//!   which fails the run.
+//! - **Semver-incompatible steps** are applied only with `--allow-breaking`, each
+//!   followed by `cargo check --workspace --all-targets` and rolled back when the
+//!   workspace built before and no longer does; `--check` does that for every plan.
+//!   A build check runs the project's build scripts and proc-macros: only these flags
+//!   do that, because the user asked for it.
+//!
+//! Steps run in rounds: after each round the workspace is audited again and planned
+//! afresh, because one bump can change what the next needs.
 
 use crate::app::{AppError, Prepared, exit, prepare_audit};
 use crate::cli::{AuditArgs, FixArgs};
 use crate::findings::{AuditReport, FindingKind};
 use crate::manifest;
 use crate::output::Output;
-use crate::remediation::{Outcome, Step};
+use crate::remediation::{Outcome, Settings, Step};
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
 
 /// Rounds of plan → apply → re-audit.
-const MAX_ROUNDS: usize = 5;
+const MAX_ROUNDS: usize = 6;
 
-/// One planned step and the advisories it is meant to fix.
+/// One plan: the steps that fix one crate's advisories, applied together.
 #[derive(Debug, Clone, Serialize)]
 pub struct Planned {
-    /// The step.
-    pub step: Step,
-    /// As one line.
-    pub command: String,
-    /// Advisory ids.
+    /// The crate whose advisories it fixes.
+    pub package: String,
+    /// Its locked version(s).
+    pub versions: Vec<String>,
+    /// Advisory ids it is meant to fix.
     pub fixes: Vec<String>,
+    /// One runnable command (or manifest line to write) per step, in order.
+    pub commands: Vec<String>,
+    /// The steps.
+    pub steps: Vec<Step>,
+    /// `lockfile-update` or `bump-parent`.
+    pub outcome: &'static str,
+    /// Every step within semver compatibility.
+    pub compatible: bool,
+    /// Other plans for the same locked packages, left out because this one fixes more
+    /// (after it runs they no longer apply as written; the next round re-plans).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<Vec<String>>,
 }
 
-/// A step that was not (or could not be) applied, and why.
+/// A plan that was not applied, or was undone, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct NotApplied {
-    /// As one line.
-    pub command: String,
-    /// Why.
+    /// The crate.
+    pub package: String,
+    /// The plan's commands.
+    pub commands: Vec<String>,
+    /// Advisory ids it was for.
+    pub fixes: Vec<String>,
+    /// Why (for a refusal: cargo's own line).
     pub reason: String,
 }
 
-/// A finding, for the before/after lists.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+/// A plan that was applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct Applied {
+    /// The crate.
+    pub package: String,
+    /// What was run, in order (may differ from the plan when `--precise` was refused and
+    /// the packages were unlocked together).
+    pub commands: Vec<String>,
+    /// Advisory ids it was for.
+    pub fixes: Vec<String>,
+    /// Checked with `cargo check` afterwards.
+    pub build_checked: bool,
+    /// Seconds it took, cargo included.
+    pub seconds: f64,
+}
+
+/// An (advisory, crate) pair before and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Found {
     /// Advisory id.
     pub id: String,
+    /// Kind (`vulnerability`, `unsound`, …).
+    pub kind: &'static str,
     /// Crate.
     pub package: String,
-    /// Version.
-    pub version: String,
-    /// What the remediation said (for remaining ones).
+    /// Its affected locked versions before `fix`.
+    pub before: Vec<String>,
+    /// Its affected locked versions now (empty: fixed).
+    pub after: Vec<String>,
+    /// For open ones: what the remediation says now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<&'static str>,
+    /// For open ones: the reason from the plan (why no fix, or what it needs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
 }
 
-/// The plan for a report: steps in order (deduplicated), and what was left out.
-pub fn plan(report: &AuditReport, allow_manifest_edits: bool) -> (Vec<Planned>, Vec<NotApplied>) {
-    let mut steps: Vec<Planned> = Vec::new();
-    let mut skipped: Vec<NotApplied> = Vec::new();
+/// What `fix` did.
+#[derive(Debug, Default, Serialize)]
+pub struct FixResult {
+    /// Only planned.
+    pub dry_run: bool,
+    /// The first round's plans.
+    pub plan: Vec<Planned>,
+    /// Left out of the plan, and why.
+    pub skipped: Vec<NotApplied>,
+    /// Plans applied (all rounds).
+    pub applied: Vec<Applied>,
+    /// Plans cargo refused (every fallback included); the next round tried the next
+    /// candidate.
+    pub refused: Vec<NotApplied>,
+    /// Plans undone after they ran: nothing they were for was removed, they brought in
+    /// an advisory, or a build check newly failed.
+    pub rolled_back: Vec<NotApplied>,
+    /// (advisory, crate) pairs gone.
+    pub fixed: Vec<Found>,
+    /// Pairs still there.
+    pub open: Vec<Found>,
+    /// Pairs there now that were not before `fix` (this fails the run).
+    pub introduced: Vec<Found>,
+    /// Open pairs in scope that still have a fix `fix` did not apply.
+    pub fixable_left: usize,
+    /// Packages whose locked versions changed.
+    pub packages_changed: usize,
+    /// Whether the workspace built before (`None`: never checked).
+    pub built_before: Option<bool>,
+}
+
+/// Which findings a plan is made for.
+#[derive(Clone, Copy)]
+struct Scope {
+    all: bool,
+    allow_manifest_edits: bool,
+    allow_breaking: bool,
+}
+
+/// The plans for a report: one per distinct remediation, most fixes first; plans that
+/// move a package another plan already moves become its alternatives.
+fn plans(report: &AuditReport, scope: Scope) -> (Vec<Planned>, Vec<NotApplied>) {
+    let mut by_steps: Vec<Planned> = Vec::new();
     for f in &report.findings {
         let (Some(r), Some(a)) = (&f.remediation, &f.advisory) else {
             continue;
@@ -66,47 +161,126 @@ pub fn plan(report: &AuditReport, allow_manifest_edits: bool) -> (Vec<Planned>, 
         if f.ignored || f.kind == FindingKind::Yanked || r.outcome == Outcome::NoFix {
             continue;
         }
-        let command = r.command.clone().unwrap_or_default();
-        let manual = r.steps.iter().any(|s| matches!(s, Step::Manual { .. }));
-        let edits = r
+        if !scope.all && !report.is_denied(f) {
+            continue;
+        }
+        match by_steps.iter_mut().find(|p| p.steps == r.steps) {
+            Some(p) => {
+                if !p.fixes.contains(&a.id) {
+                    p.fixes.push(a.id.clone());
+                }
+                if !p.versions.contains(&f.package.version) {
+                    p.versions.push(f.package.version.clone());
+                }
+            }
+            None => by_steps.push(Planned {
+                package: f.package.name.clone(),
+                versions: vec![f.package.version.clone()],
+                fixes: vec![a.id.clone()],
+                commands: r.steps.iter().map(Step::command).collect(),
+                steps: r.steps.clone(),
+                outcome: r.outcome.as_str(),
+                compatible: r.compatible,
+                alternatives: Vec::new(),
+            }),
+        }
+    }
+    let mut skipped = Vec::new();
+    let mut kept: Vec<Planned> = Vec::new();
+    by_steps.sort_by(|a, b| {
+        b.fixes
+            .len()
+            .cmp(&a.fixes.len())
+            .then(a.package.cmp(&b.package))
+    });
+    for p in by_steps {
+        let manual = p.steps.iter().any(|s| matches!(s, Step::Manual { .. }));
+        let edits = p
             .steps
             .iter()
             .any(|s| matches!(s, Step::ManifestEdit { .. }));
         let reason = if manual {
             Some("needs a change only a person can make".to_string())
-        } else if edits && !allow_manifest_edits {
+        } else if !p.compatible && !scope.allow_breaking {
+            Some(
+                "semver-incompatible (may need code changes): pass --allow-breaking, which also build-checks it"
+                    .to_string(),
+            )
+        } else if edits && !scope.allow_manifest_edits && !scope.allow_breaking {
             Some("edits a manifest: pass --allow-manifest-edits".to_string())
         } else {
             None
         };
         if let Some(reason) = reason {
-            if !skipped.iter().any(|s| s.command == command) {
-                skipped.push(NotApplied { command, reason });
-            }
+            skipped.push(NotApplied {
+                package: p.package.clone(),
+                commands: p.commands.clone(),
+                fixes: p.fixes.clone(),
+                reason,
+            });
             continue;
         }
-        for s in &r.steps {
-            match steps.iter_mut().find(|p| p.step == *s) {
-                Some(p) => {
-                    if !p.fixes.contains(&a.id) {
-                        p.fixes.push(a.id.clone());
-                    }
-                }
-                None => steps.push(Planned {
-                    step: s.clone(),
-                    command: s.command(),
-                    fixes: vec![a.id.clone()],
-                }),
-            }
+        match kept.iter_mut().find(|k| conflicts(&k.steps, &p.steps)) {
+            Some(k) => k.alternatives.push(p.commands),
+            None => kept.push(p),
         }
     }
-    (steps, skipped)
+    (kept, skipped)
+}
+
+/// Do two plans move the same locked package, or edit the same requirement?
+fn conflicts(a: &[Step], b: &[Step]) -> bool {
+    let touched = |steps: &[Step]| -> Vec<String> {
+        steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Update { package, from, .. } => Some(format!("{package}@{from}")),
+                Step::ManifestEdit {
+                    manifest, line, key, ..
+                } => Some(format!("{manifest:?}:{line:?}:{key}")),
+                Step::Manual { .. } => None,
+            })
+            .collect()
+    };
+    let ta = touched(a);
+    touched(b).iter().any(|t| ta.contains(t))
+}
+
+/// (advisory, crate) → (kind, affected locked versions), for findings in scope.
+type Pairs = BTreeMap<(String, String), (&'static str, BTreeSet<String>)>;
+
+fn pairs(report: &AuditReport) -> Pairs {
+    let mut out: Pairs = BTreeMap::new();
+    for f in &report.findings {
+        if f.advisory.is_none() || f.ignored || f.kind == FindingKind::Yanked {
+            continue;
+        }
+        out.entry((f.id().to_string(), f.package.name.clone()))
+            .or_insert_with(|| (f.kind.as_str(), BTreeSet::new()))
+            .1
+            .insert(f.package.version.clone());
+    }
+    out
+}
+
+/// The fix run's fixed state: where, how, and what cargo may and may not do.
+struct Ctx<'a> {
+    /// The database and policy of the run, for the re-audit after each plan.
+    db: &'a advisories_cache::Database,
+    /// The audit options (no remediation: the re-audit only counts findings).
+    opts: crate::audit::AuditOptions,
+    root: PathBuf,
+    lockfile: PathBuf,
+    offline: bool,
+    check_all: bool,
+    out: &'a mut Output,
+    built_before: Option<bool>,
 }
 
 /// Runs `fix`.
 pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
     out.quiet = args.quiet;
-    let audit_args = AuditArgs {
+    let mut audit_args = AuditArgs {
         manifest_path: args.manifest_path.clone(),
         db: args.db.clone(),
         offline: args.offline,
@@ -117,16 +291,46 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         color: "never".into(),
         ..Default::default()
     };
-    let first = prepare_audit(&audit_args, out)?;
+    let manifest = args
+        .manifest_path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("Cargo.toml"));
+    if !manifest.is_file() {
+        return Err(AppError::Usage(format!(
+            "{}: no such manifest (fix needs a cargo workspace; pass --manifest-path)",
+            manifest.display()
+        )));
+    }
+    // Before anything: the manifests parse, the lockfile is current, the registry can be
+    // read. This also says which features the graph enables on each package.
+    let features = preflight(&manifest, args.offline)?;
+    audit_args.manifest_path = Some(manifest.clone());
+    let mut settings = Settings {
+        allow_prerelease: args.allow_prerelease,
+        enabled_features: Some(std::sync::Arc::new(features)),
+        refused: Vec::new(),
+    };
+    let prepare = |settings: &Settings, out: &mut Output| -> Result<Prepared, AppError> {
+        let mut p = prepare_audit(&audit_args, out)?;
+        p.opts.remediation = settings.clone();
+        Ok(p)
+    };
+    let first = prepare(&settings, out)?;
     let Some(ws) = first.opts.workspace.clone() else {
-        return Err(AppError::Usage(
-            "fix needs a cargo workspace: `cargo metadata` did not run or failed here (pass --manifest-path)".into(),
-        ));
+        return Err(AppError::Usage(format!(
+            "{}: fix needs a cargo workspace: `cargo metadata` did not run or failed here",
+            manifest.display()
+        )));
     };
     let lockfile = first.lockfile_path.clone();
+    let scope = Scope {
+        all: args.all,
+        allow_manifest_edits: args.allow_manifest_edits,
+        allow_breaking: args.allow_breaking,
+    };
     let before = first.audit();
     first.opts.save_registry_digest();
-    let (initial_plan, initial_skipped) = plan(&before, args.allow_manifest_edits);
+    let (initial_plan, initial_skipped) = plans(&before, scope);
     if args.dry_run {
         print_result(
             args,
@@ -140,102 +344,613 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         );
         return Ok(exit::OK);
     }
+    // Nothing is written to a file that is read-only (even for root), or to a git work
+    // tree whose lockfile or manifests have changes of their own.
+    if std::fs::metadata(&lockfile).is_ok_and(|m| m.permissions().readonly()) {
+        return Err(AppError::Usage(format!(
+            "{}: the lockfile is read-only; fix changes nothing",
+            lockfile.display()
+        )));
+    }
+    if !args.allow_dirty
+        && let Some(dirty) = dirty_files(&ws.root)
+    {
+        return Err(AppError::Usage(format!(
+            "{}: uncommitted changes to {dirty}; commit or stash them, or pass --allow-dirty",
+            ws.root.display()
+        )));
+    }
+    let before_lock = crate::lockfile::load(&lockfile)?;
+    let before_pairs = pairs(&before);
     let mut result = FixResult {
         plan: initial_plan,
         skipped: initial_skipped,
         ..FixResult::default()
     };
-    let mut attempted: HashSet<Step> = HashSet::new();
-    let mut current: Option<Prepared> = Some(first);
+    let mut check_opts = first.opts.clone();
+    check_opts.remediate = false;
+    let mut ctx = Ctx {
+        db: &first.db,
+        opts: check_opts,
+        root: ws.root.clone(),
+        lockfile: lockfile.clone(),
+        offline: args.offline,
+        check_all: args.check,
+        out,
+        built_before: None,
+    };
+    let mut attempted: HashSet<Vec<Step>> = HashSet::new();
     for _ in 0..MAX_ROUNDS {
-        let prepared = match current.take() {
-            Some(p) => p,
-            None => prepare_audit(&audit_args, out)?,
-        };
-        let report = prepared.audit();
-        let (steps, _) = plan(&report, args.allow_manifest_edits);
-        let fresh: Vec<Planned> = steps
+        let report = prepare(&settings, ctx.out)?.audit();
+        let (round, _) = plans(&report, scope);
+        let fresh: Vec<Planned> = round
             .into_iter()
-            .filter(|p| !attempted.contains(&p.step))
+            .filter(|p| !attempted.contains(&p.steps))
             .collect();
         if fresh.is_empty() {
             break;
         }
+        let mut state = pairs(&report);
         for p in fresh {
-            attempted.insert(p.step.clone());
-            // An earlier step may already have moved this package (one series per
-            // lockfile): then there is nothing left to update.
-            if let Step::Update { package, from, .. } = &p.step
-                && !is_locked(&lockfile, package, from)
-            {
+            attempted.insert(p.steps.clone());
+            // An earlier plan of this round may have moved one of its packages: the next
+            // round plans it again from what is locked then.
+            if !still_locked(&lockfile, &p.steps) {
+                attempted.remove(&p.steps);
                 continue;
             }
-            out.status(&format!("Applying: {}", p.command));
-            match apply(&p.step, &ws.root, &lockfile, args.offline) {
-                Ok(()) => result.applied.push(p.command),
-                Err(reason) => {
-                    out.warn(&format!(
-                        "step failed, Cargo.lock and manifests restored: {}: {reason}",
-                        p.command
-                    ));
-                    result.failed.push(NotApplied {
-                        command: p.command,
-                        reason,
+            ctx.out.status(&format!(
+                "Applying ({}): {}",
+                p.fixes.join(", "),
+                p.commands.join(" ; ")
+            ));
+            let started = Instant::now();
+            match apply_plan(&p, &mut ctx, &state, &before_pairs)? {
+                PlanResult::Applied {
+                    commands,
+                    build_checked,
+                    now,
+                } => {
+                    state = now;
+                    result.applied.push(Applied {
+                        package: p.package.clone(),
+                        commands,
+                        fixes: p.fixes.clone(),
+                        build_checked,
+                        seconds: started.elapsed().as_secs_f64(),
                     });
+                }
+                PlanResult::Refused { reason, target } => {
+                    ctx.out.warn(&format!(
+                        "cargo refused, files restored: {}: {reason}",
+                        p.commands.join(" ; ")
+                    ));
+                    if let Some(t) = target {
+                        settings.refused.push(t);
+                    }
+                    result.refused.push(not_applied(&p, reason));
+                }
+                PlanResult::RolledBack { reason } => {
+                    ctx.out.warn(&format!(
+                        "rolled back: {}: {reason}",
+                        p.commands.join(" ; ")
+                    ));
+                    result.rolled_back.push(not_applied(&p, reason));
                 }
             }
         }
+        // Refused targets are excluded from now on: re-plan even plans tried already.
+        if !settings.refused.is_empty() {
+            attempted.retain(|steps| {
+                !steps.iter().any(|s| match s {
+                    Step::Update { package, to, .. } => settings
+                        .refused
+                        .iter()
+                        .any(|(n, v)| n == package && v.to_string() == *to),
+                    _ => false,
+                })
+            });
+        }
     }
-    let after = prepare_audit(&audit_args, out)?.audit();
-    let found = |r: &AuditReport| -> Vec<Found> {
-        r.findings
+    let after_prepared = prepare(&settings, ctx.out)?;
+    let after = after_prepared.audit();
+    after_prepared.opts.save_registry_digest();
+    let built_before = ctx.built_before;
+    let after_pairs = pairs(&after);
+    let remediation_of = |id: &str, pkg: &str| {
+        after
+            .findings
             .iter()
-            .filter(|f| f.advisory.is_some() && !f.ignored)
-            .map(|f| Found {
-                id: f.id().to_string(),
-                package: f.package.name.clone(),
-                version: f.package.version.clone(),
-                outcome: f.remediation.as_ref().map(|r| r.outcome.as_str()),
-            })
-            .collect()
+            .find(|f| f.id() == id && f.package.name == pkg)
+            .and_then(|f| f.remediation.as_ref())
     };
-    let after_found = found(&after);
-    let key = |f: &Found| (f.id.clone(), f.package.clone(), f.version.clone());
-    let after_keys: HashSet<_> = after_found.iter().map(key).collect();
-    result.fixed = found(&before)
-        .into_iter()
-        .filter(|f| !after_keys.contains(&key(f)))
-        .map(|f| Found { outcome: None, ..f })
-        .collect();
-    result.remaining = after_found;
-    // A failed step matters when something is left; if later rounds fixed it anyway,
-    // the warning and the `failed` list say what happened.
-    let code = match (after.fails(), result.failed.is_empty()) {
-        (false, _) => exit::OK,
-        (true, true) => exit::FINDINGS,
-        (true, false) => exit::ERROR,
+    for ((id, pkg), (kind, versions)) in &before_pairs {
+        let now = after_pairs.get(&(id.clone(), pkg.clone()));
+        let mut found = Found {
+            id: id.clone(),
+            kind,
+            package: pkg.clone(),
+            before: versions.iter().cloned().collect(),
+            after: now
+                .map(|(_, v)| v.iter().cloned().collect())
+                .unwrap_or_default(),
+            outcome: None,
+            explanation: None,
+        };
+        if now.is_none() {
+            result.fixed.push(found);
+        } else {
+            if let Some(r) = remediation_of(id, pkg) {
+                found.outcome = Some(r.outcome.as_str());
+                found.explanation = Some(r.explanation.clone());
+            }
+            result.open.push(found);
+        }
+    }
+    for ((id, pkg), (kind, versions)) in &after_pairs {
+        if !before_pairs.contains_key(&(id.clone(), pkg.clone())) {
+            result.introduced.push(Found {
+                id: id.clone(),
+                kind,
+                package: pkg.clone(),
+                before: Vec::new(),
+                after: versions.iter().cloned().collect(),
+                outcome: None,
+                explanation: None,
+            });
+        }
+    }
+    let (left, _) = plans(&after, scope);
+    result.fixable_left = left.iter().map(|p| p.fixes.len()).sum();
+    let after_lock = crate::lockfile::load(&lockfile)?;
+    result.packages_changed = changed_packages(&before_lock, &after_lock);
+    result.built_before = built_before;
+    let trouble = !result.rolled_back.is_empty()
+        || !result.introduced.is_empty()
+        || result.fixable_left > 0;
+    let code = if trouble || after.fails() {
+        exit::FINDINGS
+    } else {
+        exit::OK
     };
     print_result(args, out, &result);
     Ok(code)
 }
 
-/// What `fix` did.
-#[derive(Debug, Default, Serialize)]
-pub struct FixResult {
-    /// Only planned.
-    pub dry_run: bool,
-    /// The first round's plan.
-    pub plan: Vec<Planned>,
-    /// Left out of the plan, and why.
-    pub skipped: Vec<NotApplied>,
-    /// Commands applied (all rounds).
-    pub applied: Vec<String>,
-    /// Commands that failed and were rolled back.
-    pub failed: Vec<NotApplied>,
-    /// Findings gone after the fix.
-    pub fixed: Vec<Found>,
-    /// Findings still there.
-    pub remaining: Vec<Found>,
+fn not_applied(p: &Planned, reason: String) -> NotApplied {
+    NotApplied {
+        package: p.package.clone(),
+        commands: p.commands.clone(),
+        fixes: p.fixes.clone(),
+        reason,
+    }
+}
+
+/// How many `name version` entries differ between two lockfiles (added or removed).
+fn changed_packages(a: &crate::lockfile::Lockfile, b: &crate::lockfile::Lockfile) -> usize {
+    let set = |l: &crate::lockfile::Lockfile| -> BTreeSet<(String, String)> {
+        l.packages
+            .iter()
+            .map(|p| (p.name.clone(), p.version.to_string()))
+            .collect()
+    };
+    let (sa, sb) = (set(a), set(b));
+    let names: BTreeSet<&String> = sa
+        .symmetric_difference(&sb)
+        .map(|(name, _)| name)
+        .collect();
+    names.len()
+}
+
+enum PlanResult {
+    Applied {
+        commands: Vec<String>,
+        build_checked: bool,
+        now: Pairs,
+    },
+    Refused {
+        reason: String,
+        target: Option<(String, semver::Version)>,
+    },
+    RolledBack {
+        reason: String,
+    },
+}
+
+/// Applies one plan as a transaction and judges it by a re-audit (see the module doc).
+fn apply_plan(
+    p: &Planned,
+    ctx: &mut Ctx<'_>,
+    state: &Pairs,
+    before_fix: &Pairs,
+) -> Result<PlanResult, AppError> {
+    let mut files: Vec<PathBuf> = vec![ctx.lockfile.clone()];
+    for s in &p.steps {
+        if let Step::ManifestEdit {
+            manifest: Some(m), ..
+        } = s
+        {
+            let m = PathBuf::from(m);
+            if !files.contains(&m) {
+                files.push(m);
+            }
+        }
+    }
+    let backup = Backup::take(&files).map_err(AppError::Usage)?;
+    let run = run_steps(p, ctx);
+    let commands = match run {
+        Ok(c) => c,
+        Err((reason, target)) => {
+            backup.restore().map_err(AppError::Usage)?;
+            return Ok(PlanResult::Refused { reason, target });
+        }
+    };
+    let rollback = |reason: String| -> Result<PlanResult, AppError> {
+        backup.restore().map_err(AppError::Usage)?;
+        Ok(PlanResult::RolledBack { reason })
+    };
+    // The re-audit: lockfile-only here (cargo already accepted the result), with the
+    // same database and policy.
+    let now = match reaudit(ctx) {
+        Ok(r) => pairs(&r),
+        Err(e) => return rollback(format!("the result could not be audited: {e}")),
+    };
+    let targeted: Vec<(String, String)> = p
+        .fixes
+        .iter()
+        .map(|id| (id.clone(), p.package.clone()))
+        .collect();
+    let removed = targeted
+        .iter()
+        .filter(|k| state.contains_key(*k) && !now.contains_key(*k))
+        .count();
+    if removed == 0 {
+        let still: Vec<String> = targeted
+            .iter()
+            .filter_map(|k| now.get(k).map(|(_, v)| format!("{} {} {}", k.0, k.1, join(v))))
+            .collect();
+        return rollback(format!(
+            "it left what it was for in place ({})",
+            still.join(", ")
+        ));
+    }
+    let new: Vec<String> = now
+        .iter()
+        .filter(|(k, _)| !state.contains_key(*k) && !before_fix.contains_key(*k))
+        .map(|((id, pkg), (_, v))| format!("{id} {pkg} {}", join(v)))
+        .collect();
+    if !new.is_empty() {
+        return rollback(format!("it would introduce {}", new.join(", ")));
+    }
+    let mut build_checked = false;
+    if !p.compatible || ctx.check_all {
+        let built_before = match ctx.built_before {
+            Some(b) => b,
+            None => {
+                // Judged on the files as they were before this plan.
+                let after_files = Backup::take(&files).map_err(AppError::Usage)?;
+                backup.restore().map_err(AppError::Usage)?;
+                ctx.out
+                    .status("Checking that the workspace builds before fix (cargo check)");
+                let b = cargo_check(ctx).is_ok();
+                after_files.restore().map_err(AppError::Usage)?;
+                ctx.built_before = Some(b);
+                b
+            }
+        };
+        if built_before {
+            ctx.out.status("Checking the build (cargo check)");
+            if let Err(e) = cargo_check(ctx) {
+                return rollback(format!("the workspace no longer builds: {e}"));
+            }
+            build_checked = true;
+        }
+    }
+    Ok(PlanResult::Applied {
+        commands,
+        build_checked,
+        now,
+    })
+}
+
+/// The lockfile as it is now, audited with the run's database and policy.
+fn reaudit(ctx: &mut Ctx<'_>) -> Result<AuditReport, String> {
+    let lock = crate::lockfile::load(&ctx.lockfile).map_err(|e| e.to_string())?;
+    Ok(crate::audit::audit(
+        ctx.db,
+        &lock,
+        &ctx.lockfile,
+        &ctx.opts,
+        Vec::new(),
+    ))
+}
+
+/// Runs a plan's steps: manifest edits all together, then one `cargo update
+/// --workspace`; then the lockfile updates in order, each skipped once an earlier one
+/// has moved its package. A refused `--precise` falls back to unlocking the plan's
+/// packages together, then to `--recursive`. Errors carry cargo's line and the target
+/// to exclude from later plans.
+fn run_steps(
+    p: &Planned,
+    ctx: &mut Ctx<'_>,
+) -> Result<Vec<String>, (String, Option<(String, semver::Version)>)> {
+    let mut ran = Vec::new();
+    let edits: Vec<&Step> = p
+        .steps
+        .iter()
+        .filter(|s| matches!(s, Step::ManifestEdit { .. }))
+        .collect();
+    if !edits.is_empty() {
+        for s in &edits {
+            let Step::ManifestEdit {
+                manifest: Some(m),
+                key,
+                to_req,
+                table_path,
+                ..
+            } = s
+            else {
+                return Err((format!("no manifest known for: {}", s.command()), None));
+            };
+            if table_path.is_empty() {
+                return Err((format!("the entry was not found: {}", s.command()), None));
+            }
+            let loc = manifest::Location {
+                file: PathBuf::from(m),
+                line: 0,
+                workspace: false,
+                path: table_path.clone(),
+            };
+            manifest::set_requirement(&loc, to_req).map_err(|e| (format!("{key}: {e}"), None))?;
+            ran.push(s.command());
+        }
+        cargo(ctx, &["update", "--workspace"]).map_err(|e| (e, None))?;
+        ran.push("cargo update --workspace".into());
+    }
+    let updates: Vec<(&str, &str, &str)> = p
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Update {
+                package, from, to, ..
+            } => Some((package.as_str(), from.as_str(), to.as_str())),
+            _ => None,
+        })
+        .collect();
+    let mut first_refusal: Option<(String, Option<(String, semver::Version)>)> = None;
+    for &(package, from, to) in &updates {
+        if !is_locked(&ctx.lockfile, package, from) {
+            continue;
+        }
+        let spec = format!("{package}@{from}");
+        match cargo(ctx, &["update", "-p", &spec, "--precise", to]) {
+            Ok(()) => ran.push(format!("cargo update -p {spec} --precise {to}")),
+            Err(e) => {
+                first_refusal = Some((
+                    format!("cargo update -p {spec} --precise {to}: {e}"),
+                    semver::Version::parse(to).ok().map(|v| (package.to_string(), v)),
+                ));
+                break;
+            }
+        }
+    }
+    let Some((reason, target)) = first_refusal else {
+        return Ok(ran);
+    };
+    // Unlock together what the plan moves (each to the newest version its dependents
+    // allow), then pin each back to its planned version where cargo lets it.
+    let still: Vec<(&str, &str, &str)> = updates
+        .iter()
+        .copied()
+        .filter(|(package, from, _)| is_locked(&ctx.lockfile, package, from))
+        .collect();
+    let mut joint: Vec<String> = vec!["update".into()];
+    for (package, from, _) in &still {
+        joint.push("-p".into());
+        joint.push(format!("{package}@{from}"));
+    }
+    let joint_refs: Vec<&str> = joint.iter().map(String::as_str).collect();
+    let unlocked = match cargo(ctx, &joint_refs) {
+        Ok(()) => {
+            ran.push(format!("cargo {}", joint.join(" ")));
+            true
+        }
+        Err(_) => {
+            // Last: the plan's final package with its own dependencies.
+            let Some((package, from, _)) = still.last() else {
+                return Err((reason, target));
+            };
+            let spec = format!("{package}@{from}");
+            match cargo(ctx, &["update", "-p", &spec, "--recursive"]) {
+                Ok(()) => {
+                    ran.push(format!("cargo update -p {spec} --recursive"));
+                    true
+                }
+                Err(_) => false,
+            }
+        }
+    };
+    if !unlocked {
+        return Err((reason, target));
+    }
+    for (package, _, to) in &still {
+        let locked_now = locked_versions(&ctx.lockfile, package);
+        // The version it moved to, when exactly one new one appeared in its series.
+        if let Some(now) = locked_now.iter().find(|v| {
+            semver::Version::parse(to)
+                .is_ok_and(|t| v.major == t.major && (t.major > 0 || v.minor == t.minor))
+        }) && now.to_string() != *to
+        {
+            let spec = format!("{package}@{now}");
+            if cargo(ctx, &["update", "-p", &spec, "--precise", to]).is_ok() {
+                ran.push(format!("cargo update -p {spec} --precise {to}"));
+            }
+        }
+    }
+    Ok(ran)
+}
+
+fn join(v: &BTreeSet<String>) -> String {
+    v.iter().cloned().collect::<Vec<_>>().join("/")
+}
+
+/// Does every `Update` step's `package@from` still exist in the lockfile?
+fn still_locked(lockfile: &Path, steps: &[Step]) -> bool {
+    steps.iter().all(|s| match s {
+        Step::Update { package, from, .. } => is_locked(lockfile, package, from),
+        _ => true,
+    })
+}
+
+/// Is `package from` still in the lockfile?
+fn is_locked(lockfile: &Path, package: &str, from: &str) -> bool {
+    locked_versions(lockfile, package)
+        .iter()
+        .any(|v| v.to_string() == from)
+}
+
+fn locked_versions(lockfile: &Path, package: &str) -> Vec<semver::Version> {
+    crate::lockfile::load(lockfile)
+        .map(|l| {
+            l.packages
+                .iter()
+                .filter(|p| p.name == package)
+                .map(|p| p.version.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `cargo metadata --locked` over the whole graph with every feature: the manifests
+/// parse, the lockfile is current and the registry can be read — else an error, and
+/// nothing has been changed. Returns the features enabled on each package.
+fn preflight(
+    manifest: &Path,
+    offline: bool,
+) -> Result<hashbrown::HashMap<(String, String), Vec<String>>, AppError> {
+    let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(program);
+    cmd.args(["metadata", "--format-version", "1", "--locked", "--all-features"])
+        .arg("--manifest-path")
+        .arg(manifest)
+        .stdin(std::process::Stdio::null());
+    if offline {
+        cmd.arg("--offline");
+    }
+    let output = cmd
+        .output()
+        .map_err(|e| AppError::Usage(format!("could not run cargo: {e}")))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(AppError::Usage(format!(
+            "{}: cargo metadata --locked failed, so fix changes nothing: {}",
+            manifest.display(),
+            cargo_reason(&stderr)
+        )));
+    }
+    let meta = cargo_metadata::MetadataCommand::parse(String::from_utf8_lossy(&output.stdout))
+        .map_err(|e| {
+            AppError::Usage(format!(
+                "{}: cargo metadata gave output that could not be read: {e}",
+                manifest.display()
+            ))
+        })?;
+    let mut out = hashbrown::HashMap::new();
+    if let Some(resolve) = &meta.resolve {
+        let by_id: std::collections::HashMap<_, _> =
+            meta.packages.iter().map(|p| (&p.id, p)).collect();
+        for node in &resolve.nodes {
+            if let Some(p) = by_id.get(&node.id) {
+                out.insert(
+                    (p.name.to_string(), p.version.to_string()),
+                    node.features.iter().map(|f| f.to_string()).collect(),
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Files git says have uncommitted changes among the lockfile and manifests of the
+/// work tree at `root` (`None`: clean, or not a git work tree, or no git).
+fn dirty_files(root: &Path) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args([
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            "Cargo.lock",
+            "*Cargo.toml",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let files: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.get(3..))
+        .map(str::trim)
+        .collect();
+    (!files.is_empty()).then(|| files.join(", "))
+}
+
+fn cargo_check(ctx: &mut Ctx<'_>) -> Result<(), String> {
+    cargo(
+        ctx,
+        &["check", "--workspace", "--all-targets", "--locked", "--quiet"],
+    )
+}
+
+fn cargo(ctx: &mut Ctx<'_>, args: &[&str]) -> Result<(), String> {
+    let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .arg("--manifest-path")
+        .arg(ctx.root.join("Cargo.toml"))
+        .stdin(std::process::Stdio::null());
+    if ctx.offline {
+        cmd.arg("--offline");
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("could not run cargo: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(cargo_reason(&String::from_utf8_lossy(&out.stderr)))
+}
+
+/// cargo's reason, in one line: its `error` line and what follows it up to the first
+/// blank line (where cargo says which package failed to select).
+fn cargo_reason(stderr: &str) -> String {
+    let mut lines = stderr.lines().skip_while(|l| !l.starts_with("error"));
+    let mut parts: Vec<&str> = Vec::new();
+    for l in lines.by_ref() {
+        let t = l.trim();
+        if t.is_empty() && !parts.is_empty() {
+            break;
+        }
+        if !t.is_empty() && parts.len() < 4 {
+            parts.push(t);
+        }
+    }
+    if parts.is_empty() {
+        return stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("cargo failed")
+            .trim()
+            .to_string();
+    }
+    parts.join(" ")
 }
 
 fn print_result(args: &FixArgs, out: &mut Output, r: &FixResult) {
@@ -247,137 +962,114 @@ fn print_result(args: &FixArgs, out: &mut Output, r: &FixResult) {
         return;
     }
     let mut t = String::new();
+    let n = r.plan.len();
     t.push_str(&format!(
-        "{} ({} step{}):\n",
+        "{} ({n} plan{}, grouped by crate; run each block's commands in order):\n",
         if r.dry_run { "Plan, dry run" } else { "Plan" },
-        r.plan.len(),
-        if r.plan.len() == 1 { "" } else { "s" }
+        if n == 1 { "" } else { "s" }
     ));
-    for (i, p) in r.plan.iter().enumerate() {
+    for p in &r.plan {
         t.push_str(&format!(
-            "  {}. {}  (fixes {})\n",
-            i + 1,
-            p.command,
-            p.fixes.join(", ")
+            "  {} {} — fixes {}{}\n",
+            p.package,
+            p.versions.join(", "),
+            p.fixes.join(", "),
+            if p.compatible {
+                ""
+            } else {
+                " (semver-incompatible)"
+            }
         ));
+        for c in &p.commands {
+            t.push_str(&format!("    {c}\n"));
+        }
+        for a in &p.alternatives {
+            t.push_str(&format!("    alternative: {}\n", a.join(" ; ")));
+        }
     }
     for s in &r.skipped {
-        t.push_str(&format!("  skipped: {} ({})\n", s.command, s.reason));
+        t.push_str(&format!(
+            "  skipped: {} ({}): {}\n",
+            s.package,
+            s.commands.join(" ; "),
+            s.reason
+        ));
     }
     if !r.dry_run {
         for a in &r.applied {
-            t.push_str(&format!("applied: {a}\n"));
-        }
-        for f in &r.failed {
             t.push_str(&format!(
-                "failed (rolled back): {}: {}\n",
-                f.command, f.reason
+                "applied: {} ({}){}\n",
+                a.commands.join(" ; "),
+                a.fixes.join(", "),
+                if a.build_checked {
+                    ", build checked"
+                } else {
+                    ""
+                }
+            ));
+        }
+        for f in &r.refused {
+            t.push_str(&format!(
+                "refused by cargo (restored; next candidate tried): {}: {}\n",
+                f.commands.join(" ; "),
+                f.reason
+            ));
+        }
+        for f in &r.rolled_back {
+            t.push_str(&format!(
+                "rolled back: {}: {}\n",
+                f.commands.join(" ; "),
+                f.reason
             ));
         }
         for f in &r.fixed {
-            t.push_str(&format!("fixed: {} ({} {})\n", f.id, f.package, f.version));
-        }
-        for f in &r.remaining {
             t.push_str(&format!(
-                "remaining: {} ({} {}){}\n",
+                "fixed: {} ({} {})\n",
                 f.id,
                 f.package,
-                f.version,
+                f.before.join(", ")
+            ));
+        }
+        for f in &r.open {
+            let moved = if f.before == f.after {
+                String::new()
+            } else {
+                format!(" (was {}; still affected)", f.before.join(", "))
+            };
+            t.push_str(&format!(
+                "open: {} ({} {}){moved}{}\n",
+                f.id,
+                f.package,
+                f.after.join(", "),
                 f.outcome.map(|o| format!(": {o}")).unwrap_or_default()
             ));
         }
+        for f in &r.introduced {
+            t.push_str(&format!(
+                "introduced: {} ({} {})\n",
+                f.id,
+                f.package,
+                f.after.join(", ")
+            ));
+        }
+        t.push_str(&format!(
+            "{} fixed, {} open, {} introduced, {} rolled back, {} packages changed{}\n",
+            r.fixed.len(),
+            r.open.len(),
+            r.introduced.len(),
+            r.rolled_back.len(),
+            r.packages_changed,
+            if r.fixable_left > 0 {
+                format!("; {} still fixable", r.fixable_left)
+            } else {
+                String::new()
+            }
+        ));
     }
     out.stdout(&t);
 }
 
-/// Is `package from` still in the lockfile?
-fn is_locked(lockfile: &Path, package: &str, from: &str) -> bool {
-    crate::lockfile::load(lockfile).is_ok_and(|l| {
-        l.packages
-            .iter()
-            .any(|p| p.name == package && p.version.to_string() == from)
-    })
-}
-
-/// Applies one step, restoring every file it may have touched when it fails.
-fn apply(step: &Step, root: &Path, lockfile: &Path, offline: bool) -> Result<(), String> {
-    let mut files: Vec<PathBuf> = vec![lockfile.to_path_buf()];
-    if let Step::ManifestEdit {
-        manifest: Some(m), ..
-    } = step
-    {
-        files.push(PathBuf::from(m));
-    }
-    let backup = Backup::take(&files)?;
-    let result = run_step(step, root, offline);
-    if result.is_err() {
-        backup.restore()?;
-    }
-    result
-}
-
-fn run_step(step: &Step, root: &Path, offline: bool) -> Result<(), String> {
-    match step {
-        Step::Update { package, from, to } => cargo(
-            root,
-            &[
-                "update",
-                "-p",
-                &format!("{package}@{from}"),
-                "--precise",
-                to,
-            ],
-            offline,
-        ),
-        Step::ManifestEdit {
-            manifest: Some(m),
-            key,
-            to_req,
-            table_path,
-            ..
-        } if !table_path.is_empty() => {
-            let loc = manifest::Location {
-                file: PathBuf::from(m),
-                line: 0,
-                workspace: false,
-                path: table_path.clone(),
-            };
-            manifest::set_requirement(&loc, to_req).map_err(|e| format!("{key}: {e}"))?;
-            cargo(root, &["update", "--workspace"], offline)
-        }
-        other => Err(format!(
-            "cannot be applied automatically: {}",
-            other.command()
-        )),
-    }
-}
-
-fn cargo(root: &Path, args: &[&str], offline: bool) -> Result<(), String> {
-    let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(program);
-    cmd.args(args)
-        .arg("--manifest-path")
-        .arg(root.join("Cargo.toml"))
-        .stdin(std::process::Stdio::null());
-    if offline {
-        cmd.arg("--offline");
-    }
-    let out = cmd
-        .output()
-        .map_err(|e| format!("could not run cargo: {e}"))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let line = stderr
-        .lines()
-        .find(|l| l.starts_with("error"))
-        .or_else(|| stderr.lines().next())
-        .unwrap_or("cargo failed");
-    Err(line.trim().to_string())
-}
-
-/// Files read into memory before a step, written back if it fails.
+/// Files read into memory before a plan, written back if it fails.
 struct Backup(Vec<(PathBuf, Option<Vec<u8>>)>);
 
 impl Backup {

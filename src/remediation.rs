@@ -32,13 +32,27 @@ const MAX_DEPTH: usize = 6;
 /// How many candidate versions are tried at each level.
 const MAX_TRIES: usize = 8;
 /// How many packages one plan may try to move in all.
-const MAX_SEARCHES: usize = 200;
+const MAX_SEARCHES: usize = 400;
+
+/// Choices that shape plans beyond what the lockfile and the index say. The audit uses
+/// the defaults; `fix` fills in what it learns from cargo.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Pre-release candidates even when the locked version is a release
+    /// (`--allow-prerelease`).
+    pub allow_prerelease: bool,
+    /// The features the resolved graph enables on each locked package, by
+    /// `(name, version)`, when `cargo metadata` said: a candidate must offer every one.
+    pub enabled_features: Option<std::sync::Arc<HashMap<(String, String), Vec<String>>>>,
+    /// `(name, version)` targets cargo refused earlier in this run: never chosen again.
+    pub refused: Vec<(String, Version)>,
+}
 
 /// The kind of fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
-    /// `cargo update --precise` alone fixes it.
+    /// `cargo update` alone fixes it, moving no dependent of the crate.
     LockfileUpdate,
     /// A dependent must move first (or a member's manifest be edited).
     BumpParent,
@@ -63,6 +77,9 @@ impl Outcome {
 pub enum Step {
     /// `cargo update -p package@from --precise to`.
     Update {
+        /// Within semver compatibility of the locked version (a move between
+        /// pre-releases never is).
+        compatible: bool,
         /// Locked version now.
         from: String,
         /// Crate.
@@ -72,10 +89,14 @@ pub enum Step {
     },
     /// Raise a workspace member's requirement on a dependency.
     ManifestEdit {
+        /// The new requirement stays within semver compatibility of the locked version.
+        compatible: bool,
         /// The requirement now.
         from_req: Option<String>,
         /// The key it is written under.
         key: String,
+        /// `normal`, `build` or `dev`.
+        kind: &'static str,
         /// The line of the requirement, when known.
         line: Option<u32>,
         /// The file to edit, when known (the workspace root's for `workspace = true`).
@@ -94,6 +115,8 @@ pub enum Step {
     },
     /// Something only a person can do (a git or path dependent, a crate without index data).
     Manual {
+        /// Never known to be compatible.
+        compatible: bool,
         /// What to do and why.
         instruction: String,
         /// Crate.
@@ -104,21 +127,42 @@ pub enum Step {
 }
 
 impl Step {
-    /// The step as one line a user can act on.
+    /// The step as one line a user can act on: a command, or for a manifest edit the
+    /// line to write (a `cargo add` command where one does exactly that).
     pub fn command(&self) -> String {
         match self {
-            Step::Update { package, from, to } => {
+            Step::Update {
+                package, from, to, ..
+            } => {
                 format!("cargo update -p {package}@{from} --precise {to}")
             }
             Step::ManifestEdit {
                 key,
                 manifest,
                 line,
+                from_req,
                 to_req,
                 member,
+                package,
+                kind,
                 workspace_dependency,
+                table_path,
                 ..
             } => {
+                // `cargo add` rewrites a plain entry of a member's own table in place,
+                // keeping its features; anything else is shown as the edit itself.
+                let plain_table = matches!(
+                    table_path.first().map(String::as_str),
+                    Some("dependencies" | "dev-dependencies" | "build-dependencies")
+                );
+                if !*workspace_dependency && key == package && plain_table {
+                    let flag = match *kind {
+                        "dev" => " --dev",
+                        "build" => " --build",
+                        _ => "",
+                    };
+                    return format!("cargo add {package}@{to_req} -p {member}{flag}");
+                }
                 let place = match (manifest, line) {
                     (Some(m), Some(l)) => format!("{m}:{l}"),
                     (Some(m), None) => m.clone(),
@@ -129,9 +173,31 @@ impl Step {
                 } else {
                     ""
                 };
-                format!("set {key} = \"{to_req}\" in {place}{table}, then cargo update --workspace")
+                let from = from_req
+                    .as_deref()
+                    .map(|f| format!("{key} = \"{f}\" → "))
+                    .unwrap_or_default();
+                format!("edit {place}{table}: {from}{key} = \"{to_req}\"")
             }
             Step::Manual { instruction, .. } => instruction.clone(),
+        }
+    }
+
+    /// Within semver compatibility of what is locked or required now.
+    pub fn compatible(&self) -> bool {
+        match self {
+            Step::Update { compatible, .. }
+            | Step::ManifestEdit { compatible, .. }
+            | Step::Manual { compatible, .. } => *compatible,
+        }
+    }
+
+    /// The crate the step moves.
+    pub fn package(&self) -> &str {
+        match self {
+            Step::Update { package, .. }
+            | Step::ManifestEdit { package, .. }
+            | Step::Manual { package, .. } => package,
         }
     }
 }
@@ -145,6 +211,9 @@ pub struct Remediation {
     pub alternatives: Vec<String>,
     /// The steps as one line (`&&`-joined), none for `no-fix`.
     pub command: Option<String>,
+    /// Every step stays within semver compatibility (`fix` needs `--allow-breaking`
+    /// otherwise).
+    pub compatible: bool,
     /// Why, in a sentence or two.
     pub explanation: String,
     /// Advisory ids this command fixes (across the whole report).
@@ -158,7 +227,8 @@ pub struct Remediation {
     pub steps: Vec<Step>,
     /// `name version` the vulnerable crate ends at.
     pub target: Option<String>,
-    /// Every version and requirement used came from index or manifest data.
+    /// Every version and requirement used came from index or manifest data, and for
+    /// `no-fix`, the search was exhaustive (no limit cut it short).
     pub verified: bool,
 }
 
@@ -169,17 +239,23 @@ struct Plan {
     verified: bool,
     newer: Option<Version>,
     why: Vec<String>,
+    /// Some dependent of the package (or of a package it drags along) moves too.
+    parent_moved: bool,
 }
 
 /// Computes remediations for every advisory finding, then fills each one's `fixes` with
 /// all the advisory ids the same command fixes.
-pub fn remediate(findings: &mut [Finding], reqs: &Requirements) {
+pub fn remediate(findings: &mut [Finding], reqs: &Requirements, settings: &Settings) {
     let planner = Planner {
         reqs,
+        settings,
         budget: std::cell::Cell::new(0),
+        truncated: std::cell::Cell::new(None),
         stack: std::cell::RefCell::new(Vec::new()),
+        settled: std::cell::RefCell::new(Vec::new()),
+        advisories: std::cell::RefCell::new(Vec::new()),
     };
-    // Group the advisories by package: one plan must clear all the fixable ones at once.
+    // Group the advisories by package: one plan should clear all the fixable ones at once.
     let mut by_package: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
         if f.kind != FindingKind::Yanked && f.advisory.is_some() {
@@ -190,13 +266,43 @@ pub fn remediate(findings: &mut [Finding], reqs: &Requirements) {
         let (fixable, unfixable): (Vec<usize>, Vec<usize>) = idxs
             .into_iter()
             .partition(|&i| has_fix(findings[i].advisory.as_ref().expect("advisory")));
-        let advisories: Vec<&AdvisoryRecord> = fixable
-            .iter()
-            .filter_map(|&i| findings[i].advisory.as_deref())
-            .collect();
-        let plan = (!advisories.is_empty()).then(|| planner.plan(pkg as u32, &advisories));
-        for i in fixable {
-            findings[i].remediation = plan.clone();
+        let advisory = |i: usize| findings[i].advisory.clone().expect("advisory");
+        if !fixable.is_empty() {
+            let all: Vec<_> = fixable.iter().map(|&i| advisory(i)).collect();
+            let joint = planner.plan(pkg as u32, &all);
+            if joint.outcome != Outcome::NoFix || fixable.len() == 1 {
+                for &i in &fixable {
+                    findings[i].remediation = Some(joint.clone());
+                }
+            } else {
+                // No one version clears them all: plan each advisory alone, then the
+                // ones that have a plan together again (one target for one crate).
+                let alone: Vec<Remediation> = fixable
+                    .iter()
+                    .map(|&i| planner.plan(pkg as u32, &[advisory(i)]))
+                    .collect();
+                let some: Vec<usize> = (0..fixable.len())
+                    .filter(|&k| alone[k].outcome != Outcome::NoFix)
+                    .collect();
+                let together = (some.len() > 1).then(|| {
+                    let group: Vec<_> = some.iter().map(|&k| advisory(fixable[k])).collect();
+                    planner.plan(pkg as u32, &group)
+                });
+                for (k, &i) in fixable.iter().enumerate() {
+                    let mut r = match &together {
+                        Some(t) if some.contains(&k) && t.outcome != Outcome::NoFix => t.clone(),
+                        _ => alone[k].clone(),
+                    };
+                    if r.outcome != Outcome::NoFix {
+                        r.explanation.push_str(&format!(
+                            "; no single version is free of all {} advisories of {}: this plan fixes the ones named in `fixes`",
+                            fixable.len(),
+                            findings[i].package.name
+                        ));
+                    }
+                    findings[i].remediation = Some(r);
+                }
+            }
         }
         for i in unfixable {
             let adv = findings[i].advisory.as_ref().expect("advisory");
@@ -237,6 +343,7 @@ fn no_fix(explanation: String, alternatives: Vec<String>, verified: bool) -> Rem
     Remediation {
         outcome: Outcome::NoFix,
         command: None,
+        compatible: true,
         target: None,
         verified,
         fixes: Vec::new(),
@@ -247,17 +354,49 @@ fn no_fix(explanation: String, alternatives: Vec<String>, verified: bool) -> Rem
     }
 }
 
+/// Same semver-compatible series (`^a` would accept `b`, or the reverse): cargo keeps at
+/// most one version of a crate per series in a graph.
+fn same_series(a: &Version, b: &Version) -> bool {
+    if a.major != b.major {
+        return false;
+    }
+    if a.major > 0 {
+        return true;
+    }
+    if a.minor != b.minor {
+        return false;
+    }
+    a.minor > 0 || a.patch == b.patch
+}
+
+/// Moving `from → to` keeps semver compatibility: the same series, and no pre-release
+/// on either side unless nothing moves (between pre-releases semver promises nothing).
+pub fn compatible_move(from: &Version, to: &Version) -> bool {
+    if from == to {
+        return true;
+    }
+    same_series(from, to) && from.pre.is_empty() && to.pre.is_empty()
+}
+
 struct Planner<'a, 'b> {
     reqs: &'b Requirements<'a>,
+    settings: &'b Settings,
     /// Searches left for the current plan: a hostile or huge graph cannot make the
     /// parent search explode.
     budget: std::cell::Cell<usize>,
+    /// Why the current search was cut short, when a limit cut it.
+    truncated: std::cell::Cell<Option<&'static str>>,
     /// Packages being moved further down the recursion (a cycle is never re-entered).
     stack: std::cell::RefCell<Vec<u32>>,
+    /// Packages whose new version is already chosen and whose requirement on the
+    /// package being moved now is known to allow it (they move with it).
+    settled: std::cell::RefCell<Vec<u32>>,
+    /// The advisories being planned for (to keep requirement floors clear of them).
+    advisories: std::cell::RefCell<Vec<std::sync::Arc<AdvisoryRecord>>>,
 }
 
 impl Planner<'_, '_> {
-    fn plan(&self, pkg: u32, advisories: &[&AdvisoryRecord]) -> Remediation {
+    fn plan(&self, pkg: u32, advisories: &[std::sync::Arc<AdvisoryRecord>]) -> Remediation {
         let lock = self.reqs.lock();
         let p = &lock.packages[pkg as usize];
         let safe = |v: &Version| advisories.iter().all(|a| !a.affects(v));
@@ -266,15 +405,15 @@ impl Planner<'_, '_> {
         let (candidates, from_index) = match &index {
             Some(vs) => (
                 vs.iter()
-                    .filter(|(v, yanked)| !yanked && *v > p.version && safe(v))
+                    .filter(|(v, yanked)| self.eligible(&p.name, &p.version, v, *yanked) && safe(v))
                     .map(|(v, _)| v.clone())
                     .collect::<Vec<_>>(),
                 true,
             ),
             None => (
-                patched_lower_bounds(advisories)
+                patched_lower_bounds(&advisories.iter().map(|a| &**a).collect::<Vec<_>>())
                     .into_iter()
-                    .filter(|v| *v > p.version && safe(v))
+                    .filter(|v| self.eligible(&p.name, &p.version, v, false) && safe(v))
                     .collect(),
                 false,
             ),
@@ -286,9 +425,14 @@ impl Planner<'_, '_> {
                 .collect()
         };
         if candidates.is_empty() {
+            let pre = if self.settings.allow_prerelease || !p.version.pre.is_empty() {
+                ""
+            } else {
+                " (pre-releases are not considered: --allow-prerelease)"
+            };
             let why = if from_index {
                 format!(
-                    "no published version of {} newer than {} is free of {}",
+                    "no published version of {} newer than {} is free of {}{pre}",
                     p.name,
                     Shown(&p.version),
                     ids.join(", ")
@@ -303,11 +447,14 @@ impl Planner<'_, '_> {
             return no_fix(why, alts(), from_index);
         }
         self.budget.set(MAX_SEARCHES);
+        self.truncated.set(None);
         self.stack.borrow_mut().clear();
+        self.settled.borrow_mut().clear();
+        *self.advisories.borrow_mut() = advisories.to_vec();
         match self.move_package(pkg, &candidates, 0) {
             Ok(plan) => {
-                let lockfile_only = matches!(plan.steps.as_slice(),
-                    [Step::Update { package, .. }] if *package == p.name);
+                let lockfile_only = !plan.parent_moved
+                    && plan.steps.iter().all(|s| matches!(s, Step::Update { .. }));
                 let mut explanation = plan.why.join("; ");
                 let verified = plan.verified && from_index;
                 if !from_index {
@@ -333,6 +480,7 @@ impl Planner<'_, '_> {
                         Outcome::BumpParent
                     },
                     command: Some(command),
+                    compatible: plan.steps.iter().all(Step::compatible),
                     target: Some(format!("{} {}", p.name, Shown(&plan.chosen))),
                     verified,
                     fixes: Vec::new(),
@@ -342,8 +490,86 @@ impl Planner<'_, '_> {
                     alternatives: Vec::new(),
                 }
             }
-            Err(why) => no_fix(why, alts(), from_index),
+            Err(mut why) => {
+                let exhaustive = self.truncated.get();
+                if let Some(limit) = exhaustive {
+                    why.push_str(&format!(
+                        " (not verified: the search stopped at {limit}, so a fix further on may exist)"
+                    ));
+                }
+                no_fix(why, alts(), from_index && exhaustive.is_none())
+            }
         }
+    }
+
+    /// May `v` be a target for `name`, locked at `locked`? Newer, not yanked, not a
+    /// pre-release unless the locked version is one or they are allowed, not refused by
+    /// cargo already, and offering every feature the graph enables on the locked one.
+    fn eligible(&self, name: &str, locked: &Version, v: &Version, yanked: bool) -> bool {
+        if yanked || v <= locked {
+            return false;
+        }
+        if !v.pre.is_empty() && locked.pre.is_empty() && !self.settings.allow_prerelease {
+            return false;
+        }
+        if self
+            .settings
+            .refused
+            .iter()
+            .any(|(n, r)| n == name && r == v)
+        {
+            return false;
+        }
+        self.offers_features(name, locked, v)
+    }
+
+    /// Does `name v` offer every feature the locked graph enables on `name locked`?
+    /// Unknown (no data on either side) counts as yes.
+    fn offers_features(&self, name: &str, locked: &Version, v: &Version) -> bool {
+        let Some(enabled) = &self.settings.enabled_features else {
+            return true;
+        };
+        let Some(wanted) = enabled.get(&(name.to_string(), version_text(locked))) else {
+            return true;
+        };
+        if wanted.iter().all(|f| f == "default") {
+            return true;
+        }
+        let Some(offered) = self.reqs.registry().and_then(|r| r.features(name, v)) else {
+            return true;
+        };
+        wanted
+            .iter()
+            .filter(|f| *f != "default")
+            .all(|f| offered.contains(f))
+    }
+
+    /// Is `name v` affected by an advisory being planned for?
+    fn vulnerable(&self, name: &str, v: &Version) -> bool {
+        self.advisories
+            .borrow()
+            .iter()
+            .any(|a| a.package == name && a.affects(v))
+    }
+
+    /// The requirement to write for `name` so that it admits no vulnerable version: the
+    /// candidate `c` itself, or a later one when versions between `c` and the next
+    /// incompatible release are affected (`time = "0.2.0"` would admit 0.2.7–0.2.22).
+    fn floor(&self, name: &str, c: &Version) -> Version {
+        let Some(published) = self.reqs.registry().and_then(|r| r.published(name)) else {
+            return c.clone();
+        };
+        let series: Vec<&Version> = published
+            .iter()
+            .map(|(v, _)| v)
+            .filter(|v| *v >= c && same_series(c, v) && v.pre.is_empty() == c.pre.is_empty())
+            .collect();
+        let Some(last_bad) = series.iter().rposition(|v| self.vulnerable(name, v)) else {
+            return c.clone();
+        };
+        series
+            .get(last_bad + 1)
+            .map_or_else(|| c.clone(), |v| (*v).clone())
     }
 
     /// Moves package `x` to one of `candidates` (ascending): directly if every dependent
@@ -358,6 +584,8 @@ impl Planner<'_, '_> {
         }
         let left = self.budget.get();
         if left == 0 {
+            self.truncated
+                .set(Some("the limit of packages one plan may move"));
             return Err("the search for a parent bump gave up (graph too large)".into());
         }
         self.budget.set(left - 1);
@@ -365,6 +593,143 @@ impl Planner<'_, '_> {
         let result = self.move_package_inner(x, candidates, depth);
         self.stack.borrow_mut().pop();
         result
+    }
+
+    /// What `name c` requires of its own dependencies, held against the lockfile: the
+    /// packages that must move along with it (each as its own plan: a third package
+    /// pinning one of them means bumping that one), or why none can. `x` is the locked
+    /// package being moved, when it is one (its optional dependencies count only where
+    /// the locked graph has the edge); `None` for a package cargo would add.
+    fn requirements_fit(
+        &self,
+        x: Option<u32>,
+        name: &str,
+        c: &Version,
+        depth: usize,
+    ) -> Result<Fit, String> {
+        let lock = self.reqs.lock();
+        let mut fit = Fit {
+            steps: Vec::new(),
+            why: Vec::new(),
+            verified: true,
+            parent_moved: false,
+        };
+        let Some(registry) = self.reqs.registry() else {
+            fit.verified = false;
+            return Ok(fit);
+        };
+        let Some(entry) = registry.version_entry(name, c) else {
+            fit.verified = false;
+            return Ok(fit);
+        };
+        let cv = Shown(c);
+        for dep in entry.deps.iter().filter(|d| d.kind != DepKind::Dev) {
+            let locked: Vec<u32> = (0..lock.packages.len() as u32)
+                .filter(|&i| lock.packages[i as usize].name == dep.package)
+                .collect();
+            if dep.optional {
+                // Enabled only where the locked graph already has the edge.
+                let has_edge = x.is_some_and(|x| {
+                    lock.graph.deps[x as usize]
+                        .iter()
+                        .any(|&d| lock.packages[d as usize].name == dep.package)
+                });
+                if !has_edge {
+                    continue;
+                }
+            }
+            // Satisfied already, or moving in this very plan (to a version the mover's
+            // chosen release allows).
+            let stack = self.stack.borrow();
+            if locked.iter().any(|&i| {
+                dep.req.matches(&lock.packages[i as usize].version) || stack.contains(&i)
+            }) {
+                continue;
+            }
+            drop(stack);
+            let Some(published) = registry.published(&dep.package) else {
+                fit.verified = false;
+                continue;
+            };
+            // cargo takes the newest release the requirement allows.
+            let newest = published
+                .iter()
+                .filter(|(v, yanked)| {
+                    !yanked && dep.req.matches(v) && (v.pre.is_empty() || !dep.req.comparators.iter().all(|c| c.pre.is_empty()))
+                })
+                .map(|(v, _)| v)
+                .next_back();
+            let Some(newest) = newest else {
+                return Err(format!(
+                    "{name} {cv} requires {} {}, which no published release satisfies",
+                    dep.package, dep.req
+                ));
+            };
+            let clash = locked
+                .iter()
+                .copied()
+                .find(|&i| same_series(&lock.packages[i as usize].version, newest));
+            match clash {
+                Some(d) => {
+                    let dp = &lock.packages[d as usize];
+                    let cands: Vec<Version> = published
+                        .iter()
+                        .filter(|(v, yanked)| {
+                            dep.req.matches(v) && self.eligible(&dp.name, &dp.version, v, *yanked)
+                        })
+                        .map(|(v, _)| v.clone())
+                        .collect();
+                    if cands.is_empty() {
+                        return Err(format!(
+                            "{name} {cv} requires {} {}, and no release of it newer than {} qualifies",
+                            dep.package,
+                            dep.req,
+                            Shown(&dp.version)
+                        ));
+                    }
+                    if let Some(x) = x {
+                        self.settled.borrow_mut().push(x);
+                    }
+                    let moved = self.move_package(d, &cands, depth + 1);
+                    if x.is_some() {
+                        self.settled.borrow_mut().pop();
+                    }
+                    let sub = moved.map_err(|e| {
+                        format!(
+                            "{name} {cv} requires {} {}, so {} {} must move too, and cannot: {e}",
+                            dep.package,
+                            dep.req,
+                            dp.name,
+                            Shown(&dp.version)
+                        )
+                    })?;
+                    fit.why.push(format!(
+                        "{name} {cv} requires {} {}, so {} moves along: {} → {}",
+                        dep.package,
+                        dep.req,
+                        dp.name,
+                        Shown(&dp.version),
+                        Shown(&sub.chosen)
+                    ));
+                    fit.verified &= sub.verified;
+                    fit.parent_moved |= sub.parent_moved;
+                    fit.steps.extend(sub.steps);
+                }
+                None if depth < MAX_DEPTH => {
+                    // cargo adds a new package; what it requires must fit in turn.
+                    let sub = self.requirements_fit(None, &dep.package, newest, depth + 1)?;
+                    fit.why.extend(sub.why);
+                    fit.verified &= sub.verified;
+                    fit.parent_moved |= sub.parent_moved;
+                    fit.steps.extend(sub.steps);
+                }
+                None => {
+                    self.truncated.set(Some("the depth limit"));
+                    fit.verified = false;
+                }
+            }
+        }
+        Ok(fit)
     }
 
     fn move_package_inner(
@@ -376,9 +741,12 @@ impl Planner<'_, '_> {
         let lock = self.reqs.lock();
         let xp = &lock.packages[x as usize];
         let assumed = caret(&xp.version);
-        // Each dependent's requirements on this very package (None: unknown).
+        // Each dependent's requirements on this very package (None: unknown). Dependents
+        // that move along with it to a version that allows the target are left out.
+        let settled = self.settled.borrow().clone();
         let dependents: Vec<(u32, Option<Vec<VersionReq>>)> = lock.graph.rdeps[x as usize]
             .iter()
+            .filter(|d| !settled.contains(d))
             .map(|&d| {
                 // Only members' dev-dependencies are resolved into a lockfile.
                 let is_member = self.reqs.declarer(d) == Declarer::Member;
@@ -400,16 +768,29 @@ impl Planner<'_, '_> {
         };
         let all_known = dependents.iter().all(|(_, r)| r.is_some());
         let update = |to: &Version| Step::Update {
+            compatible: compatible_move(&xp.version, to),
             package: xp.name.clone(),
             from: version_text(&xp.version),
             to: version_text(to),
         };
-        // 1. A candidate every dependent allows.
+        let mut last_err = String::new();
+        // 1. A candidate every dependent allows, whose own requirements fit.
         let allowed: Vec<&Version> = candidates
             .iter()
             .filter(|c| dependents.iter().all(|(_, r)| allows(r, c)))
             .collect();
-        if let Some(&first) = allowed.first() {
+        for (k, &first) in allowed.iter().enumerate() {
+            if k == MAX_TRIES {
+                self.truncated.set(Some("the limit of candidates tried per crate"));
+                break;
+            }
+            let fit = match self.requirements_fit(Some(x), &xp.name, first, depth) {
+                Ok(f) => f,
+                Err(e) => {
+                    last_err = e;
+                    continue;
+                }
+            };
             let newest = allowed
                 .last()
                 .filter(|n| **n != first)
@@ -423,6 +804,7 @@ impl Planner<'_, '_> {
                 let nv = Shown(n);
                 why.push(format!("{nv} is the newest compatible one"));
             }
+            why.extend(fit.why);
             for (d, _) in dependents.iter().filter(|(_, r)| r.is_none()) {
                 if self.reqs.declarer(*d) == Declarer::Other {
                     let dp = &lock.packages[*d as usize];
@@ -432,22 +814,35 @@ impl Planner<'_, '_> {
                     ));
                 }
             }
+            let mut steps = fit.steps;
+            steps.push(update(first));
+            dedup_steps(&mut steps);
             return Ok(Plan {
-                steps: vec![update(first)],
+                steps,
                 chosen: first.clone(),
-                verified: all_known,
+                verified: all_known && fit.verified,
                 newer: newest,
                 why,
+                parent_moved: fit.parent_moved,
             });
         }
         if depth >= MAX_DEPTH {
-            return Err(format!(
-                "no fix within {MAX_DEPTH} levels of dependents of {}",
-                xp.name
-            ));
+            self.truncated.set(Some("the depth limit"));
+            return Err(if last_err.is_empty() {
+                format!(
+                    "no fix within {MAX_DEPTH} levels of dependents of {}",
+                    xp.name
+                )
+            } else {
+                last_err
+            });
         }
         // 2. Move the dependents that block a candidate, trying the oldest first.
-        let mut last_err = String::new();
+        if candidates.len() > MAX_TRIES {
+            // Candidates past the limit are not tried: a no-fix then is not exhaustive.
+            self.truncated
+                .set(Some("the limit of candidates tried per crate"));
+        }
         'candidate: for c in candidates.iter().take(MAX_TRIES) {
             let cv = Shown(c);
             let mut steps = Vec::new();
@@ -466,22 +861,26 @@ impl Planner<'_, '_> {
                     .unwrap_or_else(|| format!("{assumed} (assumed)"));
                 match self.reqs.declarer(*d) {
                     Declarer::Member => {
-                        let edits = self.member_edits(*d, x, c);
+                        let to = self.floor(&xp.name, c);
+                        let tv = Shown(&to);
+                        let edits = self.member_edits(*d, x, &to);
                         why.push(format!(
-                            "workspace member {} requires {} {req_text}, which excludes every patched version: raise it to {cv}",
+                            "workspace member {} requires {} {req_text}, which excludes every patched version: raise it to {tv}",
                             dp.name, xp.name
                         ));
                         if edits.is_empty() {
                             verified = false;
                             steps.push(Step::ManifestEdit {
+                                compatible: compatible_move(&xp.version, &to),
                                 member: dp.name.clone(),
                                 package: xp.name.clone(),
                                 key: xp.name.clone(),
+                                kind: "normal",
                                 manifest: None,
                                 line: None,
                                 workspace_dependency: false,
                                 from_req: None,
-                                to_req: version_text(c),
+                                to_req: version_text(&to),
                                 table_path: Vec::new(),
                             });
                         }
@@ -502,6 +901,7 @@ impl Planner<'_, '_> {
                                 dp.name, Shown(&dp.version), xp.name, dp.name
                             ));
                             steps.push(Step::Manual {
+                                compatible: false,
                                 package: dp.name.clone(),
                                 version: version_text(&dp.version),
                                 instruction: format!(
@@ -512,16 +912,19 @@ impl Planner<'_, '_> {
                             continue;
                         };
                         // Only newer, unyanked releases are decoded, one entry each.
-                        let d_cands: Vec<Version> = dv
+                        let mut allowing = dv
                             .iter()
-                            .filter(|(v, yanked)| !yanked && *v > dp.version)
+                            .filter(|(v, yanked)| self.eligible(&dp.name, &dp.version, v, *yanked))
                             .filter(|(v, _)| {
                                 registry.allows(&dp.name, v, &xp.name, c) == Some(true)
                             })
-                            .map(|(v, _)| v.clone())
-                            // The oldest few are enough: the search tries MAX_TRIES per level.
-                            .take(2 * MAX_TRIES)
-                            .collect();
+                            .map(|(v, _)| v.clone());
+                        // The oldest few are enough: the search tries MAX_TRIES per level.
+                        let d_cands: Vec<Version> = allowing.by_ref().take(2 * MAX_TRIES).collect();
+                        if allowing.next().is_some() {
+                            self.truncated
+                                .set(Some("the limit of candidates tried per crate"));
+                        }
                         if d_cands.is_empty() {
                             last_err = format!(
                                 "{} {} requires {} {req_text} and no newer release of {} allows a patched version",
@@ -534,13 +937,31 @@ impl Planner<'_, '_> {
                         }
                         match self.move_package(*d, &d_cands, depth + 1) {
                             Ok(sub) => {
-                                why.push(format!(
-                                    "bump {} {} → {} (its {} requirement then allows {cv})",
-                                    dp.name,
-                                    Shown(&dp.version),
-                                    Shown(&sub.chosen),
-                                    xp.name
-                                ));
+                                // Said from the same data the plan used: the chosen
+                                // release's own entry.
+                                let still_depends = registry
+                                    .version_entry(&dp.name, &sub.chosen)
+                                    .is_none_or(|e| {
+                                        e.requirements_on(&xp.name).any(|r| r.kind != DepKind::Dev)
+                                    });
+                                why.push(if still_depends {
+                                    format!(
+                                        "bump {} {} → {} (its {} requirement then allows {cv})",
+                                        dp.name,
+                                        Shown(&dp.version),
+                                        Shown(&sub.chosen),
+                                        xp.name
+                                    )
+                                } else {
+                                    format!(
+                                        "bump {} {} → {} (which no longer depends on {})",
+                                        dp.name,
+                                        Shown(&dp.version),
+                                        Shown(&sub.chosen),
+                                        xp.name
+                                    )
+                                });
+                                why.extend(sub.why);
                                 verified &= sub.verified;
                                 steps.extend(sub.steps);
                             }
@@ -557,6 +978,7 @@ impl Planner<'_, '_> {
                             dp.name, Shown(&dp.version)
                         ));
                         steps.push(Step::Manual {
+                            compatible: false,
                             package: dp.name.clone(),
                             version: version_text(&dp.version),
                             instruction: format!(
@@ -567,16 +989,30 @@ impl Planner<'_, '_> {
                     }
                 }
             }
-            if keeps || steps.is_empty() {
-                steps.push(update(c));
+            // Whatever moves, c's own requirements must fit what stays.
+            let fit = match self.requirements_fit(Some(x), &xp.name, c, depth) {
+                Ok(f) => f,
+                Err(e) => {
+                    last_err = e;
+                    continue 'candidate;
+                }
+            };
+            why.extend(fit.why);
+            verified &= fit.verified;
+            let push_x = keeps || steps.is_empty();
+            let mut all_steps = fit.steps;
+            all_steps.append(&mut steps);
+            if push_x {
+                all_steps.push(update(c));
             }
-            dedup_steps(&mut steps);
+            dedup_steps(&mut all_steps);
             return Ok(Plan {
-                steps,
+                steps: all_steps,
                 chosen: c.clone(),
                 verified,
                 newer: None,
                 why,
+                parent_moved: true,
             });
         }
         Err(if last_err.is_empty() {
@@ -614,9 +1050,11 @@ impl Planner<'_, '_> {
             let known = loc.is_some();
             out.push((
                 Step::ManifestEdit {
+                    compatible: compatible_move(&xp.version, c),
                     member: mp.name.clone(),
                     package: xp.name.clone(),
                     key: d.key.clone(),
+                    kind: d.kind.as_str(),
                     manifest: Some(
                         loc.as_ref()
                             .map_or(member.manifest.clone(), |l| l.file.clone())
@@ -634,6 +1072,14 @@ impl Planner<'_, '_> {
         }
         out
     }
+}
+
+/// What moves along with a target because of its own requirements.
+struct Fit {
+    steps: Vec<Step>,
+    why: Vec<String>,
+    verified: bool,
+    parent_moved: bool,
 }
 
 fn dedup_steps(steps: &mut Vec<Step>) {
@@ -792,7 +1238,7 @@ mod tests {
             package_index: 2,
             ..Finding::default()
         }];
-        remediate(&mut findings, &reqs);
+        remediate(&mut findings, &reqs, &Settings::default());
         let r = findings[0].remediation.as_ref().unwrap();
         // xx 1.1.0 allows yy 2, but moving xx needs yy (its dependent in the cycle) to
         // move first: the search stops at the cycle instead of looping.
@@ -813,7 +1259,7 @@ mod tests {
             package_index: 1,
             ..Finding::default()
         }];
-        remediate(&mut findings, &reqs);
+        remediate(&mut findings, &reqs, &Settings::default());
         let r = findings[0].remediation.as_ref().unwrap();
         assert_eq!(r.outcome, Outcome::LockfileUpdate);
         assert_eq!(
@@ -828,7 +1274,7 @@ mod tests {
             package_index: 1,
             ..Finding::default()
         }];
-        remediate(&mut findings, &reqs);
+        remediate(&mut findings, &reqs, &Settings::default());
         let r = findings[0].remediation.as_ref().unwrap();
         assert_eq!(r.outcome, Outcome::BumpParent, "{r:?}");
         assert!(!r.verified);

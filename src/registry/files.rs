@@ -395,6 +395,51 @@ pub fn parse_entry(json: &[u8]) -> Option<IndexVersion> {
     })
 }
 
+/// The features one entry offers: its `features` and `features2` tables, and the
+/// optional dependencies no feature names as `dep:NAME` (those are features too).
+pub fn entry_features(json: &[u8]) -> Option<std::collections::BTreeSet<String>> {
+    #[derive(Deserialize)]
+    struct Raw {
+        #[serde(default)]
+        deps: Vec<OptDep>,
+        #[serde(default)]
+        features: std::collections::BTreeMap<String, Vec<String>>,
+        #[serde(default)]
+        features2: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    }
+    #[derive(Deserialize)]
+    struct OptDep {
+        name: String,
+        #[serde(default)]
+        optional: bool,
+    }
+    let raw: Raw = serde_json::from_slice(json).ok()?;
+    let tables = || raw.features.iter().chain(raw.features2.iter().flatten());
+    let mut out: std::collections::BTreeSet<String> = tables().map(|(k, _)| k.clone()).collect();
+    let explicit: std::collections::BTreeSet<&str> = tables()
+        .flat_map(|(_, v)| v.iter())
+        .filter_map(|f| f.strip_prefix("dep:"))
+        .collect();
+    for d in raw.deps.iter().filter(|d| d.optional) {
+        if !explicit.contains(d.name.as_str()) {
+            out.insert(d.name.clone());
+        }
+    }
+    Some(out)
+}
+
+/// The JSON line of `version` in a registry index file (one JSON object per line).
+pub fn json_line<'a>(bytes: &'a [u8], version: &str) -> Option<&'a [u8]> {
+    #[derive(Deserialize)]
+    struct Vers<'s> {
+        #[serde(borrow)]
+        vers: std::borrow::Cow<'s, str>,
+    }
+    bytes.split(|&b| b == b'\n').rev().find(|l| {
+        serde_json::from_slice::<Vers>(l).is_ok_and(|v| v.vers == version)
+    })
+}
+
 /// Every crate of a `directory` source (`cargo vendor` output), by name.
 pub fn read_directory_source(root: &Path) -> HashMap<String, Vec<IndexVersion>> {
     let mut out: HashMap<String, Vec<IndexVersion>> = HashMap::new();

@@ -537,6 +537,30 @@ impl Registry {
         found
     }
 
+    /// The features published `name version` offers (see [`files::entry_features`]);
+    /// `None` when the index cannot say. Read only by `fix`'s planning, never by audits.
+    pub fn features(
+        &self,
+        name: &str,
+        version: &semver::Version,
+    ) -> Option<std::collections::BTreeSet<String>> {
+        if !valid_name(name) {
+            return None;
+        }
+        let v = crate::version_text::version_text(version);
+        match &self.source {
+            IndexSource::CratesIoCache { .. } => {
+                files::entry_features(&self.cache_json(name, version)?)
+            }
+            IndexSource::LocalRegistry(root) => {
+                let path = root.join("index").join(files::index_rel_path(name));
+                let bytes = files::read_limited(&path)?;
+                files::entry_features(files::json_line(&bytes, &v)?)
+            }
+            IndexSource::Directory(_) | IndexSource::Unsupported(_) => None,
+        }
+    }
+
     /// The JSON of one version's entry in cargo's cache: the file's tail first, then the
     /// whole file, which is kept for the next version of the same crate (scans).
     fn cache_json(&self, name: &str, version: &semver::Version) -> Option<Vec<u8>> {

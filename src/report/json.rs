@@ -211,6 +211,8 @@ mod compact {
         }
         out.extend_from_slice(b"\"command\":");
         opt_text(out, r.command.as_deref());
+        key_of(out, "compatible");
+        boolean(out, r.compatible);
         text_field(out, "explanation", &r.explanation);
         key_of(out, "fixes");
         strs(out, &r.fixes);
@@ -229,15 +231,23 @@ mod compact {
     /// As `Step`'s derived `Serialize` writes it: the `action` tag first.
     fn step(out: &mut Vec<u8>, s: &Step) {
         match s {
-            Step::Update { from, package, to } => {
-                out.extend_from_slice(b"{\"action\":\"update\",\"from\":");
-                text(out, from);
+            Step::Update {
+                compatible,
+                from,
+                package,
+                to,
+            } => {
+                out.extend_from_slice(b"{\"action\":\"update\",\"compatible\":");
+                boolean(out, *compatible);
+                text_field(out, "from", from);
                 text_field(out, "package", package);
                 text_field(out, "to", to);
             }
             Step::ManifestEdit {
+                compatible,
                 from_req,
                 key,
+                kind,
                 line,
                 manifest,
                 member,
@@ -246,9 +256,11 @@ mod compact {
                 workspace_dependency,
                 table_path: _,
             } => {
-                out.extend_from_slice(b"{\"action\":\"manifest-edit\",\"from_req\":");
-                opt_text(out, from_req.as_deref());
+                out.extend_from_slice(b"{\"action\":\"manifest-edit\",\"compatible\":");
+                boolean(out, *compatible);
+                opt_field(out, "from_req", from_req.as_deref());
                 text_field(out, "key", key);
+                text_field(out, "kind", kind);
                 key_of(out, "line");
                 match line {
                     Some(l) => out.extend_from_slice(l.to_string().as_bytes()),
@@ -262,12 +274,14 @@ mod compact {
                 boolean(out, *workspace_dependency);
             }
             Step::Manual {
+                compatible,
                 instruction,
                 package,
                 version,
             } => {
-                out.extend_from_slice(b"{\"action\":\"manual\",\"instruction\":");
-                text(out, instruction);
+                out.extend_from_slice(b"{\"action\":\"manual\",\"compatible\":");
+                boolean(out, *compatible);
+                text_field(out, "instruction", instruction);
                 text_field(out, "package", package);
                 text_field(out, "version", version);
             }
@@ -630,7 +644,9 @@ mod tests {
             verified: true,
             fixes: vec!["RUSTSEC-2020-0002".into()],
             explanation: "e".into(),
+            compatible: true,
             steps: vec![crate::remediation::Step::Update {
+                compatible: true,
                 package: "demo".into(),
                 from: "1.0.0".into(),
                 to: "1.2.0".into(),
@@ -656,10 +672,13 @@ mod tests {
             command: Some("set a = \"2\" in Cargo.toml:3 && manual".into()),
             target: Some("demo 2.0.0".into()),
             verified: false,
+            compatible: false,
             fixes: vec!["RUSTSEC-2020-0003".into()],
             explanation: "e".into(),
             steps: vec![
                 crate::remediation::Step::ManifestEdit {
+                    compatible: false,
+                    kind: "build",
                     member: "m".into(),
                     package: "a".into(),
                     key: "a".into(),
@@ -671,6 +690,7 @@ mod tests {
                     table_path: vec!["dependencies".into()],
                 },
                 crate::remediation::Step::Manual {
+                    compatible: false,
                     package: "b".into(),
                     version: "1.0.0".into(),
                     instruction: "move b".into(),

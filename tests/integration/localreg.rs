@@ -11,6 +11,19 @@ use std::process::Command;
 /// A dependency of a published crate: (name, requirement, kind).
 pub struct Dep<'a>(pub &'a str, pub &'a str, pub &'a str);
 
+/// What a published crate has besides its dependencies.
+#[derive(Default)]
+pub struct Extra<'a> {
+    /// Yanked from the index.
+    pub yanked: bool,
+    /// `[features]`: name and what it enables.
+    pub features: &'a [(&'a str, &'a [&'a str])],
+    /// `links = "…"` (with an empty build script).
+    pub links: Option<&'a str>,
+    /// The text of `src/lib.rs`.
+    pub lib: &'a str,
+}
+
 pub struct Scenario {
     pub tmp: tempfile::TempDir,
 }
@@ -48,8 +61,24 @@ impl Scenario {
 
     /// Publishes `name version` with `deps` (and `yanked`).
     pub fn publish_with(&self, name: &str, version: &str, deps: &[Dep], yanked: bool) {
+        self.publish_crate(
+            name,
+            version,
+            deps,
+            &Extra {
+                yanked,
+                ..Extra::default()
+            },
+        );
+    }
+
+    /// Publishes `name version` with `deps` and what `extra` adds.
+    pub fn publish_crate(&self, name: &str, version: &str, deps: &[Dep], extra: &Extra) {
         let mut manifest =
             format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\n");
+        if let Some(l) = extra.links {
+            manifest.push_str(&format!("links = \"{l}\"\nbuild = \"build.rs\"\n"));
+        }
         for kind in ["normal", "build", "dev"] {
             let table = match kind {
                 "normal" => "dependencies",
@@ -64,10 +93,24 @@ impl Scenario {
                 }
             }
         }
-        let crate_bytes = tar_gz(&[
+        if !extra.features.is_empty() {
+            manifest.push_str("\n[features]\n");
+            for (f, list) in extra.features {
+                let items: Vec<String> = list.iter().map(|i| format!("\"{i}\"")).collect();
+                manifest.push_str(&format!("{f} = [{}]\n", items.join(", ")));
+            }
+        }
+        let mut files = vec![
             (format!("{name}-{version}/Cargo.toml"), manifest),
-            (format!("{name}-{version}/src/lib.rs"), String::new()),
-        ]);
+            (format!("{name}-{version}/src/lib.rs"), extra.lib.to_string()),
+        ];
+        if extra.links.is_some() {
+            files.push((
+                format!("{name}-{version}/build.rs"),
+                "fn main() {}\n".to_string(),
+            ));
+        }
+        let crate_bytes = tar_gz(&files);
         std::fs::write(
             self.registry().join(format!("{name}-{version}.crate")),
             &crate_bytes,
@@ -84,9 +127,14 @@ impl Scenario {
                 })
             })
             .collect();
+        let features: serde_json::Map<String, serde_json::Value> = extra
+            .features
+            .iter()
+            .map(|(f, list)| (f.to_string(), serde_json::json!(list)))
+            .collect();
         let line = serde_json::json!({
             "name": name, "vers": version, "deps": deps_json, "cksum": cksum,
-            "features": {}, "yanked": yanked, "links": null,
+            "features": features, "yanked": extra.yanked, "links": extra.links,
         });
         let path = self.registry().join("index").join(index_path(name));
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -120,6 +168,18 @@ impl Scenario {
 
     /// An advisory for `krate`: `patched` requirements, optional `unaffected`.
     pub fn advisory(&self, id: &str, krate: &str, patched: &[&str], unaffected: &[&str]) {
+        self.advisory_with(id, krate, patched, unaffected, "");
+    }
+
+    /// An advisory with extra `[advisory]` lines (e.g. `informational = "unmaintained"`).
+    pub fn advisory_with(
+        &self,
+        id: &str,
+        krate: &str,
+        patched: &[&str],
+        unaffected: &[&str],
+        extra: &str,
+    ) {
         let dir = self.db().join("crates").join(krate);
         std::fs::create_dir_all(&dir).unwrap();
         let list = |v: &[&str]| {
@@ -131,7 +191,7 @@ impl Scenario {
         std::fs::write(
             dir.join(format!("{id}.md")),
             format!(
-                "```toml\n[advisory]\nid = \"{id}\"\npackage = \"{krate}\"\ndate = \"2024-01-01\"\n\n[versions]\npatched = [{}]\nunaffected = [{}]\n```\n\n# Flaw in {krate}\n\nA flaw.\n",
+                "```toml\n[advisory]\nid = \"{id}\"\npackage = \"{krate}\"\ndate = \"2024-01-01\"\n{extra}\n[versions]\npatched = [{}]\nunaffected = [{}]\n```\n\n# Flaw in {krate}\n\nA flaw.\n",
                 list(patched),
                 list(unaffected)
             ),

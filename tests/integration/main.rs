@@ -8,6 +8,7 @@ mod bad_input;
 mod common;
 mod corpus;
 mod fetch;
+mod fix_patterns;
 mod fixture;
 mod index;
 mod localreg;

@@ -134,7 +134,8 @@ fn c_no_fix_is_said_and_fix_changes_nothing() {
     let out = fix(&s, &["--allow-manifest-edits"]);
     assert_eq!(out["applied"], serde_json::json!([]), "{out:#}");
     assert_eq!(std::fs::read(s.ws().join("Cargo.lock")).unwrap(), before);
-    assert_eq!(out["remaining"].as_array().unwrap().len(), 2);
+    assert_eq!(out["open"].as_array().unwrap().len(), 2, "{out:#}");
+    assert!(out["fixed"].as_array().unwrap().is_empty(), "{out:#}");
 }
 
 #[test]
@@ -257,7 +258,19 @@ fn f_workspace_dependency_is_edited_in_the_root_manifest() {
     assert_eq!(step["workspace_dependency"], true, "{r:#}");
     assert_eq!(step["line"], 6);
     assert_eq!(step["to_req"], "0.4.1");
-    fix(&s, &["--allow-manifest-edits"]);
+    // 0.3 → 0.4.1 is semver-incompatible: a manifest edit alone is not enough.
+    assert_eq!(step["compatible"], false, "{r:#}");
+    let out = fix(&s, &["--allow-manifest-edits"]);
+    assert!(
+        out["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("--allow-breaking"),
+        "{out:#}"
+    );
+    assert_eq!(s.locked("vulnlib"), ["0.3.1"]);
+    let out = fix(&s, &["--allow-breaking"]);
+    assert_eq!(out["applied"][0]["build_checked"], true, "{out:#}");
     let root = std::fs::read_to_string(s.ws().join("Cargo.toml")).unwrap();
     assert!(root.contains("vulnlib = { version = \"0.4.1\" }"), "{root}");
     assert_eq!(s.locked("vulnlib"), ["0.4.1"]);
@@ -296,9 +309,12 @@ fn git_or_path_dependent_cannot_be_bumped_via_the_registry() {
     // step is rolled back: the lockfile is byte for byte what it was.
     let before = std::fs::read(s.ws().join("Cargo.lock")).unwrap();
     let r = s.depaudit(&["fix", "-n", "--json"]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let out = r.json();
-    assert_eq!(out["failed"].as_array().unwrap().len(), 1, "{out:#}");
+    let undone = out["refused"].as_array().unwrap().len()
+        + out["rolled_back"].as_array().unwrap().len();
+    assert!(undone >= 1, "{out:#}");
+    assert_eq!(out["fixed"], serde_json::json!([]), "{out:#}");
     assert_eq!(std::fs::read(s.ws().join("Cargo.lock")).unwrap(), before);
 }
 
@@ -359,7 +375,9 @@ fn h_two_members_one_pinned_one_flexible() {
     );
     let r = s.depaudit(&["fix", "-n", "--json", "--allow-manifest-edits"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.json()["failed"].as_array().unwrap().is_empty());
+    let out = r.json();
+    assert!(out["rolled_back"].as_array().unwrap().is_empty(), "{out:#}");
+    assert!(out["refused"].as_array().unwrap().is_empty(), "{out:#}");
     assert_fixed(&s, "RUSTSEC-2099-0013");
 }
 
