@@ -55,6 +55,9 @@ pub struct Planned {
     pub outcome: &'static str,
     /// Every step within semver compatibility.
     pub compatible: bool,
+    /// (advisory, crate) pairs it is meant to remove.
+    #[serde(skip)]
+    pub targets: Vec<(String, String)>,
     /// Other plans for the same locked packages, left out because this one fixes more
     /// (after it runs they no longer apply as written; the next round re-plans).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -169,6 +172,10 @@ fn plans(report: &AuditReport, scope: Scope) -> (Vec<Planned>, Vec<NotApplied>) 
                 if !p.fixes.contains(&a.id) {
                     p.fixes.push(a.id.clone());
                 }
+                let t = (a.id.clone(), f.package.name.clone());
+                if !p.targets.contains(&t) {
+                    p.targets.push(t);
+                }
                 if !p.versions.contains(&f.package.version) {
                     p.versions.push(f.package.version.clone());
                 }
@@ -181,6 +188,7 @@ fn plans(report: &AuditReport, scope: Scope) -> (Vec<Planned>, Vec<NotApplied>) 
                 steps: r.steps.clone(),
                 outcome: r.outcome.as_str(),
                 compatible: r.compatible,
+                targets: vec![(a.id.clone(), f.package.name.clone())],
                 alternatives: Vec::new(),
             }),
         }
@@ -221,11 +229,79 @@ fn plans(report: &AuditReport, scope: Scope) -> (Vec<Planned>, Vec<NotApplied>) 
             continue;
         }
         match kept.iter_mut().find(|k| conflicts(&k.steps, &p.steps)) {
-            Some(k) => k.alternatives.push(p.commands),
+            Some(k) => {
+                if !merge_edits(k, &p) {
+                    k.alternatives.push(p.commands);
+                }
+            }
             None => kept.push(p),
         }
     }
     (kept, skipped)
+}
+
+/// Two plans that only raise the same manifest lines (a crate's own advisories and
+/// those of a crate below it, say) become one: each line gets the higher of the two
+/// requirements, so one edit serves both. The re-audit judges the result.
+fn merge_edits(into: &mut Planned, other: &Planned) -> bool {
+    let lines = |p: &Planned| -> Option<Vec<(Option<String>, String)>> {
+        p.steps
+            .iter()
+            .map(|s| match s {
+                Step::ManifestEdit { manifest, key, .. } => Some((manifest.clone(), key.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    let (Some(a), Some(b)) = (lines(into), lines(other)) else {
+        return false;
+    };
+    if a.iter().collect::<BTreeSet<_>>() != b.iter().collect::<BTreeSet<_>>() {
+        return false;
+    }
+    let version = |r: &str| semver::Version::parse(r).ok();
+    for s in &mut into.steps {
+        let Step::ManifestEdit {
+            manifest,
+            key,
+            to_req,
+            compatible,
+            ..
+        } = s
+        else {
+            continue;
+        };
+        let Some(Step::ManifestEdit {
+            to_req: theirs,
+            compatible: their_compatible,
+            ..
+        }) = other.steps.iter().find(|o| {
+            matches!(o, Step::ManifestEdit { manifest: m, key: k, .. } if m == manifest && k == key)
+        })
+        else {
+            continue;
+        };
+        if let (Some(mine), Some(t)) = (version(to_req), version(theirs))
+            && t > mine
+        {
+            *to_req = theirs.clone();
+            *compatible = *their_compatible;
+        }
+    }
+    for id in &other.fixes {
+        if !into.fixes.contains(id) {
+            into.fixes.push(id.clone());
+        }
+    }
+    for t in &other.targets {
+        if !into.targets.contains(t) {
+            into.targets.push(t.clone());
+        }
+    }
+    into.compatible = into.steps.iter().all(Step::compatible);
+    into.commands = into.steps.iter().map(Step::command).collect();
+    into.package = format!("{}, {}", into.package, other.package);
+    true
 }
 
 /// Do two plans move the same locked package, or edit the same requirement?
@@ -236,7 +312,10 @@ fn conflicts(a: &[Step], b: &[Step]) -> bool {
             .filter_map(|s| match s {
                 Step::Update { package, from, .. } => Some(format!("{package}@{from}")),
                 Step::ManifestEdit {
-                    manifest, line, key, ..
+                    manifest,
+                    line,
+                    key,
+                    ..
                 } => Some(format!("{manifest:?}:{line:?}:{key}")),
                 Step::Manual { .. } => None,
             })
@@ -344,9 +423,10 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         );
         return Ok(exit::OK);
     }
-    // Nothing is written to a file that is read-only (even for root), or to a git work
+    // Nothing is written to a lockfile made read-only in a writable folder (refused even
+    // for root, who could write it: someone protected that one file), or to a git work
     // tree whose lockfile or manifests have changes of their own.
-    if std::fs::metadata(&lockfile).is_ok_and(|m| m.permissions().readonly()) {
+    if protected(&lockfile) {
         return Err(AppError::Usage(format!(
             "{}: the lockfile is read-only; fix changes nothing",
             lockfile.display()
@@ -505,9 +585,8 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
     let after_lock = crate::lockfile::load(&lockfile)?;
     result.packages_changed = changed_packages(&before_lock, &after_lock);
     result.built_before = built_before;
-    let trouble = !result.rolled_back.is_empty()
-        || !result.introduced.is_empty()
-        || result.fixable_left > 0;
+    let trouble =
+        !result.rolled_back.is_empty() || !result.introduced.is_empty() || result.fixable_left > 0;
     let code = if trouble || after.fails() {
         exit::FINDINGS
     } else {
@@ -535,10 +614,7 @@ fn changed_packages(a: &crate::lockfile::Lockfile, b: &crate::lockfile::Lockfile
             .collect()
     };
     let (sa, sb) = (set(a), set(b));
-    let names: BTreeSet<&String> = sa
-        .symmetric_difference(&sb)
-        .map(|(name, _)| name)
-        .collect();
+    let names: BTreeSet<&String> = sa.symmetric_difference(&sb).map(|(name, _)| name).collect();
     names.len()
 }
 
@@ -595,11 +671,7 @@ fn apply_plan(
         Ok(r) => pairs(&r),
         Err(e) => return rollback(format!("the result could not be audited: {e}")),
     };
-    let targeted: Vec<(String, String)> = p
-        .fixes
-        .iter()
-        .map(|id| (id.clone(), p.package.clone()))
-        .collect();
+    let targeted = &p.targets;
     let removed = targeted
         .iter()
         .filter(|k| state.contains_key(*k) && !now.contains_key(*k))
@@ -607,7 +679,10 @@ fn apply_plan(
     if removed == 0 {
         let still: Vec<String> = targeted
             .iter()
-            .filter_map(|k| now.get(k).map(|(_, v)| format!("{} {} {}", k.0, k.1, join(v))))
+            .filter_map(|k| {
+                now.get(k)
+                    .map(|(_, v)| format!("{} {} {}", k.0, k.1, join(v)))
+            })
             .collect();
         return rollback(format!(
             "it left what it was for in place ({})",
@@ -728,7 +803,9 @@ fn run_steps(
             Err(e) => {
                 first_refusal = Some((
                     format!("cargo update -p {spec} --precise {to}: {e}"),
-                    semver::Version::parse(to).ok().map(|v| (package.to_string(), v)),
+                    semver::Version::parse(to)
+                        .ok()
+                        .map(|v| (package.to_string(), v)),
                 ));
                 break;
             }
@@ -830,10 +907,16 @@ fn preflight(
 ) -> Result<hashbrown::HashMap<(String, String), Vec<String>>, AppError> {
     let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(program);
-    cmd.args(["metadata", "--format-version", "1", "--locked", "--all-features"])
-        .arg("--manifest-path")
-        .arg(manifest)
-        .stdin(std::process::Stdio::null());
+    cmd.args([
+        "metadata",
+        "--format-version",
+        "1",
+        "--locked",
+        "--all-features",
+    ])
+    .arg("--manifest-path")
+    .arg(manifest)
+    .stdin(std::process::Stdio::null());
     if offline {
         cmd.arg("--offline");
     }
@@ -871,6 +954,16 @@ fn preflight(
     Ok(out)
 }
 
+/// A file without write permission in a folder with it (see where it is called).
+fn protected(file: &Path) -> bool {
+    let folder = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::metadata(file).is_ok_and(|m| m.permissions().readonly())
+        && std::fs::metadata(folder).is_ok_and(|m| !m.permissions().readonly())
+}
+
 /// Files git says have uncommitted changes among the lockfile and manifests of the
 /// work tree at `root` (`None`: clean, or not a git work tree, or no git).
 fn dirty_files(root: &Path) -> Option<String> {
@@ -904,7 +997,13 @@ fn dirty_files(root: &Path) -> Option<String> {
 fn cargo_check(ctx: &mut Ctx<'_>) -> Result<(), String> {
     cargo(
         ctx,
-        &["check", "--workspace", "--all-targets", "--locked", "--quiet"],
+        &[
+            "check",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--quiet",
+        ],
     )
 }
 

@@ -641,9 +641,10 @@ impl Planner<'_, '_> {
             // Satisfied already, or moving in this very plan (to a version the mover's
             // chosen release allows).
             let stack = self.stack.borrow();
-            if locked.iter().any(|&i| {
-                dep.req.matches(&lock.packages[i as usize].version) || stack.contains(&i)
-            }) {
+            if locked
+                .iter()
+                .any(|&i| dep.req.matches(&lock.packages[i as usize].version) || stack.contains(&i))
+            {
                 continue;
             }
             drop(stack);
@@ -655,7 +656,10 @@ impl Planner<'_, '_> {
             let newest = published
                 .iter()
                 .filter(|(v, yanked)| {
-                    !yanked && dep.req.matches(v) && (v.pre.is_empty() || !dep.req.comparators.iter().all(|c| c.pre.is_empty()))
+                    !yanked
+                        && dep.req.matches(v)
+                        && (v.pre.is_empty()
+                            || !dep.req.comparators.iter().all(|c| c.pre.is_empty()))
                 })
                 .map(|(v, _)| v)
                 .next_back();
@@ -781,7 +785,8 @@ impl Planner<'_, '_> {
             .collect();
         for (k, &first) in allowed.iter().enumerate() {
             if k == MAX_TRIES {
-                self.truncated.set(Some("the limit of candidates tried per crate"));
+                self.truncated
+                    .set(Some("the limit of candidates tried per crate"));
                 break;
             }
             let fit = match self.requirements_fit(Some(x), &xp.name, first, depth) {

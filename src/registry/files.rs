@@ -435,9 +435,10 @@ pub fn json_line<'a>(bytes: &'a [u8], version: &str) -> Option<&'a [u8]> {
         #[serde(borrow)]
         vers: std::borrow::Cow<'s, str>,
     }
-    bytes.split(|&b| b == b'\n').rev().find(|l| {
-        serde_json::from_slice::<Vers>(l).is_ok_and(|v| v.vers == version)
-    })
+    bytes
+        .split(|&b| b == b'\n')
+        .rev()
+        .find(|l| serde_json::from_slice::<Vers>(l).is_ok_and(|v| v.vers == version))
 }
 
 /// Every crate of a `directory` source (`cargo vendor` output), by name.

@@ -58,7 +58,10 @@ fn the_targets_own_requirements_move_along_with_it() {
     s.publish(
         "url",
         "2.5.1",
-        &[Dep("idna", "^1.0", "normal"), Dep("small", "^1.11", "normal")],
+        &[
+            Dep("idna", "^1.0", "normal"),
+            Dep("small", "^1.11", "normal"),
+        ],
     );
     s.advisory("RUSTSEC-2099-0101", "url", &[">=2.5.1"], &[]);
     let report = s.audit();
@@ -169,7 +172,11 @@ fn one_crate_required_by_several_members_is_one_plan() {
         ..Extra::default()
     };
     s.publish_crate("libgit2-sys", "0.12.26", &[], &links("git2"));
-    s.publish("git2", "0.13.25", &[Dep("libgit2-sys", "^0.12.26", "normal")]);
+    s.publish(
+        "git2",
+        "0.13.25",
+        &[Dep("libgit2-sys", "^0.12.26", "normal")],
+    );
     s.write(
         "Cargo.toml",
         "[workspace]\nmembers = [\"a\", \"b\"]\nresolver = \"2\"\n",
@@ -220,7 +227,10 @@ fn a_plan_that_fails_part_way_is_rolled_back_whole() {
     s.publish(
         "url",
         "2.5.1",
-        &[Dep("small", "^1.13", "normal"), Dep("ghost", "^1", "normal")],
+        &[
+            Dep("small", "^1.13", "normal"),
+            Dep("ghost", "^1", "normal"),
+        ],
     );
     s.advisory("RUSTSEC-2099-0105", "url", &[">=2.5.1"], &[]);
     let report = s.audit();
@@ -229,8 +239,8 @@ fn a_plan_that_fails_part_way_is_rolled_back_whole() {
     let before = lockfile(&s);
     let (code, out) = fix(&s, &[]);
     assert_eq!(code, 1, "{out:#}");
-    let undone = out["refused"].as_array().unwrap().len()
-        + out["rolled_back"].as_array().unwrap().len();
+    let undone =
+        out["refused"].as_array().unwrap().len() + out["rolled_back"].as_array().unwrap().len();
     assert!(undone >= 1, "{out:#}");
     assert!(out["fixed"].as_array().unwrap().is_empty(), "{out:#}");
     assert_eq!(lockfile(&s), before, "no partial plan is left behind");
@@ -253,7 +263,11 @@ fn each_advisory_gets_its_own_plan_when_no_version_clears_them_all() {
     s.advisory("RUSTSEC-2099-0113", "h2", &[">=0.3.20"], &[]);
     s.advisory("RUSTSEC-2099-0114", "h2", &[">=0.4.16"], &[]);
     let report = s.audit();
-    for id in ["RUSTSEC-2099-0111", "RUSTSEC-2099-0112", "RUSTSEC-2099-0113"] {
+    for id in [
+        "RUSTSEC-2099-0111",
+        "RUSTSEC-2099-0112",
+        "RUSTSEC-2099-0113",
+    ] {
         let r = remediation(&report, id);
         assert_eq!(r["outcome"], "lockfile-update", "{id}: {r:#}");
         assert_eq!(
@@ -263,12 +277,19 @@ fn each_advisory_gets_its_own_plan_when_no_version_clears_them_all() {
     }
     let r = remediation(&report, "RUSTSEC-2099-0114");
     assert_eq!(r["outcome"], "no-fix", "{r:#}");
-    assert!(r["explanation"].as_str().unwrap().contains("hyper"), "{r:#}");
+    assert!(
+        r["explanation"].as_str().unwrap().contains("hyper"),
+        "{r:#}"
+    );
     let (code, out) = fix(&s, &[]);
     assert_eq!(code, 1, "one stays open: {out:#}");
     assert_eq!(
         ids(&out["fixed"]),
-        ["RUSTSEC-2099-0111", "RUSTSEC-2099-0112", "RUSTSEC-2099-0113"]
+        [
+            "RUSTSEC-2099-0111",
+            "RUSTSEC-2099-0112",
+            "RUSTSEC-2099-0113"
+        ]
     );
     assert_eq!(ids(&out["open"]), ["RUSTSEC-2099-0114"]);
     assert_eq!(out["open"][0]["outcome"], "no-fix");
@@ -298,7 +319,10 @@ fn pre_releases_are_never_targets_unless_asked_for() {
     // Planned (`"1"` admits no pre-release, so the member's requirement is raised),
     // and applied only with --allow-breaking: a pre-release promises no compatibility.
     let text = dry.to_string();
-    assert!(text.contains("cargo add vulnlib@1.0.2-rc.1 -p app"), "{dry:#}");
+    assert!(
+        text.contains("cargo add vulnlib@1.0.2-rc.1 -p app"),
+        "{dry:#}"
+    );
     assert!(text.contains("--allow-breaking"), "{dry:#}");
     // Once a release exists, it is chosen over the pre-release.
     s.publish("vulnlib", "1.0.2", &[]);
@@ -323,7 +347,9 @@ fn a_raised_requirement_excludes_every_vulnerable_version() {
         "RUSTSEC-2099-0107",
         "time",
         &[">=0.2.23"],
-        &["=0.2.0", "=0.2.1", "=0.2.2", "=0.2.3", "=0.2.4", "=0.2.5", "=0.2.6"],
+        &[
+            "=0.2.0", "=0.2.1", "=0.2.2", "=0.2.3", "=0.2.4", "=0.2.5", "=0.2.6",
+        ],
     );
     let r = remediation(&s.audit(), "RUSTSEC-2099-0107").clone();
     assert_eq!(r["steps"][0]["action"], "manifest-edit", "{r:#}");
@@ -371,10 +397,7 @@ fn a_breaking_step_that_breaks_the_build_is_rolled_back() {
     assert_eq!(out["built_before"], true, "{out:#}");
     let rb = &out["rolled_back"][0];
     assert!(
-        rb["reason"]
-            .as_str()
-            .unwrap()
-            .contains("no longer builds"),
+        rb["reason"].as_str().unwrap().contains("no longer builds"),
         "{out:#}"
     );
     assert_eq!(lockfile(&s), before);
@@ -393,7 +416,10 @@ fn a_plan_that_would_bring_in_an_advisory_is_rolled_back() {
     s.publish(
         "mid",
         "1.1.0",
-        &[Dep("vulnlib", "^0.3.5", "normal"), Dep("newbad", "1", "normal")],
+        &[
+            Dep("vulnlib", "^0.3.5", "normal"),
+            Dep("newbad", "1", "normal"),
+        ],
     );
     s.advisory("RUSTSEC-2099-0109", "vulnlib", &[">=0.3.5"], &[]);
     s.advisory("RUSTSEC-2099-0110", "newbad", &[], &[]);
@@ -467,7 +493,14 @@ fn a_dirty_work_tree_is_not_edited_without_allow_dirty() {
     s.advisory("RUSTSEC-2099-0117", "vulnlib", &[">=0.3.2"], &[]);
     let git = |args: &[&str]| {
         let o = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "commit.gpgsign=false",
+            ])
             .args(args)
             .current_dir(s.ws())
             .output();
@@ -540,4 +573,69 @@ fn bad_workspaces_get_one_line_exit_2_and_no_change() {
     let s = setup();
     std::fs::remove_dir_all(s.registry()).unwrap();
     check(&s, "no registry", "Cargo.toml");
+}
+
+#[test]
+fn one_manifest_line_gets_one_target_for_every_advisory_it_fixes() {
+    // git2's own advisory wants 0.15, libgit2-sys's wants git2 0.14: one edit to 0.15.
+    let s = Scenario::new();
+    s.publish("libgit2-sys", "0.12.26", &[]);
+    s.publish(
+        "git2",
+        "0.13.25",
+        &[Dep("libgit2-sys", "^0.12.26", "normal")],
+    );
+    s.app("git2 = \"0.13\"\n");
+    s.lock();
+    s.publish("libgit2-sys", "0.13.5", &[]);
+    s.publish("git2", "0.14.4", &[Dep("libgit2-sys", "^0.13.5", "normal")]);
+    s.publish("git2", "0.15.0", &[Dep("libgit2-sys", "^0.13.5", "normal")]);
+    s.advisory("RUSTSEC-2099-0119", "libgit2-sys", &[">=0.13.5"], &[]);
+    s.advisory("RUSTSEC-2099-0120", "git2", &[">=0.15.0"], &[]);
+    let dry = s
+        .depaudit(&["fix", "-n", "--dry-run", "--json", "--allow-breaking"])
+        .json();
+    assert_eq!(dry["plan"].as_array().unwrap().len(), 1, "{dry:#}");
+    assert_eq!(
+        dry["plan"][0]["commands"],
+        serde_json::json!(["cargo add git2@0.15.0 -p app"]),
+        "{dry:#}"
+    );
+    let (code, out) = fix(&s, &["--allow-breaking"]);
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(
+        ids(&out["fixed"]),
+        ["RUSTSEC-2099-0119", "RUSTSEC-2099-0120"],
+        "{out:#}"
+    );
+    assert_eq!(out["applied"].as_array().unwrap().len(), 1, "{out:#}");
+}
+
+#[test]
+fn a_no_fix_from_a_search_that_stopped_is_not_called_verified() {
+    let s = Scenario::new();
+    s.publish("vulnlib", "0.3.1", &[]);
+    s.publish("mid", "1.0.0", &[Dep("vulnlib", "=0.3.1", "normal")]);
+    s.app("mid = \"1\"\n");
+    s.lock();
+    s.publish("vulnlib", "0.3.2", &[]);
+    let report = |s: &Scenario| {
+        s.advisory("RUSTSEC-2099-0121", "vulnlib", &[">=0.3.2"], &[]);
+        remediation(&s.audit(), "RUSTSEC-2099-0121").clone()
+    };
+    // Every candidate tried, none reachable: a verified no-fix.
+    let r = report(&s);
+    assert_eq!(r["outcome"], "no-fix", "{r:#}");
+    assert_eq!(r["verified"], true, "{r:#}");
+    // More candidates than the search tries: it says where it stopped.
+    for p in 3..=20 {
+        s.publish("vulnlib", &format!("0.3.{p}"), &[]);
+    }
+    let r = report(&s);
+    assert_eq!(r["outcome"], "no-fix", "{r:#}");
+    assert_eq!(r["verified"], false, "{r:#}");
+    assert!(
+        r["explanation"].as_str().unwrap().contains("stopped at"),
+        "{r:#}"
+    );
 }

@@ -102,7 +102,10 @@ impl Scenario {
         }
         let mut files = vec![
             (format!("{name}-{version}/Cargo.toml"), manifest),
-            (format!("{name}-{version}/src/lib.rs"), extra.lib.to_string()),
+            (
+                format!("{name}-{version}/src/lib.rs"),
+                extra.lib.to_string(),
+            ),
         ];
         if extra.links.is_some() {
             files.push((

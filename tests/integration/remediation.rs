@@ -311,8 +311,8 @@ fn git_or_path_dependent_cannot_be_bumped_via_the_registry() {
     let r = s.depaudit(&["fix", "-n", "--json"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let out = r.json();
-    let undone = out["refused"].as_array().unwrap().len()
-        + out["rolled_back"].as_array().unwrap().len();
+    let undone =
+        out["refused"].as_array().unwrap().len() + out["rolled_back"].as_array().unwrap().len();
     assert!(undone >= 1, "{out:#}");
     assert_eq!(out["fixed"], serde_json::json!([]), "{out:#}");
     assert_eq!(std::fs::read(s.ws().join("Cargo.lock")).unwrap(), before);
