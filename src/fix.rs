@@ -745,10 +745,7 @@ fn reaudit(ctx: &mut Ctx<'_>) -> Result<AuditReport, String> {
 /// has moved its package. A refused `--precise` falls back to unlocking the plan's
 /// packages together, then to `--recursive`. Errors carry cargo's line and the target
 /// to exclude from later plans.
-fn run_steps(
-    p: &Planned,
-    ctx: &mut Ctx<'_>,
-) -> Result<Vec<String>, (String, Option<(String, semver::Version)>)> {
+fn run_steps(p: &Planned, ctx: &mut Ctx<'_>) -> Result<Vec<String>, Refusal> {
     let mut ran = Vec::new();
     let edits: Vec<&Step> = p
         .steps
@@ -792,7 +789,7 @@ fn run_steps(
             _ => None,
         })
         .collect();
-    let mut first_refusal: Option<(String, Option<(String, semver::Version)>)> = None;
+    let mut first_refusal: Option<Refusal> = None;
     for &(package, from, to) in &updates {
         if !is_locked(&ctx.lockfile, package, from) {
             continue;
@@ -867,6 +864,9 @@ fn run_steps(
     Ok(ran)
 }
 
+/// cargo's reason for refusing a plan, and the target to exclude from later plans.
+type Refusal = (String, Option<(String, semver::Version)>);
+
 fn join(v: &BTreeSet<String>) -> String {
     v.iter().cloned().collect::<Vec<_>>().join("/")
 }
@@ -904,7 +904,7 @@ fn locked_versions(lockfile: &Path, package: &str) -> Vec<semver::Version> {
 fn preflight(
     manifest: &Path,
     offline: bool,
-) -> Result<hashbrown::HashMap<(String, String), Vec<String>>, AppError> {
+) -> Result<crate::remediation::EnabledFeatures, AppError> {
     let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(program);
     cmd.args([

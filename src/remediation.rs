@@ -34,6 +34,9 @@ const MAX_TRIES: usize = 8;
 /// How many packages one plan may try to move in all.
 const MAX_SEARCHES: usize = 400;
 
+/// The features enabled on each locked package, by `(name, version)`.
+pub type EnabledFeatures = HashMap<(String, String), Vec<String>>;
+
 /// Choices that shape plans beyond what the lockfile and the index say. The audit uses
 /// the defaults; `fix` fills in what it learns from cargo.
 #[derive(Debug, Clone, Default)]
@@ -43,7 +46,7 @@ pub struct Settings {
     pub allow_prerelease: bool,
     /// The features the resolved graph enables on each locked package, by
     /// `(name, version)`, when `cargo metadata` said: a candidate must offer every one.
-    pub enabled_features: Option<std::sync::Arc<HashMap<(String, String), Vec<String>>>>,
+    pub enabled_features: Option<std::sync::Arc<EnabledFeatures>>,
     /// `(name, version)` targets cargo refused earlier in this run: never chosen again.
     pub refused: Vec<(String, Version)>,
 }
