@@ -58,6 +58,9 @@ pub struct Planned {
     /// (advisory, crate) pairs it is meant to remove.
     #[serde(skip)]
     pub targets: Vec<(String, String)>,
+    /// For the last round: plain `cargo` arguments run instead of the steps.
+    #[serde(skip)]
+    pub raw: Option<Vec<String>>,
     /// Other plans for the same locked packages, left out because this one fixes more
     /// (after it runs they no longer apply as written; the next round re-plans).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -189,6 +192,7 @@ fn plans(report: &AuditReport, scope: Scope) -> (Vec<Planned>, Vec<NotApplied>) 
                 outcome: r.outcome.as_str(),
                 compatible: r.compatible,
                 targets: vec![(a.id.clone(), f.package.name.clone())],
+                raw: None,
                 alternatives: Vec::new(),
             }),
         }
@@ -388,6 +392,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         allow_prerelease: args.allow_prerelease,
         enabled_features: Some(std::sync::Arc::new(features)),
         refused: Vec::new(),
+        avoid: None,
     };
     let prepare = |settings: &Settings, out: &mut Output| -> Result<Prepared, AppError> {
         let mut p = prepare_audit(&audit_args, out)?;
@@ -395,6 +400,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         Ok(p)
     };
     let first = prepare(&settings, out)?;
+    settings.avoid = Some(std::sync::Arc::new(avoid_list(&first.db)));
     let Some(ws) = first.opts.workspace.clone() else {
         return Err(AppError::Usage(format!(
             "{}: fix needs a cargo workspace: `cargo metadata` did not run or failed here",
@@ -407,6 +413,8 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         allow_manifest_edits: args.allow_manifest_edits,
         allow_breaking: args.allow_breaking,
     };
+    let mut first = first;
+    first.opts.remediation = settings.clone();
     let before = first.audit();
     first.opts.save_registry_digest();
     let (initial_plan, initial_skipped) = plans(&before, scope);
@@ -532,6 +540,73 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
             });
         }
     }
+    // Last round: what the plans could not remove, cargo's own choice for that one
+    // package (the newest version its dependents allow), then with its dependencies —
+    // each judged like a plan, so it stays only if it removes what it is for and brings
+    // in nothing.
+    let report = prepare(&settings, ctx.out)?.audit();
+    let mut state = pairs(&report);
+    let mut tried: HashSet<String> = HashSet::new();
+    for f in &report.findings {
+        let Some(a) = &f.advisory else { continue };
+        let in_scope = args.all || report.is_denied(f);
+        let fixable = !a.patched.is_empty() || a.ranges.iter().any(|r| r.fixed.is_some());
+        if f.ignored || f.kind == FindingKind::Yanked || !in_scope || !fixable {
+            continue;
+        }
+        let key = (a.id.clone(), f.package.name.clone());
+        if !state.contains_key(&key) {
+            continue; // an earlier fallback removed it
+        }
+        let spec = format!("{}@{}", f.package.name, f.package.version);
+        for extra in [None, Some("--recursive")] {
+            let mut raw = vec!["update".to_string(), "-p".to_string(), spec.clone()];
+            raw.extend(extra.map(String::from));
+            if !tried.insert(raw.join(" "))
+                || !is_locked(&lockfile, &f.package.name, &f.package.version)
+            {
+                continue;
+            }
+            let p = Planned {
+                package: f.package.name.clone(),
+                versions: vec![f.package.version.clone()],
+                fixes: vec![a.id.clone()],
+                commands: vec![format!("cargo {}", raw.join(" "))],
+                steps: Vec::new(),
+                outcome: "lockfile-update",
+                compatible: true,
+                targets: state
+                    .keys()
+                    .filter(|(_, c)| *c == f.package.name)
+                    .cloned()
+                    .collect(),
+                raw: Some(raw),
+                alternatives: Vec::new(),
+            };
+            ctx.out
+                .status(&format!("Applying ({}): {}", a.id, p.commands[0]));
+            let started = Instant::now();
+            match apply_plan(&p, &mut ctx, &state, &before_pairs)? {
+                PlanResult::Applied {
+                    commands,
+                    build_checked,
+                    now,
+                } => {
+                    state = now;
+                    result.applied.push(Applied {
+                        package: p.package.clone(),
+                        commands,
+                        fixes: p.fixes.clone(),
+                        build_checked,
+                        seconds: started.elapsed().as_secs_f64(),
+                    });
+                    break;
+                }
+                // Undone and not counted against the run: this was a last try.
+                PlanResult::Refused { .. } | PlanResult::RolledBack { .. } => {}
+            }
+        }
+    }
     let after_prepared = prepare(&settings, ctx.out)?;
     let after = after_prepared.audit();
     after_prepared.opts.save_registry_digest();
@@ -653,7 +728,15 @@ fn apply_plan(
         }
     }
     let backup = Backup::take(&files).map_err(AppError::Usage)?;
-    let run = run_steps(p, ctx);
+    let run = match &p.raw {
+        Some(args) => {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cargo(ctx, &args)
+                .map(|()| vec![format!("cargo {}", args.join(" "))])
+                .map_err(|e| (e, None))
+        }
+        None => run_steps(p, ctx),
+    };
     let commands = match run {
         Ok(c) => c,
         Err((reason, target)) => {
@@ -952,6 +1035,21 @@ fn preflight(
         }
     }
     Ok(out)
+}
+
+/// Every vulnerability advisory (not informational, not withdrawn), by crate.
+fn avoid_list(
+    db: &advisories_cache::Database,
+) -> hashbrown::HashMap<String, Vec<std::sync::Arc<advisories_cache::AdvisoryRecord>>> {
+    let mut out: hashbrown::HashMap<String, Vec<_>> = hashbrown::HashMap::new();
+    for a in db.all() {
+        if a.informational.is_none() && !a.is_withdrawn() {
+            out.entry(a.package.clone())
+                .or_default()
+                .push(std::sync::Arc::new(a.clone()));
+        }
+    }
+    out
 }
 
 /// A file without write permission in a folder with it (see where it is called).

@@ -49,6 +49,10 @@ pub struct Settings {
     pub enabled_features: Option<std::sync::Arc<EnabledFeatures>>,
     /// `(name, version)` targets cargo refused earlier in this run: never chosen again.
     pub refused: Vec<(String, Version)>,
+    /// Vulnerability advisories of any crate, by crate name: no target (nor a package
+    /// moved along with one) is a version one of them affects, so a plan never trades
+    /// one advisory for another.
+    pub avoid: Option<std::sync::Arc<HashMap<String, Vec<std::sync::Arc<AdvisoryRecord>>>>>,
 }
 
 /// The kind of fix.
@@ -520,6 +524,13 @@ impl Planner<'_, '_> {
             .refused
             .iter()
             .any(|(n, r)| n == name && r == v)
+        {
+            return false;
+        }
+        if let Some(avoid) = &self.settings.avoid
+            && avoid
+                .get(name)
+                .is_some_and(|list| list.iter().any(|a| a.affects(v)))
         {
             return false;
         }
