@@ -33,6 +33,8 @@ const MAX_DEPTH: usize = 6;
 const MAX_TRIES: usize = 8;
 /// How many packages one plan may try to move in all.
 const MAX_SEARCHES: usize = 400;
+/// How many releases' own requirements one plan may hold against the lockfile.
+const MAX_FIT_CHECKS: usize = 200;
 
 /// The features enabled on each locked package, by `(name, version)`.
 pub type EnabledFeatures = HashMap<(String, String), Vec<String>>;
@@ -257,6 +259,7 @@ pub fn remediate(findings: &mut [Finding], reqs: &Requirements, settings: &Setti
         reqs,
         settings,
         budget: std::cell::Cell::new(0),
+        fits_left: std::cell::Cell::new(0),
         truncated: std::cell::Cell::new(None),
         stack: std::cell::RefCell::new(Vec::new()),
         settled: std::cell::RefCell::new(Vec::new()),
@@ -391,6 +394,8 @@ struct Planner<'a, 'b> {
     /// Searches left for the current plan: a hostile or huge graph cannot make the
     /// parent search explode.
     budget: std::cell::Cell<usize>,
+    /// Requirement checks left for the current plan (see [`MAX_FIT_CHECKS`]).
+    fits_left: std::cell::Cell<usize>,
     /// Why the current search was cut short, when a limit cut it.
     truncated: std::cell::Cell<Option<&'static str>>,
     /// Packages being moved further down the recursion (a cycle is never re-entered).
@@ -454,6 +459,7 @@ impl Planner<'_, '_> {
             return no_fix(why, alts(), from_index);
         }
         self.budget.set(MAX_SEARCHES);
+        self.fits_left.set(MAX_FIT_CHECKS);
         self.truncated.set(None);
         self.stack.borrow_mut().clear();
         self.settled.borrow_mut().clear();
@@ -632,6 +638,15 @@ impl Planner<'_, '_> {
             fit.verified = false;
             return Ok(fit);
         };
+        let left = self.fits_left.get();
+        if left == 0 {
+            // Not checked: cargo has the last word, and `fix` falls back when it refuses.
+            self.truncated
+                .set(Some("the limit of requirement checks one plan may make"));
+            fit.verified = false;
+            return Ok(fit);
+        }
+        self.fits_left.set(left - 1);
         let Some(entry) = registry.version_entry(name, c) else {
             fit.verified = false;
             return Ok(fit);
@@ -1101,9 +1116,54 @@ struct Fit {
     parent_moved: bool,
 }
 
+/// Drops repeated steps, and makes several moves of one locked package (or raises of one
+/// manifest entry) asked for by different requirements of the same plan one move, to
+/// the highest of their targets, at the place of the first: a plan never holds two
+/// commands for one `package@from` or one manifest line.
 fn dedup_steps(steps: &mut Vec<Step>) {
+    let key = |s: &Step| -> Option<String> {
+        match s {
+            Step::Update { package, from, .. } => Some(format!("{package}@{from}")),
+            Step::ManifestEdit {
+                manifest,
+                member,
+                key,
+                table_path,
+                ..
+            } => Some(format!("{manifest:?}|{member}|{key}|{table_path:?}")),
+            Step::Manual { .. } => None,
+        }
+    };
+    let target = |s: &Step| -> Option<Version> {
+        match s {
+            Step::Update { to, .. } => Version::parse(to).ok(),
+            Step::ManifestEdit { to_req, .. } => Version::parse(to_req).ok(),
+            Step::Manual { .. } => None,
+        }
+    };
+    let mut highest: hashbrown::HashMap<String, Step> = hashbrown::HashMap::new();
+    for s in steps.iter() {
+        let Some(k) = key(s) else { continue };
+        let higher = match highest.get(&k) {
+            Some(have) => target(s) > target(have),
+            None => true,
+        };
+        if higher {
+            highest.insert(k, s.clone());
+        }
+    }
     let mut seen = hashbrown::HashSet::new();
-    steps.retain(|s| seen.insert(s.clone()));
+    let mut out = Vec::with_capacity(steps.len());
+    for s in steps.drain(..) {
+        let s = match key(&s) {
+            Some(k) => highest[&k].clone(),
+            None => s,
+        };
+        if seen.insert(s.clone()) {
+            out.push(s);
+        }
+    }
+    *steps = out;
 }
 
 fn join_reqs(reqs: &[VersionReq]) -> String {
