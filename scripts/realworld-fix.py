@@ -56,7 +56,9 @@ def cargo_audit():
     return exe if os.path.exists(exe) else None
 
 
-BIN = binary()
+# A copy: rebuilding while this runs must not change the binary under it.
+BIN = os.path.join(tempfile.mkdtemp(prefix="depaudit-bin-"), "cargo-depaudit")
+shutil.copy2(binary(), BIN)
 AUDIT = cargo_audit()
 JUDGE = "cargo audit" if AUDIT else "cargo-depaudit"
 
