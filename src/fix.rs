@@ -772,13 +772,54 @@ fn apply_plan(
             still.join(", ")
         ));
     }
-    let new: Vec<String> = now
-        .iter()
-        .filter(|(k, _)| !state.contains_key(*k) && !before_fix.contains_key(*k))
-        .map(|((id, pkg), (_, v))| format!("{id} {pkg} {}", join(v)))
-        .collect();
+    let introduced = |now: &Pairs| -> Vec<(String, String, BTreeSet<String>)> {
+        now.iter()
+            .filter(|(k, _)| !state.contains_key(*k) && !before_fix.contains_key(*k))
+            .map(|((id, pkg), (_, v))| (id.clone(), pkg.clone(), v.clone()))
+            .collect()
+    };
+    let mut now = now;
+    let mut commands = commands;
+    let mut new = introduced(&now);
+    // A package the plan brought in (cargo picks the newest release that fits what is
+    // locked, which may be an affected one) gets one chance: cargo's own update of it,
+    // then with its dependencies, kept only if the plan still removes what it was for.
+    let mut repaired: BTreeSet<String> = BTreeSet::new();
+    while let Some((_, pkg, versions)) = new.iter().find(|(_, p, _)| !repaired.contains(p)).cloned()
+    {
+        repaired.insert(pkg.clone());
+        for v in &versions {
+            for extra in [None, Some("--recursive")] {
+                if !is_locked(&ctx.lockfile, &pkg, v) {
+                    break;
+                }
+                let spec = format!("{pkg}@{v}");
+                let mut args = vec!["update", "-p", spec.as_str()];
+                args.extend(extra);
+                if cargo(ctx, &args).is_err() {
+                    continue;
+                }
+                let Ok(r) = reaudit(ctx) else { continue };
+                let after = pairs(&r);
+                let keeps_fix = targeted
+                    .iter()
+                    .any(|k| state.contains_key(k) && !after.contains_key(k));
+                let gone = !introduced(&after).iter().any(|(_, p, _)| *p == pkg);
+                if keeps_fix && gone {
+                    commands.push(format!("cargo {}", args.join(" ")));
+                    now = after;
+                    break;
+                }
+            }
+        }
+        new = introduced(&now);
+    }
     if !new.is_empty() {
-        return rollback(format!("it would introduce {}", new.join(", ")));
+        let list: Vec<String> = new
+            .iter()
+            .map(|(id, pkg, v)| format!("{id} {pkg} {}", join(v)))
+            .collect();
+        return rollback(format!("it would introduce {}", list.join(", ")));
     }
     let mut build_checked = false;
     if !p.compatible || ctx.check_all {
