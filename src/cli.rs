@@ -283,7 +283,7 @@ pub struct PolicyFlags {
     #[arg(long, value_name = "ARCH")]
     pub target_arch: Vec<String>,
     /// Also fail on: warnings (all of them), unmaintained, unsound, notice, yanked,
-    /// stale-ignores (replaces the file's `deny`).
+    /// stale-ignores. Added to the policy file's `deny`: a flag only ever tightens it.
     #[arg(short = 'D', long, value_name = "KIND", value_delimiter = ',')]
     pub deny: Vec<String>,
     /// Findings below this severity (low, medium, high, critical) do not fail the run.

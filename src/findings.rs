@@ -279,6 +279,36 @@ impl AuditReport {
         }
     }
 
+    /// Every cause of a failing run, for the verdict line: denied findings by kind, and
+    /// stale ignores when they are denied. Empty when the run passes.
+    pub fn failure_causes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for kind in FindingKind::ALL {
+            let n = self
+                .findings
+                .iter()
+                .filter(|f| f.kind == kind && self.is_denied(f))
+                .count();
+            if n > 0 {
+                let name = match (kind, n) {
+                    (FindingKind::Vulnerability, 1) => "vulnerability".to_string(),
+                    (FindingKind::Vulnerability, _) => "vulnerabilities".to_string(),
+                    (k, 1) => format!("{} finding", k.as_str()),
+                    (k, _) => format!("{} findings", k.as_str()),
+                };
+                out.push(format!("{n} denied {name}"));
+            }
+        }
+        if self.deny_stale_ignores && !self.stale_ignores.is_empty() {
+            let n = self.stale_ignores.len();
+            out.push(format!(
+                "{n} stale {} (stale-ignores is denied)",
+                if n == 1 { "ignore" } else { "ignores" }
+            ));
+        }
+        out
+    }
+
     /// Does the run fail the policy (denied findings, or stale ignores when denied)?
     pub fn fails(&self) -> bool {
         self.summary.denied > 0 || (self.deny_stale_ignores && !self.stale_ignores.is_empty())

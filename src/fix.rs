@@ -138,8 +138,11 @@ pub struct FixResult {
     pub fixed: Vec<Found>,
     /// Pairs still there.
     pub open: Vec<Found>,
-    /// Pairs there now that were not before `fix` (this fails the run).
+    /// Pairs there now that were not before `fix`, of every kind; one the gate denies
+    /// fails the run (and a plan that would bring one in is rolled back).
     pub introduced: Vec<Found>,
+    /// Some introduced pair is denied by the gate.
+    pub introduced_denied: bool,
     /// Open pairs in scope that still have a fix `fix` did not apply.
     pub fixable_left: usize,
     /// Packages whose locked versions changed.
@@ -329,8 +332,9 @@ fn conflicts(a: &[Step], b: &[Step]) -> bool {
     touched(b).iter().any(|t| ta.contains(t))
 }
 
-/// (advisory, crate) → (kind, affected locked versions), for findings in scope.
-type Pairs = BTreeMap<(String, String), (&'static str, BTreeSet<String>)>;
+/// (advisory, crate) → (kind, affected locked versions, denied by the gate), for every
+/// advisory finding that is not ignored.
+type Pairs = BTreeMap<(String, String), (&'static str, BTreeSet<String>, bool)>;
 
 fn pairs(report: &AuditReport) -> Pairs {
     let mut out: Pairs = BTreeMap::new();
@@ -338,10 +342,11 @@ fn pairs(report: &AuditReport) -> Pairs {
         if f.advisory.is_none() || f.ignored || f.kind == FindingKind::Yanked {
             continue;
         }
-        out.entry((f.id().to_string(), f.package.name.clone()))
-            .or_insert_with(|| (f.kind.as_str(), BTreeSet::new()))
-            .1
-            .insert(f.package.version.clone());
+        let e = out
+            .entry((f.id().to_string(), f.package.name.clone()))
+            .or_insert_with(|| (f.kind.as_str(), BTreeSet::new(), false));
+        e.1.insert(f.package.version.clone());
+        e.2 |= report.is_denied(f);
     }
     out
 }
@@ -619,7 +624,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
             .find(|f| f.id() == id && f.package.name == pkg)
             .and_then(|f| f.remediation.as_ref())
     };
-    for ((id, pkg), (kind, versions)) in &before_pairs {
+    for ((id, pkg), (kind, versions, _)) in &before_pairs {
         let now = after_pairs.get(&(id.clone(), pkg.clone()));
         let mut found = Found {
             id: id.clone(),
@@ -627,7 +632,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
             package: pkg.clone(),
             before: versions.iter().cloned().collect(),
             after: now
-                .map(|(_, v)| v.iter().cloned().collect())
+                .map(|(_, v, _)| v.iter().cloned().collect())
                 .unwrap_or_default(),
             outcome: None,
             explanation: None,
@@ -642,8 +647,9 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
             result.open.push(found);
         }
     }
-    for ((id, pkg), (kind, versions)) in &after_pairs {
+    for ((id, pkg), (kind, versions, denied)) in &after_pairs {
         if !before_pairs.contains_key(&(id.clone(), pkg.clone())) {
+            result.introduced_denied |= *denied;
             result.introduced.push(Found {
                 id: id.clone(),
                 kind,
@@ -661,7 +667,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
     result.packages_changed = changed_packages(&before_lock, &after_lock);
     result.built_before = built_before;
     let trouble =
-        !result.rolled_back.is_empty() || !result.introduced.is_empty() || result.fixable_left > 0;
+        !result.rolled_back.is_empty() || result.introduced_denied || result.fixable_left > 0;
     let code = if trouble || after.fails() {
         exit::FINDINGS
     } else {
@@ -764,7 +770,7 @@ fn apply_plan(
             .iter()
             .filter_map(|k| {
                 now.get(k)
-                    .map(|(_, v)| format!("{} {} {}", k.0, k.1, join(v)))
+                    .map(|(_, v, _)| format!("{} {} {}", k.0, k.1, join(v)))
             })
             .collect();
         return rollback(format!(
@@ -774,8 +780,10 @@ fn apply_plan(
     }
     let introduced = |now: &Pairs| -> Vec<(String, String, BTreeSet<String>)> {
         now.iter()
-            .filter(|(k, _)| !state.contains_key(*k) && !before_fix.contains_key(*k))
-            .map(|((id, pkg), (_, v))| (id.clone(), pkg.clone(), v.clone()))
+            .filter(|(k, (_, _, denied))| {
+                *denied && !state.contains_key(*k) && !before_fix.contains_key(*k)
+            })
+            .map(|((id, pkg), (_, v, _))| (id.clone(), pkg.clone(), v.clone()))
             .collect()
     };
     let mut now = now;

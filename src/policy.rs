@@ -67,6 +67,8 @@ pub enum Source {
     File(PathBuf),
     /// A command-line flag.
     Flag(&'static str),
+    /// A policy file, tightened by a command-line flag.
+    FileAndFlag(PathBuf, &'static str),
 }
 
 impl fmt::Display for Source {
@@ -75,6 +77,7 @@ impl fmt::Display for Source {
             Source::Default => f.write_str("default"),
             Source::File(p) => write!(f, "{}", p.display()),
             Source::Flag(flag) => write!(f, "flag {flag}"),
+            Source::FileAndFlag(p, flag) => write!(f, "{} + flag {flag}", p.display()),
         }
     }
 }
@@ -128,8 +131,8 @@ pub struct Policy {
     pub severity_threshold: Setting<Option<Severity>>,
     /// With a threshold: do advisories without a severity still fail?
     pub fail_without_severity: Setting<bool>,
-    /// Leave out dev-only dependencies. Stored, not applied yet: telling dev-only
-    /// dependencies apart needs `cargo metadata`, which the audit does not read yet.
+    /// Leave out findings reachable only through dev-dependencies (needs `cargo
+    /// metadata`; lockfile-only runs cannot tell and keep them).
     pub exclude_dev: Setting<bool>,
     /// Fail when the database is older than this many days.
     pub max_db_age_days: Setting<Option<u32>>,
@@ -148,7 +151,7 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     /// `--ignore ID` (added to the file's ignores).
     pub ignore: Vec<String>,
-    /// `--deny KIND` (replaces the file's `deny`).
+    /// `--deny KIND` (added to the file's `deny`: a flag only ever tightens the gate).
     pub deny: Vec<String>,
     /// `--target TRIPLE`.
     pub target: Vec<String>,
@@ -656,6 +659,7 @@ pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, Policy
         }
     }
     ignores.extend(flag_ignores(&flags.ignore)?);
+    strictest_dates(&mut ignores, &mut warnings);
     for r in &ignores {
         if r.expired(today) {
             warnings.push(format!(
@@ -668,35 +672,72 @@ pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, Policy
     }
 
     let from_file = || Source::File(file_path.clone());
-    let deny = if !flags.deny.is_empty() {
-        Setting {
-            value: deny_list(&flags.deny).map_err(|m| PolicyError::Flag(format!("--deny: {m}")))?,
-            source: Source::Flag("--deny"),
+    // Flags only ever tighten what the files say: `--deny` adds kinds to the file's
+    // list, and of two thresholds or database ages the stricter applies.
+    let flag_deny = if flags.deny.is_empty() {
+        None
+    } else {
+        Some(deny_list(&flags.deny).map_err(|m| PolicyError::Flag(format!("--deny: {m}")))?)
+    };
+    let deny = match (flag_deny, file.deny.clone()) {
+        (Some(f), Some(d)) => {
+            let mut kinds = d.kinds;
+            for k in f.kinds {
+                if !kinds.contains(&k) {
+                    kinds.push(k);
+                }
+            }
+            kinds.sort();
+            Setting {
+                value: DenyList {
+                    kinds,
+                    stale_ignores: d.stale_ignores || f.stale_ignores,
+                },
+                source: Source::FileAndFlag(file_path.clone(), "--deny"),
+            }
         }
-    } else if let Some(d) = file.deny.clone() {
-        Setting {
+        (Some(f), None) => Setting {
+            value: f,
+            source: Source::Flag("--deny"),
+        },
+        (None, Some(d)) => Setting {
             value: d,
             source: from_file(),
-        }
-    } else {
-        Setting::default_of(DenyList {
+        },
+        (None, None) => Setting::default_of(DenyList {
             kinds: vec![FindingKind::Vulnerability],
             stale_ignores: false,
-        })
+        }),
     };
-    let severity_threshold = match &flags.severity_threshold {
-        Some(s) => Setting {
-            value: Some(
-                parse_threshold(s)
-                    .map_err(|m| PolicyError::Flag(format!("--severity-threshold: {m}")))?,
-            ),
+    let flag_threshold = match &flags.severity_threshold {
+        Some(s) => Some(
+            parse_threshold(s)
+                .map_err(|m| PolicyError::Flag(format!("--severity-threshold: {m}")))?,
+        ),
+        None => None,
+    };
+    let severity_threshold = match (flag_threshold, file.severity_threshold) {
+        (Some(f), Some(d)) if d < f => {
+            warnings.push(format!(
+                "--severity-threshold {} is looser than {}'s `{}`: the stricter one applies",
+                f.as_str(),
+                file_path.display(),
+                d.as_str()
+            ));
+            Setting {
+                value: Some(d),
+                source: from_file(),
+            }
+        }
+        (Some(f), _) => Setting {
+            value: Some(f),
             source: Source::Flag("--severity-threshold"),
         },
-        None if file.severity_threshold.is_some() => Setting {
-            value: file.severity_threshold,
+        (None, Some(d)) => Setting {
+            value: Some(d),
             source: from_file(),
         },
-        None => Setting::default_of(None),
+        (None, None) => Setting::default_of(None),
     };
     let setting_of = |v: Option<bool>, default: bool| match v {
         Some(v) => Setting {
@@ -708,6 +749,10 @@ pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, Policy
     let fail_without_severity = setting_of(file.fail_without_severity, true);
     let exclude_dev = setting_of(file.exclude_dev, false);
     let max_db_age_days = match (flags.max_db_age, file.max_db_age_days) {
+        (Some(f), Some(d)) if d < f => Setting {
+            value: Some(d),
+            source: from_file(),
+        },
         (Some(d), _) => Setting {
             value: Some(d),
             source: Source::Flag("--max-db-age"),
@@ -774,6 +819,41 @@ pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, Policy
     })
 }
 
+/// Where several sources ignore the same advisory, the strictest entry wins: one with an
+/// expiry date bounds every other (the earliest date applies to all), so an ignore that
+/// expired in one file is not revived by an undated one in another. Each conflict is a
+/// warning (and `policy` lists it).
+fn strictest_dates(ignores: &mut [IgnoreRule], warnings: &mut Vec<String>) {
+    let mut earliest: std::collections::BTreeMap<String, (String, String)> = Default::default();
+    for r in ignores.iter() {
+        if let Some(u) = &r.until {
+            let e = earliest
+                .entry(r.id.clone())
+                .or_insert_with(|| (u.clone(), r.origin.clone()));
+            if *u < e.0 {
+                *e = (u.clone(), r.origin.clone());
+            }
+        }
+    }
+    for r in ignores.iter_mut() {
+        let Some((date, origin)) = earliest.get(&r.id) else {
+            continue;
+        };
+        if r.until.as_deref() != Some(date.as_str()) {
+            warnings.push(format!(
+                "conflicting ignores for {}: {} says {}, {} says until {date}; the strictest applies (until {date})",
+                r.id,
+                r.origin,
+                r.until
+                    .as_deref()
+                    .map_or_else(|| "no end date".to_string(), |u| format!("until {u}")),
+                origin
+            ));
+            r.until = Some(date.clone());
+        }
+    }
+}
+
 /// Warnings for ignore rules whose id is neither an advisory id nor an alias in `db`.
 pub fn unknown_ignores(ignores: &[IgnoreRule], db: &Database) -> Vec<String> {
     let mut missing: Vec<&IgnoreRule> =
@@ -806,6 +886,9 @@ fn toml_list(v: &[String]) -> String {
 /// The effective policy as TOML, each setting followed by where it came from.
 pub fn describe(p: &Policy) -> String {
     let mut out = String::new();
+    for w in &p.warnings {
+        out.push_str(&format!("# warning: {w}\n"));
+    }
     if p.files.is_empty() {
         out.push_str("# policy files: none (defaults and flags only)\n");
     } else {
@@ -842,7 +925,7 @@ pub fn describe(p: &Policy) -> String {
         p.fail_without_severity.value, p.fail_without_severity.source
     ));
     out.push_str(&format!(
-        "exclude-dev = {}  # {} (stored; not applied yet: needs cargo metadata)\n",
+        "exclude-dev = {}  # {}\n",
         p.exclude_dev.value, p.exclude_dev.source
     ));
     match p.max_db_age_days.value {
@@ -901,6 +984,13 @@ mod tests {
             other => panic!("expected an invalid-policy error, got {other:?}"),
         }
     }
+
+    /// The kinds `FULL` denies.
+    const FULL_DENY: [FindingKind; 3] = [
+        FindingKind::Vulnerability,
+        FindingKind::Unsound,
+        FindingKind::Yanked,
+    ];
 
     const FULL: &str = r#"
 deny = ["unsound", "yanked", "stale-ignores"]
@@ -1130,22 +1220,28 @@ multiple-versions = "warn"
             ..Overrides::default()
         };
         let p = load(dir.path(), &flags, today).unwrap();
-        assert_eq!(
-            p.deny.value.kinds,
-            vec![FindingKind::Vulnerability, FindingKind::Notice]
-        );
+        // Flags only tighten: --deny adds notice to the file's list, the file's medium
+        // threshold is stricter than --severity-threshold critical, and --max-db-age 3
+        // is stricter than the file's 30.
+        let mut want = FULL_DENY.to_vec();
+        want.push(FindingKind::Notice);
+        want.sort();
+        want.dedup();
+        assert_eq!(p.deny.value.kinds, want);
+        assert!(p.deny.value.stale_ignores, "the file's stale-ignores stays");
+        assert!(matches!(p.deny.source, Source::FileAndFlag(_, "--deny")));
+        assert_eq!(p.severity_threshold.value, Some(Severity::Medium));
         assert!(
-            !p.deny.value.stale_ignores,
-            "--deny replaces the file's list"
+            p.warnings.iter().any(|w| w.contains("looser")),
+            "{:?}",
+            p.warnings
         );
-        assert_eq!(p.deny.source, Source::Flag("--deny"));
-        assert_eq!(p.severity_threshold.value, Some(Severity::Critical));
         assert_eq!(p.max_db_age_days.value, Some(3));
         assert_eq!(p.targets.value.os, vec!["windows"]);
         assert_eq!(p.ignores.len(), 4, "--ignore adds to the files' ignores");
         assert_eq!(p.ignores[3].origin, "--ignore");
         let text = describe(&p);
-        assert!(text.contains("# flag --deny"), "{text}");
+        assert!(text.contains("+ flag --deny"), "{text}");
         assert!(text.contains("fail-without-severity = false  # "), "{text}");
         assert!(text.contains("[[ignore]]  # --ignore"), "{text}");
 

@@ -10,9 +10,9 @@ pub fn render(r: &AuditReport) -> String {
     let s = &r.summary;
     let mut out = String::new();
     let verdict = if r.fails() {
-        "❌ **FAIL**"
+        format!("❌ **FAIL** ({})", r.failure_causes().join(", "))
     } else {
-        "✅ **pass**"
+        "✅ **pass**".to_string()
     };
     out.push_str(&format!(
         "### cargo-depaudit: {verdict}: {} {}, {} {}, {} ignored, {} failing the policy\n\n",

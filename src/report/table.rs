@@ -126,7 +126,11 @@ pub fn trees(r: &AuditReport) -> String {
 /// `N vulnerabilities, M warnings … · database …`.
 pub fn summary_line(r: &AuditReport, color: bool) -> String {
     let s = &r.summary;
-    let verdict = if r.fails() { "FAIL" } else { "ok" };
+    let verdict = if r.fails() {
+        format!("FAIL ({})", r.failure_causes().join(", "))
+    } else {
+        "ok".to_string()
+    };
     let paint = |text: &str, code: &str| {
         if color {
             format!("\x1b[{code}m{text}\x1b[0m")
@@ -134,7 +138,7 @@ pub fn summary_line(r: &AuditReport, color: bool) -> String {
             text.to_string()
         }
     };
-    let verdict = paint(verdict, if r.fails() { "1;31" } else { "1;32" });
+    let verdict = paint(&verdict, if r.fails() { "1;31" } else { "1;32" });
     let db = &r.database;
     let age = match db.age_days {
         Some(d) => format!("{d} days old"),

@@ -200,7 +200,7 @@ fn table_shows_rows_and_summary_with_database_age() {
     assert!(r.stdout.contains("no fix published"));
     let summary = r.stdout.lines().last().unwrap();
     assert!(
-        summary.starts_with("FAIL: 5 vulnerabilities, 3 warnings"),
+        summary.starts_with("FAIL (5 denied vulnerabilities): 5 vulnerabilities, 3 warnings"),
         "{summary}"
     );
     assert!(summary.contains("8 advisories"), "{summary}");

@@ -639,3 +639,50 @@ fn a_no_fix_from_a_search_that_stopped_is_not_called_verified() {
         "{r:#}"
     );
 }
+
+#[test]
+fn an_introduced_warning_is_listed_but_does_not_undo_a_fix() {
+    let s = Scenario::new();
+    s.publish("vulnlib", "0.3.4", &[]);
+    s.publish("mid", "1.0.0", &[Dep("vulnlib", "=0.3.4", "normal")]);
+    s.app("mid = \"1\"\n");
+    s.lock();
+    s.publish("vulnlib", "0.3.5", &[]);
+    s.publish("oldhelper", "1.0.0", &[]);
+    s.publish(
+        "mid",
+        "1.1.0",
+        &[
+            Dep("vulnlib", "^0.3.5", "normal"),
+            Dep("oldhelper", "1", "normal"),
+        ],
+    );
+    s.advisory("RUSTSEC-2099-0122", "vulnlib", &[">=0.3.5"], &[]);
+    s.advisory_with(
+        "RUSTSEC-2099-0123",
+        "oldhelper",
+        &[],
+        &[],
+        "informational = \"unmaintained\"\n",
+    );
+    let (code, out) = fix(&s, &[]);
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(ids(&out["fixed"]), ["RUSTSEC-2099-0122"], "{out:#}");
+    assert_eq!(ids(&out["introduced"]), ["RUSTSEC-2099-0123"], "{out:#}");
+    assert_eq!(out["introduced"][0]["kind"], "unmaintained");
+    // Denied by the policy, the same introduction undoes the plan.
+    s.write("depaudit.toml", "deny = [\"unmaintained\"]\n");
+    // The same workspace with the fix undone by hand.
+    let s2 = s;
+    let r = s2.cargo(&["update", "-p", "mid", "--precise", "1.0.0"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (code, out) = fix(&s2, &[]);
+    assert_eq!(code, 1, "{out:#}");
+    assert!(
+        out["rolled_back"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("RUSTSEC-2099-0123"),
+        "{out:#}"
+    );
+}

@@ -157,8 +157,8 @@ fn denied_kinds_from_the_file_and_flags() {
     );
     let run = ws.audit(&[]);
     assert_eq!(run.code, 1, "delta is unmaintained and denied");
-    // --deny replaces the file's list.
-    assert_eq!(ws.audit(&["--deny", "notice"]).code, 0);
+    // --deny adds to the file's list: unmaintained stays denied.
+    assert_eq!(ws.audit(&["--deny", "notice"]).code, 1);
     assert_eq!(ws.audit(&["--deny", "unsound"]).code, 1);
     ws.write("depaudit.toml", &ignoring_all_vulns(""));
     assert_eq!(ws.audit(&[]).code, 0);
@@ -219,7 +219,11 @@ fn max_db_age_from_file_and_flag() {
         "{}",
         run.stderr
     );
-    assert_eq!(ws.audit(&["--max-db-age", "1000000"]).code, 1);
+    // A flag never loosens the file's limit; a stricter flag applies.
+    assert_eq!(ws.audit(&["--max-db-age", "1000000"]).code, 2);
+    ws.write("depaudit.toml", "max-db-age-days = 1000000\n");
+    assert_eq!(ws.audit(&[]).code, 1);
+    assert_eq!(ws.audit(&["--max-db-age", "30"]).code, 2);
 }
 
 #[test]
@@ -365,4 +369,83 @@ fn policy_command_prints_the_effective_policy_with_sources() {
     ws.write("again.toml", &own);
     let again = ws.run_raw(&["policy", "--file", "Cargo.lock", "--config", "again.toml"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
+}
+
+#[test]
+fn a_flag_only_ever_tightens_the_files_gate() {
+    let ws = Ws::new();
+    // Every vulnerability ignored, plus one ignore that matches nothing (stale).
+    let mut text = ignoring_all_vulns(
+        "deny = [\"vulnerability\", \"unsound\", \"yanked\", \"stale-ignores\"]",
+    );
+    text.push_str(&ignore_entry("RUSTSEC-2023-9999", Some("2999-01-01")));
+    ws.write("depaudit.toml", &text);
+    let run = ws.audit(&[]);
+    assert_eq!(run.code, 1, "unsound epsilon and the stale ignore fail");
+    // Adding a kind keeps unsound and stale-ignores denied.
+    for flags in [
+        &["-D", "unmaintained"][..],
+        &["-D", "warnings"],
+        &["--deny", "notice"],
+    ] {
+        let run = ws.audit(flags);
+        assert_eq!(run.code, 1, "{flags:?}: {}", run.stdout);
+        let policy = ws.run_raw(&[&["policy", "--file", "Cargo.lock"][..], flags].concat());
+        let out = &policy.stdout;
+        for kind in ["\"unsound\"", "\"yanked\"", "\"stale-ignores\""] {
+            let deny_line = out.lines().find(|l| l.starts_with("deny = ")).unwrap();
+            assert!(deny_line.contains(kind), "{flags:?}: {out}");
+            assert!(deny_line.contains("+ flag --deny"), "{flags:?}: {out}");
+        }
+    }
+    // Only the stale ignore is left failing: the verdict names it.
+    text = ignoring_all_vulns("deny = [\"vulnerability\", \"stale-ignores\"]");
+    text.push_str(&ignore_entry("RUSTSEC-2023-9999", Some("2999-01-01")));
+    ws.write("depaudit.toml", &text);
+    let run = ws.audit(&["-D", "warnings"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let verdict = run.stdout.lines().find(|l| l.starts_with("FAIL")).unwrap();
+    assert!(verdict.contains("1 stale ignore"), "{verdict}");
+    let run = ws.audit(&[]);
+    let verdict = run.stdout.lines().find(|l| l.starts_with("FAIL")).unwrap();
+    assert!(
+        verdict.starts_with("FAIL (1 stale ignore (stale-ignores is denied))"),
+        "{verdict}"
+    );
+}
+
+#[test]
+fn an_ignore_that_expired_in_one_file_is_not_revived_by_another() {
+    let ws = Ws::new();
+    let mut text = String::new();
+    for id in &ALL_VULNS[1..] {
+        text.push_str(&ignore_entry(id, Some("2999-01-01")));
+    }
+    text.push_str(&ignore_entry("RUSTSEC-2023-9001", Some("2020-01-31")));
+    ws.write("depaudit.toml", &text);
+    ws.write(
+        "deny.toml",
+        "[advisories]\nignore = [{ id = \"RUSTSEC-2023-9001\", reason = \"accepted\" }]\n",
+    );
+    let (run, v) = ws.audit_json(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let (reported, ignored) = ids(&v);
+    assert!(reported.contains("RUSTSEC-2023-9001"), "{v:#}");
+    assert!(!ignored.contains("RUSTSEC-2023-9001"), "{v:#}");
+    let policy = ws.run_raw(&["policy", "--file", "Cargo.lock"]);
+    assert!(
+        policy
+            .stdout
+            .contains("conflicting ignores for RUSTSEC-2023-9001"),
+        "{}",
+        policy.stdout
+    );
+    // The stricter of two future dates bounds both.
+    ws.write("depaudit.toml", &text.replace("2020-01-31", "2998-06-30"));
+    let (run, v) = ws.audit_json(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        finding(&v, "RUSTSEC-2023-9001")["ignore_until"],
+        "2998-06-30"
+    );
 }

@@ -386,7 +386,8 @@ fn format_and_output_pairing() {
     assert!(run.stdout.is_empty());
     assert!(ws.read("t.txt").contains("RUSTSEC-2023-9001"));
     assert!(
-        run.stderr.contains("FAIL: 4 vulnerabilities"),
+        run.stderr
+            .contains("FAIL (4 denied vulnerabilities): 4 vulnerabilities"),
         "{}",
         run.stderr
     );
