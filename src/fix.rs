@@ -36,7 +36,7 @@ use std::process::Command;
 use std::time::Instant;
 
 /// Rounds of plan → apply → re-audit.
-const MAX_ROUNDS: usize = 6;
+const MAX_ROUNDS: usize = 10;
 
 /// One plan: the steps that fix one crate's advisories, applied together.
 #[derive(Debug, Clone, Serialize)]
@@ -523,11 +523,16 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
                     }
                     result.refused.push(not_applied(&p, reason));
                 }
-                PlanResult::RolledBack { reason } => {
+                PlanResult::RolledBack { reason, retry } => {
                     ctx.out.warn(&format!(
                         "rolled back: {}: {reason}",
                         p.commands.join(" ; ")
                     ));
+                    // The next candidate may do better (not after a broken build: each
+                    // try would cost a build).
+                    if retry && let Some(t) = plan_target(&p) {
+                        settings.refused.push(t);
+                    }
                     result.rolled_back.push(not_applied(&p, reason));
                 }
             }
@@ -535,13 +540,9 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         // Refused targets are excluded from now on: re-plan even plans tried already.
         if !settings.refused.is_empty() {
             attempted.retain(|steps| {
-                !steps.iter().any(|s| match s {
-                    Step::Update { package, to, .. } => settings
-                        .refused
-                        .iter()
-                        .any(|(n, v)| n == package && v.to_string() == *to),
-                    _ => false,
-                })
+                !steps
+                    .iter()
+                    .any(|s| step_target(s).is_some_and(|t| settings.refused.contains(&t)))
             });
         }
     }
@@ -677,6 +678,25 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
     Ok(code)
 }
 
+/// The version a step moves its package to.
+fn step_target(s: &Step) -> Option<(String, semver::Version)> {
+    match s {
+        Step::Update { package, to, .. } => {
+            Some((package.clone(), semver::Version::parse(to).ok()?))
+        }
+        Step::ManifestEdit {
+            package, to_req, ..
+        } => Some((package.clone(), semver::Version::parse(to_req).ok()?)),
+        Step::Manual { .. } => None,
+    }
+}
+
+/// The plan's own target: its last step's (the vulnerable crate's move, or the bump
+/// that carries it).
+fn plan_target(p: &Planned) -> Option<(String, semver::Version)> {
+    p.steps.iter().rev().find_map(step_target)
+}
+
 fn not_applied(p: &Planned, reason: String) -> NotApplied {
     NotApplied {
         package: p.package.clone(),
@@ -711,6 +731,8 @@ enum PlanResult {
     },
     RolledBack {
         reason: String,
+        /// Worth trying the next candidate (not after a build that broke).
+        retry: bool,
     },
 }
 
@@ -750,15 +772,15 @@ fn apply_plan(
             return Ok(PlanResult::Refused { reason, target });
         }
     };
-    let rollback = |reason: String| -> Result<PlanResult, AppError> {
+    let rollback = |reason: String, retry: bool| -> Result<PlanResult, AppError> {
         backup.restore().map_err(AppError::Usage)?;
-        Ok(PlanResult::RolledBack { reason })
+        Ok(PlanResult::RolledBack { reason, retry })
     };
     // The re-audit: lockfile-only here (cargo already accepted the result), with the
     // same database and policy.
     let now = match reaudit(ctx) {
         Ok(r) => pairs(&r),
-        Err(e) => return rollback(format!("the result could not be audited: {e}")),
+        Err(e) => return rollback(format!("the result could not be audited: {e}"), false),
     };
     let targeted = &p.targets;
     let removed = targeted
@@ -773,10 +795,10 @@ fn apply_plan(
                     .map(|(_, v, _)| format!("{} {} {}", k.0, k.1, join(v)))
             })
             .collect();
-        return rollback(format!(
-            "it left what it was for in place ({})",
-            still.join(", ")
-        ));
+        return rollback(
+            format!("it left what it was for in place ({})", still.join(", ")),
+            true,
+        );
     }
     let introduced = |now: &Pairs| -> Vec<(String, String, BTreeSet<String>)> {
         now.iter()
@@ -827,7 +849,7 @@ fn apply_plan(
             .iter()
             .map(|(id, pkg, v)| format!("{id} {pkg} {}", join(v)))
             .collect();
-        return rollback(format!("it would introduce {}", list.join(", ")));
+        return rollback(format!("it would introduce {}", list.join(", ")), true);
     }
     let mut build_checked = false;
     if !p.compatible || ctx.check_all {
@@ -848,7 +870,7 @@ fn apply_plan(
         if built_before {
             ctx.out.status("Checking the build (cargo check)");
             if let Err(e) = cargo_check(ctx) {
-                return rollback(format!("the workspace no longer builds: {e}"));
+                return rollback(format!("the workspace no longer builds: {e}"), false);
             }
             build_checked = true;
         }

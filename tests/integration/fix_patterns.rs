@@ -686,3 +686,21 @@ fn an_introduced_warning_is_listed_but_does_not_undo_a_fix() {
         "{out:#}"
     );
 }
+
+#[test]
+fn a_refused_target_is_not_the_end_while_another_candidate_exists() {
+    let s = Scenario::new();
+    s.publish("vulnlib", "0.3.1", &[]);
+    s.publish("mid", "1.0.0", &[Dep("vulnlib", "^0.3", "normal")]);
+    s.app("mid = \"1\"\n");
+    s.lock();
+    // 0.3.2 needs a crate the registry does not have: cargo refuses it.
+    s.publish("vulnlib", "0.3.2", &[Dep("ghost", "^1", "normal")]);
+    s.publish("vulnlib", "0.3.3", &[]);
+    s.advisory("RUSTSEC-2099-0124", "vulnlib", &[">=0.3.2"], &[]);
+    let (code, out) = fix(&s, &[]);
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(ids(&out["fixed"]), ["RUSTSEC-2099-0124"], "{out:#}");
+    assert_eq!(s.locked("vulnlib"), ["0.3.3"]);
+    resolves(&s);
+}
