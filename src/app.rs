@@ -459,9 +459,14 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
             .finish(&text)?,
         None => write_report(args.output.as_deref(), &text, out)?,
     }
+    let pl = crate::report::markdown::plural;
     out.status(&format!(
-        "scanned {} lockfiles: {} failing findings, {} errors",
-        scanned, result.failing, result.errors
+        "scanned {scanned} {}: {} failing {}, {} {}",
+        pl(scanned, "lockfile", "lockfiles"),
+        result.failing,
+        pl(result.failing, "finding", "findings"),
+        result.errors,
+        pl(result.errors, "error", "errors"),
     ));
     let code = if result.failing > 0 || result.errors > 0 {
         exit::FINDINGS

@@ -510,9 +510,16 @@ fn markdown(result: &ScanOutput) -> String {
     } else {
         "✅ **pass**"
     };
+    let pl = crate::report::markdown::plural;
+    let n_locks = summary["lockfiles"].as_u64().unwrap_or(0) as usize;
     let mut out = format!(
-        "### cargo-depaudit scan: {verdict}: {} lockfiles, {vulns} vulnerabilities, {warnings} warnings, {} failing, {} errors\n\n",
-        summary["lockfiles"], result.failing, result.errors
+        "### cargo-depaudit scan: {verdict}: {n_locks} {}, {vulns} {}, {warnings} {}, {} failing, {} {}\n\n",
+        pl(n_locks, "lockfile", "lockfiles"),
+        pl(vulns, "vulnerability", "vulnerabilities"),
+        pl(warnings, "warning", "warnings"),
+        result.failing,
+        result.errors,
+        pl(result.errors, "error", "errors"),
     );
     let db = &summary["database"];
     out.push_str(&format!(
@@ -645,12 +652,14 @@ fn markdown(result: &ScanOutput) -> String {
     if !fixes.is_empty() {
         out.push_str("\n#### Top fixes\n\n");
         for (i, f) in fixes.iter().enumerate() {
+            let n = f["findings"].as_u64().unwrap_or(0) as usize;
+            let l = f["lockfiles"].as_u64().unwrap_or(0) as usize;
             out.push_str(&format!(
-                "{}. {} ({} findings in {} lockfiles)\n",
+                "{}. {} ({n} {} in {l} {})\n",
                 i + 1,
                 str_of(&f["fix"]),
-                f["findings"],
-                f["lockfiles"]
+                pl(n, "finding", "findings"),
+                pl(l, "lockfile", "lockfiles")
             ));
         }
     }

@@ -153,7 +153,7 @@ fn patched(f: &Finding) -> String {
     match f.patched() {
         [] if f.kind == FindingKind::Yanked => "-".to_string(),
         [] => "no fix published".to_string(),
-        p => p.join(", "),
+        p => p.join(" OR "),
     }
 }
 
@@ -162,6 +162,7 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+/// `one` for 1, else `many`.
+pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }

@@ -116,7 +116,7 @@ fn rule(f: &Finding) -> Value {
     let patched = match f.patched() {
         [] if f.kind == FindingKind::Yanked => "Update to a version that was not yanked.".into(),
         [] => "No fixed version is published.".to_string(),
-        p => format!("Patched versions: {}.", p.join(", ")),
+        p => format!("Patched versions: {}.", p.join(" OR ")),
     };
     let description = f
         .advisory
@@ -171,7 +171,7 @@ fn result(r: &AuditReport, f: &Finding, rule_index: usize, uri: &str) -> Value {
     ) {
         (Some(cmd), _) => format!(" Fix: {cmd}."),
         (None, []) => String::new(),
-        (None, p) => format!(" Upgrade to {}.", p.join(" or ")),
+        (None, p) => format!(" Upgrade to {}.", p.join(" OR ")),
     };
     let mut v = json!({
         "ruleId": f.id(),

@@ -28,7 +28,7 @@ pub fn render(r: &AuditReport, color: bool, tree: bool) -> String {
             let patched = match f.patched() {
                 [] if f.kind == FindingKind::Yanked => "-".to_string(),
                 [] => "no fix published".to_string(),
-                p => p.join(", "),
+                p => p.join(" OR "),
             };
             table.add_row(vec![
                 f.id().to_string(),

@@ -403,3 +403,30 @@ fn format_and_output_pairing() {
     assert_eq!(piped.stdout.lines().count(), 1, "{}", piped.stdout);
     assert_eq!(piped.json()["summary"]["vulnerabilities"], 4);
 }
+
+#[test]
+fn several_patched_ranges_read_as_alternatives() {
+    use super::localreg::Scenario;
+    let s = Scenario::new();
+    s.publish("vulnlib", "0.3.1", &[]);
+    s.app("vulnlib = \"0.3\"\n");
+    s.lock();
+    s.advisory(
+        "RUSTSEC-2099-0201",
+        "vulnlib",
+        &[">=0.3.2, <0.4.0", ">=0.4.1"],
+        &[],
+    );
+    let table = s.depaudit(&["audit", "-n"]);
+    assert!(
+        table.stdout.contains(">=0.3.2, <0.4.0 OR >=0.4.1"),
+        "{}",
+        table.stdout
+    );
+    let md = s.depaudit(&["audit", "-n", "--format", "markdown"]);
+    assert!(
+        md.stdout.contains(">=0.3.2, <0.4.0 OR >=0.4.1"),
+        "{}",
+        md.stdout
+    );
+}
