@@ -1,36 +1,7 @@
 //! The body of both binaries (`src/main.rs`, `src/bin/depaudit-net.rs`; see
 //! `cargo_depaudit::net`): parse arguments, run, map the result to an exit code.
-//!
-//! On Linux with glibc they start at C's `main` ([`entry_point!`]), not through Rust's
-//! runtime start-up, which reads `/proc/self/maps` and maps a signal stack to report a
-//! stack overflow by name: ~0.15 ms of a 4.4 ms warm audit here (interleaved runs). [`run`]
-//! does the two things of it that matter: broken pipes become write errors (SIGPIPE ignored), and closed
-//! standard streams are reopened on `/dev/null`, so no file this run opens can become
-//! its standard output. A stack overflow still ends the run, by the signal.
 
 use cargo_depaudit::{app, cli, net, output::Output};
-
-/// Defines the binary's entry point: `setup` runs first, then [`run`].
-macro_rules! entry_point {
-    ($setup:expr) => {
-        #[cfg(all(target_os = "linux", target_env = "gnu", not(test)))]
-        #[unsafe(no_mangle)]
-        #[allow(unsafe_code)] // C's `main`, named so the C runtime calls it (see entry.rs)
-        extern "C" fn main(
-            _argc: std::ffi::c_int,
-            _argv: *const *const std::ffi::c_char,
-        ) -> std::ffi::c_int {
-            ($setup)();
-            crate::entry::run()
-        }
-
-        #[cfg(not(all(target_os = "linux", target_env = "gnu", not(test))))]
-        fn main() {
-            ($setup)();
-            crate::entry::run()
-        }
-    };
-}
 
 /// mimalloc rather than glibc's malloc: see its entry in Cargo.toml.
 #[global_allocator]
@@ -102,8 +73,6 @@ unsafe impl std::alloc::GlobalAlloc for MiMalloc {
 /// The whole program. The network build calls it after [`net::enable`]; without that,
 /// a run that needs the network is handed over to it.
 pub fn run() -> ! {
-    #[cfg(all(target_os = "linux", target_env = "gnu", not(test)))]
-    c_start();
     let given: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let args = cli::normalize_args(given.clone());
     let mut out = Output::default();
@@ -130,56 +99,9 @@ pub fn run() -> ! {
             }
         },
     };
-    finish(code);
-}
-
-/// What Rust's runtime start-up would have done that this program relies on: ignore
-/// SIGPIPE, and open `/dev/null` in place of any of the three standard streams that is
-/// closed (as `std` does, aborting if it cannot).
-#[cfg(all(target_os = "linux", target_env = "gnu", not(test)))]
-#[allow(unsafe_code)]
-fn c_start() {
-    let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
-        fd,
-        events: 0,
-        revents: 0,
-    });
-    // SAFETY: `signal` with SIG_IGN installs no handler of ours; `poll` is given a valid
-    // array of three entries and a zero timeout; `open` is given a NUL-terminated path.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-        while libc::poll(fds.as_mut_ptr(), 3, 0) == -1 {
-            if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-                return;
-            }
-        }
-        for pfd in fds {
-            if pfd.revents & libc::POLLNVAL != 0
-                && libc::open(c"/dev/null".as_ptr(), libc::O_RDWR, 0) == -1
-            {
-                libc::abort();
-            }
-        }
-    }
-}
-
-/// Ends the process with `code` at once. Everything is written and flushed by now, so
-/// the C exit handlers are skipped: mimalloc's (which hands its pages back to the OS one
-/// range at a time) and the TLS library's, ~0.1 ms of a 5 ms audit.
-#[cfg(unix)]
-#[allow(unsafe_code)]
-fn finish(code: i32) -> ! {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
-    // SAFETY: `_exit` ends the process without running exit handlers, and nothing of
-    // ours relies on one: reports and caches are written, files closed and locks
-    // released before `app::run` returns.
-    unsafe { libc::_exit(code) }
-}
-
-#[cfg(not(unix))]
-fn finish(code: i32) -> ! {
     std::process::exit(code)
 }
 
