@@ -2,56 +2,18 @@
 //! expected error to exit code 2 with one line. `main` only calls [`run`].
 
 use crate::audit::{self, AuditOptions};
-use crate::cli::{AuditArgs, Cli, Command, DbArgs, FetchArgs, PolicyArgs, PolicyFlags};
-use crate::lockfile;
-use crate::matching::MatchSettings;
+use crate::cli::{AuditArgs, Cli, Command, FetchArgs, PolicyArgs};
+pub use crate::error::{AppError, exit};
 use crate::output::Output;
-use crate::policy::{self, Overrides, Policy};
+use crate::policy;
+use crate::prepare::{load_policy, open_database, parse_paths_limit, prepare_audit};
 use crate::registry::Registry;
 use crate::report::{self, Format};
-use advisories_cache::{CacheError, Database, FetchOptions, IndexStatus, OpenOptions, location};
+use advisories_cache::{FetchOptions, OpenOptions, location};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// Exit codes (documented in the README).
-pub mod exit {
-    /// Nothing fails the policy.
-    pub const OK: i32 = 0;
-    /// Findings fail the policy.
-    pub const FINDINGS: i32 = 1;
-    /// An error: bad input, unreadable file, no database, failed fetch.
-    pub const ERROR: i32 = 2;
-}
-
-/// An error that ends the run with exit code 2.
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    /// From the advisory cache.
-    #[error(transparent)]
-    Cache(#[from] CacheError),
-    /// From the lockfile reader.
-    #[error(transparent)]
-    Lockfile(#[from] lockfile::LockfileError),
-    /// From locating the workspace.
-    #[error(transparent)]
-    Workspace(#[from] crate::workspace::WorkspaceError),
-    /// From the policy files or flags.
-    #[error(transparent)]
-    Policy(#[from] policy::PolicyError),
-    /// Bad arguments.
-    #[error("{0}")]
-    Usage(String),
-    /// Writing the report failed.
-    #[error("failed to write {path}: {source}")]
-    Write {
-        /// The file.
-        path: String,
-        /// Cause.
-        source: std::io::Error,
-    },
-}
 
 /// Runs the parsed command line; returns the exit code. Meant to be called once per
 /// process (the values of a run are not freed, see [`exit_soon`]).
@@ -111,108 +73,6 @@ fn run_fetch(args: &FetchArgs, out: &mut Output) -> Result<i32, AppError> {
     Ok(exit::OK)
 }
 
-/// Opens the database named by `args`, fetching it first when it is missing and fetching
-/// is allowed; fails when it is older than `max_age_days`. The compiled index is proved
-/// fresh for `crates` (`None`: for every crate).
-pub fn open_database(
-    args: &DbArgs,
-    offline: bool,
-    max_age_days: Option<u32>,
-    crates: Option<&[&str]>,
-    out: &mut Output,
-) -> Result<Database, AppError> {
-    let (dir, _) = location::resolve_db_dir(args.db.as_deref());
-    let opts = OpenOptions::default();
-    let db = match Database::open_for(&dir, &opts, crates) {
-        Err(CacheError::Missing { .. }) if !offline => {
-            let url = location::resolve_db_url(None);
-            out.status(&format!(
-                "No advisory database at {}; fetching it from {url}",
-                dir.display()
-            ));
-            crate::net::fetch(&FetchOptions {
-                url,
-                dir: dir.clone(),
-                lock_timeout: Duration::from_secs(300),
-                open: opts.clone(),
-            })?;
-            Database::open_for(&dir, &opts, crates)?
-        }
-        Err(CacheError::Missing { path }) => {
-            return Err(AppError::Usage(format!(
-                "no advisory database at {} and fetching is off (--offline): run `cargo depaudit fetch`, or pass --db DIR",
-                path.display()
-            )));
-        }
-        other => other?,
-    };
-    if let Some(max) = max_age_days {
-        db.check_age(i64::from(max))?;
-    }
-    if !db.skipped.is_empty() {
-        out.warn(&format!(
-            "skipped {} unreadable advisory file(s) in {}: {}",
-            db.skipped.len(),
-            dir.display(),
-            db.skipped
-                .iter()
-                .map(|s| format!("{} ({})", s.path, s.reason))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ));
-    }
-    match &db.index_status {
-        IndexStatus::RebuiltCorrupt { index, reason } => out.warn(&format!(
-            "the compiled advisory index {} was damaged ({reason}) and has been rebuilt",
-            index.display()
-        )),
-        // A read-only cache: every run pays for compiling, so say why it is slow.
-        IndexStatus::NotStored(why) => out.warn(&format!(
-            "the advisory index was compiled in memory but could not be stored ({why}); the next run compiles it again"
-        )),
-        IndexStatus::Reused | IndexStatus::Built => {}
-    }
-    Ok(db)
-}
-
-/// The policy flags as overrides for [`policy::load`].
-fn overrides(flags: &PolicyFlags, max_db_age: Option<u32>) -> Overrides {
-    Overrides {
-        config: flags.config.clone(),
-        ignore: flags.ignore.clone(),
-        deny: flags.deny.clone(),
-        target: flags.target.clone(),
-        target_os: flags.target_os.clone(),
-        target_arch: flags.target_arch.clone(),
-        severity_threshold: flags.severity_threshold.clone(),
-        max_db_age,
-    }
-}
-
-/// The folder holding the policy files: the audited lockfile's (empty for the current
-/// folder, so messages say `depaudit.toml` rather than `./depaudit.toml`).
-fn workspace_root(lockfile: &Path) -> PathBuf {
-    lockfile.parent().map(Path::to_path_buf).unwrap_or_default()
-}
-
-fn load_policy(
-    lockfile: &Path,
-    flags: &PolicyFlags,
-    max_db_age: Option<u32>,
-    today: i64,
-    out: &mut Output,
-) -> Result<Policy, AppError> {
-    let p = policy::load(
-        &workspace_root(lockfile),
-        &overrides(flags, max_db_age),
-        today,
-    )?;
-    for w in &p.warnings {
-        out.warn(w);
-    }
-    Ok(p)
-}
-
 fn run_policy(args: &PolicyArgs, out: &mut Output) -> Result<i32, AppError> {
     let lockfile_path = match &args.file {
         Some(f) => f.clone(),
@@ -242,93 +102,6 @@ fn report_targets(args: &AuditArgs) -> Result<Vec<(Format, Option<PathBuf>)>, Ap
         .enumerate()
         .map(|(i, o)| (2 * i + 1, o));
     crate::cli::pair_reports(f.collect(), o.collect()).map_err(AppError::Usage)
-}
-
-/// One audit of the user's workspace, resolved: the lockfile, database and options.
-pub struct Prepared {
-    /// The lockfile's path.
-    pub lockfile_path: PathBuf,
-    /// The parsed lockfile.
-    pub lock: lockfile::Lockfile,
-    /// The opened database.
-    pub db: Database,
-    /// How to audit.
-    pub opts: AuditOptions,
-}
-
-impl Prepared {
-    /// Runs the audit.
-    pub fn audit(&self) -> crate::findings::AuditReport {
-        audit::audit(
-            &self.db,
-            &self.lock,
-            &self.lockfile_path,
-            &self.opts,
-            Vec::new(),
-        )
-    }
-}
-
-/// Locates the lockfile, loads the policy and the database, and sets up the index data
-/// (the registry cargo would use here) and, unless lockfile-only, the members' manifests.
-pub fn prepare_audit(args: &AuditArgs, out: &mut Output) -> Result<Prepared, AppError> {
-    let paths_limit = parse_paths_limit(&args.paths)?;
-    let target = crate::workspace::resolve(
-        args.file.as_deref(),
-        args.manifest_path.as_deref(),
-        args.lockfile_only,
-    )?;
-    let lockfile_path = target.lockfile.clone();
-    let today = advisories_cache::info::today_days();
-    let policy = load_policy(&lockfile_path, &args.policy, args.db.max_db_age, today, out)?;
-    let lock = lockfile::load(&lockfile_path)?;
-    // Each crate once: a name locked in several versions is checked and read once.
-    let mut names: Vec<&str> = lock.packages.iter().map(|p| p.name.as_str()).collect();
-    names.sort_unstable();
-    names.dedup();
-    let db = open_database(
-        &args.db,
-        args.offline,
-        policy.max_db_age_days.value,
-        Some(&names),
-        out,
-    )?;
-    for w in policy::unknown_ignores(&policy.ignores, &db) {
-        out.warn(&w);
-    }
-    let mut registry = Registry::for_workspace(Some(&target.config_dir()));
-    if args.online_index && !args.offline {
-        registry = registry.with_online_index();
-    }
-    let opts = AuditOptions {
-        matching: MatchSettings {
-            target_os: policy.targets.value.os.clone(),
-            target_arch: policy.targets.value.arch.clone(),
-            min_severity: None,
-        },
-        ignores: policy.ignores.clone(),
-        denied_kinds: policy.deny.value.kinds.clone(),
-        severity_threshold: policy.severity_threshold.value,
-        fail_without_severity: policy.fail_without_severity.value,
-        deny_stale_ignores: policy.deny.value.stale_ignores,
-        today,
-        paths_limit,
-        members: target.members(),
-        registry: Some(Arc::new(registry)),
-        workspace: target.workspace.map(Arc::new),
-        check_yanked: !args.no_yanked,
-        exclude_dev: args.exclude_dev || policy.exclude_dev.value,
-        remediate: true,
-        remediation: Default::default(),
-        prefetch_registry: true,
-    };
-    drop(names);
-    Ok(Prepared {
-        lockfile_path,
-        lock,
-        db,
-        opts,
-    })
 }
 
 fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
@@ -475,17 +248,6 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     };
     exit_soon((result, text, db, opts));
     Ok(code)
-}
-
-/// `--paths N|all`.
-pub fn parse_paths_limit(value: &str) -> Result<Option<usize>, AppError> {
-    if value == "all" {
-        return Ok(None);
-    }
-    value
-        .parse()
-        .map(Some)
-        .map_err(|_| AppError::Usage(format!("--paths takes a number or `all`, not `{value}`")))
 }
 
 /// A report written piece by piece, to a file or standard output (where a closed pipe

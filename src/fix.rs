@@ -23,11 +23,12 @@
 //! Steps run in rounds: after each round the workspace is audited again and planned
 //! afresh, because one bump can change what the next needs.
 
-use crate::app::{AppError, Prepared, exit, prepare_audit};
 use crate::cli::{AuditArgs, FixArgs};
+use crate::error::{AppError, exit};
 use crate::findings::{AuditReport, FindingKind};
 use crate::manifest;
 use crate::output::Output;
+use crate::prepare::{Prepared, prepare_audit};
 use crate::remediation::{Outcome, Settings, Step};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashSet};

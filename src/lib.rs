@@ -4,6 +4,8 @@
 pub mod app;
 pub mod audit;
 pub mod cli;
+pub mod depkind;
+pub mod error;
 pub mod findings;
 pub mod fix;
 pub mod lockfile;
@@ -14,6 +16,7 @@ pub mod output;
 pub mod paths;
 pub mod pathtext;
 pub mod policy;
+pub mod prepare;
 pub mod progress;
 pub mod registry;
 pub mod remediation;

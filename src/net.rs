@@ -12,8 +12,8 @@
 //! everyday binary hands the whole command line over to the network build installed
 //! beside it, before it has printed anything ([`hand_over`]).
 
-use crate::app::AppError;
 use crate::cli::{Cli, Command, DbArgs};
+use crate::error::AppError;
 use crate::registry::online::OnlineIndex;
 use advisories_cache::{FetchOptions, FetchOutcome, location};
 use std::ffi::OsString;
@@ -115,7 +115,7 @@ pub fn hand_over(args: Vec<OsString>) -> AppError {
     }
     #[cfg(not(unix))]
     match cmd.status() {
-        Ok(status) => std::process::exit(status.code().unwrap_or(crate::app::exit::ERROR)),
+        Ok(status) => std::process::exit(status.code().unwrap_or(crate::error::exit::ERROR)),
         Err(e) => failed(e),
     }
 }

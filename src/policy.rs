@@ -10,8 +10,7 @@
 //! Foreign files (`cargo audit`'s and `cargo deny`'s) have many keys we do not know, so
 //! only their `[advisories] ignore` lists are read and the rest is left alone.
 
-use crate::audit::IgnoreRule;
-use crate::findings::FindingKind;
+use crate::findings::{Finding, FindingKind};
 use advisories_cache::{Database, Severity};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -21,6 +20,48 @@ use toml::Spanned;
 
 /// The policy file's name, looked for beside the audited `Cargo.lock`.
 pub const FILE_NAME: &str = "depaudit.toml";
+
+/// An ignore rule: an advisory id or alias, why, until when, and optionally which crate
+/// and versions it is limited to.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct IgnoreRule {
+    /// Advisory id or alias (CVE, GHSA).
+    pub id: String,
+    /// Why, when given.
+    pub reason: Option<String>,
+    /// Last day the rule applies (`YYYY-MM-DD`, UTC); after it the rule stops ignoring.
+    pub until: Option<String>,
+    /// Only this crate.
+    pub krate: Option<String>,
+    /// Only versions matching this requirement.
+    pub version: Option<semver::VersionReq>,
+    /// Where the rule came from: a file path, or `--ignore`.
+    pub origin: String,
+}
+
+impl IgnoreRule {
+    /// Does this rule cover the finding (ignoring its expiry)?
+    pub fn covers(&self, f: &Finding) -> bool {
+        let id_ok = f
+            .advisory
+            .as_ref()
+            .is_some_and(|a| a.id == self.id || a.aliases.contains(&self.id));
+        let crate_ok = self.krate.as_ref().is_none_or(|c| *c == f.package.name);
+        let version_ok = self.version.as_ref().is_none_or(|req| {
+            semver::Version::parse(&f.package.version).is_ok_and(|v| req.matches(&v))
+        });
+        id_ok && crate_ok && version_ok
+    }
+
+    /// Has the rule expired by day `today` (days since the epoch)? A rule is valid through
+    /// its `until` day.
+    pub fn expired(&self, today: i64) -> bool {
+        self.until
+            .as_deref()
+            .and_then(advisories_cache::info::parse_date_days)
+            .is_some_and(|d| d < today)
+    }
+}
 
 /// Why a policy could not be loaded.
 #[derive(Debug, thiserror::Error)]

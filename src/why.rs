@@ -2,11 +2,12 @@
 //! locked version of a crate, vulnerable or not, with each step's kind when known. No
 //! database is needed.
 
-use crate::app::{AppError, exit, parse_paths_limit};
 use crate::audit::MAX_PATHS;
 use crate::cli::WhyArgs;
+use crate::error::{AppError, exit};
 use crate::findings::EdgeKind;
 use crate::output::Output;
+use crate::prepare::parse_paths_limit;
 use crate::registry::Registry;
 use crate::requirements::Requirements;
 use crate::{lockfile, paths};
@@ -103,7 +104,10 @@ pub fn run(args: &WhyArgs, out: &mut Output) -> Result<i32, AppError> {
             if r.paths.len() == 1 { "" } else { "s" }
         ));
         for (labels, kinds) in r.paths.iter().zip(&r.path_kinds) {
-            text.push_str(&format!("  {}\n", render_path(labels, kinds)));
+            text.push_str(&format!(
+                "  {}\n",
+                crate::report::render_path(labels, kinds)
+            ));
         }
     }
     if workspace.is_none() {
@@ -113,31 +117,4 @@ pub fn run(args: &WhyArgs, out: &mut Output) -> Result<i32, AppError> {
     }
     out.stdout(&text);
     Ok(exit::OK)
-}
-
-/// `a 1.0 → b 2.0 (build) → c 3.0`: a step's kind is shown when it is not plain normal.
-pub fn render_path(labels: &[String], kinds: &[Option<EdgeKind>]) -> String {
-    let mut s = labels.first().cloned().unwrap_or_default();
-    for (i, label) in labels.iter().enumerate().skip(1) {
-        s.push_str(" → ");
-        s.push_str(label);
-        if let Some(Some(k)) = kinds.get(i - 1)
-            && !k.is_plain()
-        {
-            s.push_str(&format!(" ({})", describe(k)));
-        }
-    }
-    s
-}
-
-/// `dev`, `normal+build, optional, cfg(unix)`.
-pub fn describe(k: &EdgeKind) -> String {
-    let mut parts = vec![k.kinds.join("+")];
-    if k.optional {
-        parts.push("optional".into());
-    }
-    if let Some(t) = &k.target {
-        parts.push(t.clone());
-    }
-    parts.join(", ")
 }

@@ -114,7 +114,7 @@ impl Database {
     /// their records are read and checked now.
     pub fn open_for(dir: &Path, opts: &OpenOptions, crates: Option<&[&str]>) -> Result<Database> {
         if std::fs::symlink_metadata(dir).is_err() {
-            crate::fetch::recover_interrupted_swap(dir, opts.lock_timeout)?;
+            crate::lock::recover_interrupted_swap(dir, opts.lock_timeout)?;
         }
         // Only folders that `fetch` manages have a swap lock; others are never swapped.
         let swap_lock = lock::lock_path(dir, "");

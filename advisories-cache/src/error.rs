@@ -85,3 +85,12 @@ impl CacheError {
 
 /// Result alias for this crate.
 pub type Result<T, E = CacheError> = std::result::Result<T, E>;
+
+/// An advisory file that could not be used, and why.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SkippedFile {
+    /// Path relative to the database folder.
+    pub path: String,
+    /// Why it was skipped.
+    pub reason: String,
+}

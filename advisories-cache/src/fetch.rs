@@ -10,7 +10,7 @@
 use crate::database::{Database, OpenOptions};
 use crate::error::{CacheError, Result};
 use crate::info::{SNAPSHOT_MARKER, SnapshotMarker, now_unix};
-use crate::lock;
+use crate::lock::{self, recover_interrupted_swap, sibling_prefix, siblings};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -65,10 +65,6 @@ fn sibling(dir: &Path, tag: &str) -> PathBuf {
         std::process::id(),
         crate::index::unique()
     ))
-}
-
-fn sibling_prefix(dir: &Path, tag: &str) -> String {
-    format!(".{}.{tag}-", lock::db_name(dir))
 }
 
 /// Fetches or updates the database at `opts.dir` from `opts.url`.
@@ -252,31 +248,6 @@ fn discard(dir: &Path, folder: &Path) {
     let _ = std::fs::remove_dir_all(doomed);
 }
 
-/// If a fetch was killed between moving the old folder aside and moving the new one in,
-/// puts the old folder back (it is complete; the new one may not be).
-pub fn recover_interrupted_swap(dir: &Path, timeout: Duration) -> Result<()> {
-    if std::fs::symlink_metadata(dir).is_ok() {
-        return Ok(());
-    }
-    if siblings(dir, &["old"]).is_empty() {
-        return Ok(());
-    }
-    let _guard = lock::exclusive(&lock::lock_path(dir, ""), timeout)?;
-    if std::fs::symlink_metadata(dir).is_ok() {
-        return Ok(()); // another process restored it while we waited
-    }
-    // Listed again under the lock. Only a complete folder is ever named `old` (deletions
-    // go through `trash`); if several are left, the most recently fetched one was live.
-    let newest = siblings(dir, &["old"])
-        .into_iter()
-        .filter_map(|o| SnapshotMarker::read(&o).map(|m| (m.fetched_at, o)))
-        .max_by_key(|(fetched_at, _)| *fetched_at);
-    if let Some((_, old)) = newest {
-        std::fs::rename(&old, dir).map_err(|e| CacheError::io("failed to restore", &old, e))?;
-    }
-    Ok(())
-}
-
 /// Removes temporary folders left by killed fetches. Called under the fetch lock, after
 /// [`recover_interrupted_swap`], so no `old` folder is still needed.
 fn sweep_leftovers(dir: &Path) {
@@ -286,23 +257,6 @@ fn sweep_leftovers(dir: &Path) {
     for trash in siblings(dir, &["trash"]) {
         let _ = std::fs::remove_dir_all(trash);
     }
-}
-
-/// Temporary sibling folders of the database with one of `tags` (links are not followed).
-fn siblings(dir: &Path, tags: &[&str]) -> Vec<PathBuf> {
-    let prefixes: Vec<String> = tags.iter().map(|t| sibling_prefix(dir, t)).collect();
-    let Ok(entries) = std::fs::read_dir(lock::db_parent(dir)) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            prefixes.iter().any(|p| name.starts_with(p))
-        })
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| e.path())
-        .collect()
 }
 
 /// A local source: `file://` URL or an existing path.

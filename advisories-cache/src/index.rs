@@ -27,7 +27,7 @@
 //! version, length, checksum, a table pointing outside its area, fingerprint) means
 //! "rebuild", never "trust".
 
-use crate::load::SkippedFile;
+use crate::error::SkippedFile;
 use crate::mapped::FileBytes;
 use crate::record::{AdvisoryRecord, Collection};
 use serde::{Deserialize, Serialize};

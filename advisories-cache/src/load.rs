@@ -16,14 +16,7 @@ pub const MAX_ADVISORY_BYTES: u64 = 1024 * 1024;
 /// The buffer an advisory is read into first (almost all are smaller).
 const READ_AHEAD: usize = 32 * 1024;
 
-/// An advisory file that could not be used, and why.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SkippedFile {
-    /// Path relative to the database folder.
-    pub path: String,
-    /// Why it was skipped.
-    pub reason: String,
-}
+pub use crate::error::SkippedFile;
 
 /// What reading a database folder produced.
 #[derive(Debug, Default)]

@@ -94,3 +94,50 @@ fn wait_for(
         }
     }
 }
+
+/// The name prefix of the database folder's temporary siblings tagged `tag`.
+pub(crate) fn sibling_prefix(dir: &Path, tag: &str) -> String {
+    format!(".{}.{tag}-", db_name(dir))
+}
+
+/// If a fetch was killed between moving the old folder aside and moving the new one in,
+/// puts the old folder back (it is complete; the new one may not be).
+pub fn recover_interrupted_swap(dir: &Path, timeout: Duration) -> Result<()> {
+    if std::fs::symlink_metadata(dir).is_ok() {
+        return Ok(());
+    }
+    if siblings(dir, &["old"]).is_empty() {
+        return Ok(());
+    }
+    let _guard = exclusive(&lock_path(dir, ""), timeout)?;
+    if std::fs::symlink_metadata(dir).is_ok() {
+        return Ok(()); // another process restored it while we waited
+    }
+    // Listed again under the lock. Only a complete folder is ever named `old` (deletions
+    // go through `trash`); if several are left, the most recently fetched one was live.
+    let newest = siblings(dir, &["old"])
+        .into_iter()
+        .filter_map(|o| crate::info::SnapshotMarker::read(&o).map(|m| (m.fetched_at, o)))
+        .max_by_key(|(fetched_at, _)| *fetched_at);
+    if let Some((_, old)) = newest {
+        std::fs::rename(&old, dir).map_err(|e| CacheError::io("failed to restore", &old, e))?;
+    }
+    Ok(())
+}
+
+/// Temporary sibling folders of the database with one of `tags` (links are not followed).
+pub(crate) fn siblings(dir: &Path, tags: &[&str]) -> Vec<PathBuf> {
+    let prefixes: Vec<String> = tags.iter().map(|t| sibling_prefix(dir, t)).collect();
+    let Ok(entries) = std::fs::read_dir(db_parent(dir)) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            prefixes.iter().any(|p| name.starts_with(p))
+        })
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect()
+}

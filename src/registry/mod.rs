@@ -56,36 +56,7 @@ pub struct IndexDep {
     pub target: Option<String>,
 }
 
-/// A dependency kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DepKind {
-    /// `[dependencies]`.
-    Normal,
-    /// `[build-dependencies]`.
-    Build,
-    /// `[dev-dependencies]`.
-    Dev,
-}
-
-impl DepKind {
-    /// The lower-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DepKind::Normal => "normal",
-            DepKind::Build => "build",
-            DepKind::Dev => "dev",
-        }
-    }
-
-    /// From cargo's spelling (`None`/`normal`, `build`, `dev`).
-    pub fn parse(s: Option<&str>) -> DepKind {
-        match s {
-            Some("dev") => DepKind::Dev,
-            Some("build") => DepKind::Build,
-            _ => DepKind::Normal,
-        }
-    }
-}
+pub use crate::depkind::DepKind;
 
 /// A crate's published versions, oldest first.
 pub type Versions = Arc<Vec<IndexVersion>>;
@@ -240,12 +211,12 @@ impl Registry {
         }
     }
 
-    /// Also asks the crates.io sparse index over the network for crates cargo's cache
-    /// lacks (only for a crates.io source; a local registry is never bypassed). Only in
-    /// a process that can use the network (see [`crate::net`]).
-    pub fn with_online_index(mut self) -> Registry {
+    /// Also asks `online` (the crates.io sparse index, see `crate::net`, which the
+    /// caller hands in) for crates cargo's cache lacks: only for a crates.io source; a
+    /// local registry is never bypassed.
+    pub fn with_online_index(mut self, online: Option<Box<dyn online::OnlineIndex>>) -> Registry {
         if matches!(self.source, IndexSource::CratesIoCache { .. }) {
-            self.online = crate::net::online_index();
+            self.online = online;
         }
         self
     }

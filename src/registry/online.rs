@@ -11,7 +11,7 @@ use std::time::Duration;
 pub const CRATES_IO_SPARSE: &str = "https://index.crates.io/";
 
 /// An index asked over the network, crate by crate (a trait object, so that code which
-/// never makes one links no HTTP client: see [`crate::net`]).
+/// never makes one links no HTTP client: see the `net` module).
 pub trait OnlineIndex: std::fmt::Debug + Send + Sync {
     /// Every published version of `name`, or `None` on any failure.
     fn versions(&self, name: &str) -> Option<Vec<IndexVersion>>;

@@ -90,7 +90,7 @@ pub fn render(r: &AuditReport, pretty: bool) -> String {
 mod compact {
     use super::{AuditReport, Finding, erased::Ser};
     use crate::findings::EdgeKind;
-    use crate::remediation::{Remediation, Step};
+    use crate::findings::{Remediation, Step};
 
     /// The report, keys in sorted order as [`super::Report`] writes them.
     pub fn report(out: &mut Vec<u8>, r: &AuditReport) {

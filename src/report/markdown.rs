@@ -144,7 +144,7 @@ pub fn dependency_paths(f: &Finding) -> Vec<String> {
         .enumerate()
         .map(|(i, p)| {
             let kinds = f.path_kinds.get(i).map(Vec::as_slice).unwrap_or(&[]);
-            crate::why::render_path(p, kinds)
+            crate::report::render_path(p, kinds)
         })
         .collect()
 }

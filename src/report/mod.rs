@@ -55,3 +55,30 @@ pub fn grouped_fixes(r: &crate::findings::AuditReport) -> Vec<(String, Vec<Strin
     out.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
     out
 }
+
+/// `a 1.0 → b 2.0 (build) → c 3.0`: a step's kind is shown when it is not plain normal.
+pub fn render_path(labels: &[String], kinds: &[Option<crate::findings::EdgeKind>]) -> String {
+    let mut s = labels.first().cloned().unwrap_or_default();
+    for (i, label) in labels.iter().enumerate().skip(1) {
+        s.push_str(" → ");
+        s.push_str(label);
+        if let Some(Some(k)) = kinds.get(i - 1)
+            && !k.is_plain()
+        {
+            s.push_str(&format!(" ({})", describe_edge(k)));
+        }
+    }
+    s
+}
+
+/// `dev`, `normal+build, optional, cfg(unix)`.
+pub fn describe_edge(k: &crate::findings::EdgeKind) -> String {
+    let mut parts = vec![k.kinds.join("+")];
+    if k.optional {
+        parts.push("optional".into());
+    }
+    if let Some(t) = &k.target {
+        parts.push(t.clone());
+    }
+    parts.join(", ")
+}

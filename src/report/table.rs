@@ -83,7 +83,7 @@ pub fn trees(r: &AuditReport) -> String {
                     .and_then(|k| k.get(i))
                     .and_then(Option::as_ref)
                     .filter(|k| !k.is_plain())
-                    .map(|k| format!(" ({})", crate::why::describe(k)))
+                    .map(|k| format!(" ({})", crate::report::describe_edge(k)))
                     .unwrap_or_default();
                 out.push_str(&format!("{}└── {step}{kind}\n", "    ".repeat(depth)));
             }

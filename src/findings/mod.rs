@@ -2,6 +2,9 @@
 //! this value and nothing else, so all formats always agree. Field and kind names are a
 //! public contract (see the README's JSON schema); a test pins them.
 
+mod remedy;
+pub use remedy::{Outcome, Remediation, Step};
+
 use advisories_cache::{AdvisoryRecord, Severity};
 use serde::Serialize;
 
@@ -106,7 +109,7 @@ pub struct Finding {
     /// `paths[p][i]` to `paths[p][i+1]`); `None` where it is unknown.
     pub path_kinds: Vec<Vec<Option<EdgeKind>>>,
     /// What removes it (advisory findings).
-    pub remediation: Option<crate::remediation::Remediation>,
+    pub remediation: Option<Remediation>,
 }
 
 /// What is known about one step of a dependency path.
