@@ -127,6 +127,8 @@ pub struct FixResult {
     pub plan: Vec<Planned>,
     /// Left out of the plan, and why.
     pub skipped: Vec<NotApplied>,
+    /// Findings in scope with no fix at the start, and why (the remediation's reason).
+    pub no_fix: Vec<NotApplied>,
     /// Plans applied (all rounds).
     pub applied: Vec<Applied>,
     /// Plans cargo refused (every fallback included); the next round tried the next
@@ -162,16 +164,34 @@ struct Scope {
 
 /// The plans for a report: one per distinct remediation, most fixes first; plans that
 /// move a package another plan already moves become its alternatives.
-fn plans(report: &AuditReport, scope: Scope) -> (Vec<Planned>, Vec<NotApplied>) {
+fn plans(report: &AuditReport, scope: Scope) -> (Vec<Planned>, Vec<NotApplied>, Vec<NotApplied>) {
     let mut by_steps: Vec<Planned> = Vec::new();
+    let mut no_fix: Vec<NotApplied> = Vec::new();
     for f in &report.findings {
         let (Some(r), Some(a)) = (&f.remediation, &f.advisory) else {
             continue;
         };
-        if f.ignored || f.kind == FindingKind::Yanked || r.outcome == Outcome::NoFix {
+        if f.ignored || f.kind == FindingKind::Yanked || (!scope.all && !report.is_denied(f)) {
             continue;
         }
-        if !scope.all && !report.is_denied(f) {
+        if r.outcome == Outcome::NoFix {
+            // Said, so a person knows what is left and why.
+            match no_fix
+                .iter_mut()
+                .find(|n| n.package == f.package.name && n.reason == r.explanation)
+            {
+                Some(n) => {
+                    if !n.fixes.contains(&a.id) {
+                        n.fixes.push(a.id.clone());
+                    }
+                }
+                None => no_fix.push(NotApplied {
+                    package: f.package.name.clone(),
+                    commands: Vec::new(),
+                    fixes: vec![a.id.clone()],
+                    reason: r.explanation.clone(),
+                }),
+            }
             continue;
         }
         match by_steps.iter_mut().find(|p| p.steps == r.steps) {
@@ -245,7 +265,7 @@ fn plans(report: &AuditReport, scope: Scope) -> (Vec<Planned>, Vec<NotApplied>) 
             None => kept.push(p),
         }
     }
-    (kept, skipped)
+    (kept, skipped, no_fix)
 }
 
 /// Two plans that only raise the same manifest lines (a crate's own advisories and
@@ -399,6 +419,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         enabled_features: Some(std::sync::Arc::new(features)),
         refused: Vec::new(),
         avoid: None,
+        try_removal: true,
     };
     let prepare = |settings: &Settings, out: &mut Output| -> Result<Prepared, AppError> {
         let mut p = prepare_audit(&audit_args, out)?;
@@ -423,7 +444,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
     first.opts.remediation = settings.clone();
     let before = first.audit();
     first.opts.save_registry_digest();
-    let (initial_plan, initial_skipped) = plans(&before, scope);
+    let (initial_plan, initial_skipped, initial_no_fix) = plans(&before, scope);
     if args.dry_run {
         print_result(
             args,
@@ -432,6 +453,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
                 dry_run: true,
                 plan: initial_plan,
                 skipped: initial_skipped,
+                no_fix: initial_no_fix,
                 ..FixResult::default()
             },
         );
@@ -459,6 +481,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
     let mut result = FixResult {
         plan: initial_plan,
         skipped: initial_skipped,
+        no_fix: initial_no_fix,
         ..FixResult::default()
     };
     let mut check_opts = first.opts.clone();
@@ -476,7 +499,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
     let mut attempted: HashSet<Vec<Step>> = HashSet::new();
     for _ in 0..MAX_ROUNDS {
         let report = prepare(&settings, ctx.out)?.audit();
-        let (round, _) = plans(&report, scope);
+        let (round, _, _) = plans(&report, scope);
         let fresh: Vec<Planned> = round
             .into_iter()
             .filter(|p| !attempted.contains(&p.steps))
@@ -554,44 +577,83 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
     let report = prepare(&settings, ctx.out)?.audit();
     let mut state = pairs(&report);
     let mut tried: HashSet<String> = HashSet::new();
+    let mut todo: Vec<(String, String)> = Vec::new();
     for f in &report.findings {
         let Some(a) = &f.advisory else { continue };
         let in_scope = args.all || report.is_denied(f);
         let fixable = !a.patched.is_empty() || a.ranges.iter().any(|r| r.fixed.is_some());
-        if f.ignored || f.kind == FindingKind::Yanked || !in_scope || !fixable {
-            continue;
-        }
         let key = (a.id.clone(), f.package.name.clone());
-        if !state.contains_key(&key) {
-            continue; // an earlier fallback removed it
+        if !f.ignored
+            && f.kind != FindingKind::Yanked
+            && in_scope
+            && fixable
+            && !todo.contains(&key)
+        {
+            todo.push(key);
         }
-        let spec = format!("{}@{}", f.package.name, f.package.version);
-        for extra in [None, Some("--recursive")] {
-            let mut raw = vec!["update".to_string(), "-p".to_string(), spec.clone()];
-            raw.extend(extra.map(String::from));
-            if !tried.insert(raw.join(" "))
-                || !is_locked(&lockfile, &f.package.name, &f.package.version)
+    }
+    for key in todo {
+        // The versions locked now: an earlier try may have moved (or removed) them.
+        let Some(version) = state
+            .get(&key)
+            .and_then(|(_, v, _)| v.iter().next().cloned())
+        else {
+            continue;
+        };
+        let a_id = key.0.clone();
+        let package = key.1.clone();
+        let spec = format!("{package}@{version}");
+        // Third: the package with every registry package above it, as cargo update
+        // would move them, but nothing else.
+        let mut above = vec!["update".to_string()];
+        if let Ok(lock) = crate::lockfile::load(&lockfile) {
+            for i in ancestors(&lock, &package, &version) {
+                let p = &lock.packages[i];
+                above.push("-p".into());
+                above.push(format!("{}@{}", p.name, p.version));
+            }
+        }
+        let tries = [
+            vec!["update".to_string(), "-p".to_string(), spec.clone()],
+            vec![
+                "update".to_string(),
+                "-p".to_string(),
+                spec.clone(),
+                "--recursive".to_string(),
+            ],
+            above.clone(),
+            // Fourth: the same with everything below them.
+            if above.len() > 1 {
+                [above, vec!["--recursive".to_string()]].concat()
+            } else {
+                Vec::new()
+            },
+        ];
+        for raw in tries {
+            if raw.len() < 3
+                || !tried.insert(raw.join(" "))
+                || !is_locked(&lockfile, &package, &version)
             {
                 continue;
             }
             let p = Planned {
-                package: f.package.name.clone(),
-                versions: vec![f.package.version.clone()],
-                fixes: vec![a.id.clone()],
+                package: package.clone(),
+                versions: vec![version.clone()],
+                fixes: vec![a_id.clone()],
                 commands: vec![format!("cargo {}", raw.join(" "))],
                 steps: Vec::new(),
                 outcome: "lockfile-update",
                 compatible: true,
                 targets: state
                     .keys()
-                    .filter(|(_, c)| *c == f.package.name)
+                    .filter(|(_, c)| *c == package)
                     .cloned()
                     .collect(),
                 raw: Some(raw),
                 alternatives: Vec::new(),
             };
             ctx.out
-                .status(&format!("Applying ({}): {}", a.id, p.commands[0]));
+                .status(&format!("Applying ({a_id}): {}", p.commands[0]));
             let started = Instant::now();
             match apply_plan(&p, &mut ctx, &state, &before_pairs)? {
                 PlanResult::Applied {
@@ -663,7 +725,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
             });
         }
     }
-    let (left, _) = plans(&after, scope);
+    let (left, _, _) = plans(&after, scope);
     result.fixable_left = left.iter().map(|p| p.fixes.len()).sum();
     let after_lock = crate::lockfile::load(&lockfile)?;
     result.packages_changed = changed_packages(&before_lock, &after_lock);
@@ -677,6 +739,31 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
     };
     print_result(args, out, &result);
     Ok(code)
+}
+
+/// The registry packages (by index in `lock`) on some path from a root down to `name
+/// version`, that one included: what a scoped `cargo update` may move to remove it.
+fn ancestors(lock: &crate::lockfile::Lockfile, name: &str, version: &str) -> Vec<usize> {
+    let Some(start) = lock
+        .packages
+        .iter()
+        .position(|p| p.name == name && p.version.to_string() == version)
+    else {
+        return Vec::new();
+    };
+    let mut seen = vec![false; lock.packages.len()];
+    let mut stack = vec![start];
+    let mut out = Vec::new();
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut seen[i], true) {
+            continue;
+        }
+        if lock.packages[i].source.is_some() {
+            out.push(i);
+        }
+        stack.extend(lock.graph.rdeps[i].iter().map(|&d| d as usize));
+    }
+    out
 }
 
 /// The version a step moves its package to.
@@ -1055,7 +1142,8 @@ fn locked_versions(lockfile: &Path, package: &str) -> Vec<semver::Version> {
 
 /// `cargo metadata --locked` over the whole graph with every feature: the manifests
 /// parse, the lockfile is current and the registry can be read — else an error, and
-/// nothing has been changed. Returns the features enabled on each package.
+/// nothing has been changed. Returns the features each locked package is asked for by
+/// its dependents.
 fn preflight(
     manifest: &Path,
     offline: bool,
@@ -1093,16 +1181,23 @@ fn preflight(
                 manifest.display()
             ))
         })?;
-    let mut out = hashbrown::HashMap::new();
-    if let Some(resolve) = &meta.resolve {
-        let by_id: std::collections::HashMap<_, _> =
-            meta.packages.iter().map(|p| (&p.id, p)).collect();
-        for node in &resolve.nodes {
-            if let Some(p) = by_id.get(&node.id) {
-                out.insert(
-                    (p.name.to_string(), p.version.to_string()),
-                    node.features.iter().map(|f| f.to_string()).collect(),
-                );
+    // What a dependent asks of a package is what a newer version must still offer: the
+    // features named in its dependency declaration (not those the package's own
+    // defaults turn on, which a newer version may drop).
+    let mut out: crate::remediation::EnabledFeatures = hashbrown::HashMap::new();
+    for p in &meta.packages {
+        for d in p.dependencies.iter().filter(|d| !d.features.is_empty()) {
+            for target in meta.packages.iter().filter(|t| t.name.as_str() == d.name) {
+                if d.req.matches(&target.version) {
+                    let list = out
+                        .entry((target.name.to_string(), target.version.to_string()))
+                        .or_default();
+                    for f in &d.features {
+                        if !list.contains(f) {
+                            list.push(f.clone());
+                        }
+                    }
+                }
             }
         }
     }
@@ -1261,6 +1356,14 @@ fn print_result(args: &FixArgs, out: &mut Output, r: &FixResult) {
             "  skipped: {} ({}): {}\n",
             s.package,
             s.commands.join(" ; "),
+            s.reason
+        ));
+    }
+    for s in &r.no_fix {
+        t.push_str(&format!(
+            "  no fix: {} ({}): {}\n",
+            s.package,
+            s.fixes.join(", "),
             s.reason
         ));
     }

@@ -35,7 +35,7 @@ const MAX_SEARCHES: usize = 400;
 /// How many releases' own requirements one plan may hold against the lockfile.
 const MAX_FIT_CHECKS: usize = 200;
 
-/// The features enabled on each locked package, by `(name, version)`.
+/// The features asked of each locked package, by `(name, version)`.
 pub type EnabledFeatures = HashMap<(String, String), Vec<String>>;
 
 /// Choices that shape plans beyond what the lockfile and the index say. The audit uses
@@ -45,8 +45,8 @@ pub struct Settings {
     /// Pre-release candidates even when the locked version is a release
     /// (`--allow-prerelease`).
     pub allow_prerelease: bool,
-    /// The features the resolved graph enables on each locked package, by
-    /// `(name, version)`, when `cargo metadata` said: a candidate must offer every one.
+    /// The features dependents ask of each locked package, by `(name, version)`, when
+    /// `cargo metadata` said: a candidate must offer every one.
     pub enabled_features: Option<std::sync::Arc<EnabledFeatures>>,
     /// `(name, version)` targets cargo refused earlier in this run: never chosen again.
     pub refused: Vec<(String, Version)>,
@@ -54,6 +54,9 @@ pub struct Settings {
     /// moved along with one) is a version one of them affects, so a plan never trades
     /// one advisory for another.
     pub avoid: Option<std::sync::Arc<HashMap<String, Vec<std::sync::Arc<AdvisoryRecord>>>>>,
+    /// For an advisory with no patched version at all, look for parent bumps that take
+    /// the crate out of the graph (`fix` does; an audit leaves it at "no fix published").
+    pub try_removal: bool,
 }
 
 pub use crate::findings::{Outcome, Remediation, Step};
@@ -132,6 +135,14 @@ pub fn remediate(findings: &mut [Finding], reqs: &Requirements, settings: &Setti
             }
         }
         for i in unfixable {
+            if settings.try_removal {
+                let adv = findings[i].advisory.clone().expect("advisory");
+                let r = planner.plan(pkg as u32, &[adv]);
+                if r.outcome != Outcome::NoFix {
+                    findings[i].remediation = Some(r);
+                    continue;
+                }
+            }
             let adv = findings[i].advisory.as_ref().expect("advisory");
             findings[i].remediation = Some(no_fix(
                 format!(
@@ -228,6 +239,7 @@ impl Planner<'_, '_> {
     fn plan(&self, pkg: u32, advisories: &[std::sync::Arc<AdvisoryRecord>]) -> Remediation {
         let lock = self.reqs.lock();
         let p = &lock.packages[pkg as usize];
+        *self.advisories.borrow_mut() = advisories.to_vec();
         let safe = |v: &Version| advisories.iter().all(|a| !a.affects(v));
         let index = self.reqs.registry().and_then(|r| r.published(&p.name));
         let ids: Vec<&str> = advisories.iter().map(|a| a.id.as_str()).collect();
@@ -273,6 +285,42 @@ impl Planner<'_, '_> {
                     Shown(&p.version)
                 )
             };
+            // No version of it will do: the fix may be to leave it behind, when every
+            // dependent has a newer release that no longer depends on it.
+            if from_index {
+                self.budget.set(MAX_SEARCHES);
+                self.fits_left.set(MAX_FIT_CHECKS);
+                self.truncated.set(None);
+                self.stack.borrow_mut().clear();
+                self.settled.borrow_mut().clear();
+                if let Ok(plan) = self.drop_package(pkg) {
+                    let command = plan
+                        .steps
+                        .iter()
+                        .map(Step::command)
+                        .collect::<Vec<_>>()
+                        .join(" && ");
+                    let mut explanation = format!("{why}; ");
+                    explanation.push_str(&plan.why.join("; "));
+                    if !plan.verified {
+                        explanation.push_str(
+                            " (not verified: some requirement was not known and was taken as the caret requirement of the locked version)",
+                        );
+                    }
+                    return Remediation {
+                        outcome: Outcome::BumpParent,
+                        command: Some(command),
+                        compatible: plan.steps.iter().all(Step::compatible),
+                        target: None,
+                        verified: plan.verified,
+                        fixes: Vec::new(),
+                        explanation,
+                        steps: plan.steps,
+                        newer_compatible: None,
+                        alternatives: Vec::new(),
+                    };
+                }
+            }
             return no_fix(why, alts(), from_index);
         }
         self.budget.set(MAX_SEARCHES);
@@ -280,7 +328,6 @@ impl Planner<'_, '_> {
         self.truncated.set(None);
         self.stack.borrow_mut().clear();
         self.settled.borrow_mut().clear();
-        *self.advisories.borrow_mut() = advisories.to_vec();
         match self.move_package(pkg, &candidates, 0) {
             Ok(plan) => {
                 let lockfile_only = !plan.parent_moved
@@ -350,7 +397,11 @@ impl Planner<'_, '_> {
         {
             return false;
         }
-        if let Some(avoid) = &self.settings.avoid
+        // Other packages never move to an affected version; the package being planned
+        // for is judged by its own advisories (its others have plans of their own).
+        let planned = self.advisories.borrow().iter().any(|a| a.package == name);
+        if !planned
+            && let Some(avoid) = &self.settings.avoid
             && avoid
                 .get(name)
                 .is_some_and(|list| list.iter().any(|a| a.affects(v)))
@@ -430,6 +481,78 @@ impl Planner<'_, '_> {
         let result = self.move_package_inner(x, candidates, depth);
         self.stack.borrow_mut().pop();
         result
+    }
+
+    /// Takes package `x` out of the graph: every dependent moves to its oldest newer
+    /// release that does not depend on `x` at all (a member or a git/path dependent
+    /// cannot, and then neither can the plan).
+    fn drop_package(&self, x: u32) -> Result<Plan, String> {
+        let lock = self.reqs.lock();
+        let xp = &lock.packages[x as usize];
+        let mut steps = Vec::new();
+        let mut why = Vec::new();
+        let mut verified = true;
+        self.stack.borrow_mut().push(x);
+        let result = (|| {
+            for &d in &lock.graph.rdeps[x as usize] {
+                let dp = &lock.packages[d as usize];
+                if self.reqs.declarer(d) != Declarer::Registry {
+                    return Err(format!(
+                        "{} {} depends on {} and is not a registry package",
+                        dp.name,
+                        Shown(&dp.version),
+                        xp.name
+                    ));
+                }
+                let registry = self.reqs.registry().ok_or("no index data")?;
+                let published = registry
+                    .published(&dp.name)
+                    .ok_or_else(|| format!("no index data for {}", dp.name))?;
+                let cands: Vec<Version> = published
+                    .iter()
+                    .filter(|(v, yanked)| self.eligible(&dp.name, &dp.version, v, *yanked))
+                    .filter(|(v, _)| {
+                        registry.version_entry(&dp.name, v).is_some_and(|e| {
+                            e.requirements_on(&xp.name).all(|r| r.kind == DepKind::Dev)
+                        })
+                    })
+                    .map(|(v, _)| v.clone())
+                    .take(2 * MAX_TRIES)
+                    .collect();
+                if cands.is_empty() {
+                    return Err(format!(
+                        "every newer release of {} still depends on {}",
+                        dp.name, xp.name
+                    ));
+                }
+                let sub = self.move_package(d, &cands, 1)?;
+                why.push(format!(
+                    "bump {} {} → {} (which no longer depends on {})",
+                    dp.name,
+                    Shown(&dp.version),
+                    Shown(&sub.chosen),
+                    xp.name
+                ));
+                why.extend(sub.why);
+                verified &= sub.verified;
+                steps.extend(sub.steps);
+            }
+            Ok(())
+        })();
+        self.stack.borrow_mut().pop();
+        result?;
+        if steps.is_empty() {
+            return Err(format!("nothing depends on {}", xp.name));
+        }
+        dedup_steps(&mut steps);
+        Ok(Plan {
+            steps,
+            chosen: xp.version.clone(),
+            verified,
+            newer: None,
+            why,
+            parent_moved: true,
+        })
     }
 
     /// What `name c` requires of its own dependencies, held against the lockfile: the

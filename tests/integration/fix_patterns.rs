@@ -704,3 +704,29 @@ fn a_refused_target_is_not_the_end_while_another_candidate_exists() {
     assert_eq!(s.locked("vulnlib"), ["0.3.3"]);
     resolves(&s);
 }
+
+#[test]
+fn a_crate_without_any_fix_is_left_behind_when_its_parent_moves_on() {
+    let s = Scenario::new();
+    s.publish("oldcrypto", "0.1.0", &[]);
+    s.publish("mid", "1.0.0", &[Dep("oldcrypto", "0.1", "normal")]);
+    s.app("mid = \"1\"\n");
+    s.lock();
+    s.publish("mid", "1.1.0", &[]); // no longer uses it
+    s.advisory("RUSTSEC-2099-0125", "oldcrypto", &[], &[]);
+    // The audit says what the advisory says: nothing patched.
+    let r = remediation(&s.audit(), "RUSTSEC-2099-0125").clone();
+    assert_eq!(r["outcome"], "no-fix", "{r:#}");
+    // fix looks further: mid 1.1.0 takes it out of the graph.
+    let dry = s.depaudit(&["fix", "-n", "--dry-run", "--json"]).json();
+    assert_eq!(
+        dry["plan"][0]["commands"],
+        serde_json::json!(["cargo update -p mid@1.0.0 --precise 1.1.0"]),
+        "{dry:#}"
+    );
+    let (code, out) = fix(&s, &[]);
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(ids(&out["fixed"]), ["RUSTSEC-2099-0125"]);
+    assert!(s.locked("oldcrypto").is_empty());
+    resolves(&s);
+}
