@@ -5,7 +5,7 @@
 #![allow(clippy::print_stdout)]
 
 use cargo_depaudit::audit::{AuditOptions, audit};
-use cargo_depaudit::lockfile;
+use cargo_depaudit::input::lockfile;
 use std::path::Path;
 use std::time::Instant;
 

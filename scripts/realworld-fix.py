@@ -33,7 +33,8 @@ if not roots:
 
 
 def binary():
-    out = subprocess.run(["cargo", "build", "--message-format=json", "--bin", "cargo-depaudit"],
+    out = subprocess.run(["cargo", "build", "--release", "--message-format=json", "--bin",
+                          "cargo-depaudit"],
                          cwd=repo, capture_output=True, text=True, check=True).stdout
     for line in out.splitlines():
         m = json.loads(line)

@@ -4,10 +4,10 @@
 use crate::audit::{self, AuditOptions};
 use crate::cli::{AuditArgs, Cli, Command, FetchArgs, PolicyArgs};
 pub use crate::error::{AppError, exit};
+use crate::input::policy;
+use crate::input::registry::Registry;
 use crate::output::Output;
-use crate::policy;
 use crate::prepare::{load_policy, open_database, parse_paths_limit, prepare_audit};
-use crate::registry::Registry;
 use crate::report::{self, Format};
 use advisories_cache::{FetchOptions, OpenOptions, location};
 use std::io::{IsTerminal, Write};
@@ -23,8 +23,8 @@ pub fn run(cli: Cli, out: &mut Output) -> Result<i32, AppError> {
         Some(Command::Fetch(args)) => run_fetch(&args, out),
         Some(Command::Scan(args)) => run_scan(&args, out),
         Some(Command::Policy(args)) => run_policy(&args, out),
-        Some(Command::Why(args)) => crate::why::run(&args, out),
-        Some(Command::Fix(args)) => crate::fix::run(&args, out),
+        Some(Command::Why(args)) => crate::commands::why::run(&args, out),
+        Some(Command::Fix(args)) => crate::commands::fix::run(&args, out),
         None => run_audit(&cli.audit, out),
     }
 }
@@ -76,7 +76,7 @@ fn run_fetch(args: &FetchArgs, out: &mut Output) -> Result<i32, AppError> {
 fn run_policy(args: &PolicyArgs, out: &mut Output) -> Result<i32, AppError> {
     let lockfile_path = match &args.file {
         Some(f) => f.clone(),
-        None => crate::workspace::locate(args.manifest_path.as_deref(), true)?.lockfile,
+        None => crate::input::workspace::locate(args.manifest_path.as_deref(), true)?.lockfile,
     };
     let today = advisories_cache::info::today_days();
     let p = load_policy(&lockfile_path, &args.policy, args.max_db_age, today, out)?;
@@ -152,7 +152,7 @@ fn exit_soon<T>(values: T) {
 }
 
 fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppError> {
-    use crate::scan;
+    use crate::commands::scan;
     out.quiet = args.quiet;
     let fail_on_new_only = match args.fail_on.as_str() {
         "any" => false,

@@ -1,7 +1,7 @@
 //! The errors that end a run with exit code 2, and the exit codes themselves: shared by
 //! every command, so they live below all of them.
 
-use crate::{lockfile, policy};
+use crate::input::{lockfile, policy};
 use advisories_cache::CacheError;
 
 /// Exit codes (documented in the README).
@@ -25,7 +25,7 @@ pub enum AppError {
     Lockfile(#[from] lockfile::LockfileError),
     /// From locating the workspace.
     #[error(transparent)]
-    Workspace(#[from] crate::workspace::WorkspaceError),
+    Workspace(#[from] crate::input::workspace::WorkspaceError),
     /// From the policy files or flags.
     #[error(transparent)]
     Policy(#[from] policy::PolicyError),

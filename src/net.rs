@@ -14,7 +14,7 @@
 
 use crate::cli::{Cli, Command, DbArgs};
 use crate::error::AppError;
-use crate::registry::online::OnlineIndex;
+use crate::input::registry::online::OnlineIndex;
 use advisories_cache::{FetchOptions, FetchOutcome, location};
 use std::ffi::OsString;
 use std::sync::OnceLock;
@@ -37,7 +37,7 @@ pub fn enable() {
     let _ = HOOKS.set(Hooks {
         fetch: advisories_cache::fetch,
         online_index: || {
-            crate::registry::online::SparseIndex::crates_io()
+            crate::input::registry::online::SparseIndex::crates_io()
                 .map(|c| Box::new(c) as Box<dyn OnlineIndex>)
         },
     });

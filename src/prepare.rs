@@ -2,14 +2,14 @@
 //! (files merged with flags), the advisory database (fetched when allowed and missing)
 //! and the index data, as one [`Prepared`] audit. Every command that audits starts here.
 
+use crate::audit::matching::MatchSettings;
 use crate::audit::{self, AuditOptions};
 use crate::cli::{AuditArgs, DbArgs, PolicyFlags};
 use crate::error::AppError;
-use crate::lockfile;
-use crate::matching::MatchSettings;
+use crate::input::lockfile;
+use crate::input::policy::{self, Overrides, Policy};
+use crate::input::registry::Registry;
 use crate::output::Output;
-use crate::policy::{self, Overrides, Policy};
-use crate::registry::Registry;
 use advisories_cache::{CacheError, Database, FetchOptions, IndexStatus, OpenOptions, location};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -133,7 +133,7 @@ pub struct Prepared {
 
 impl Prepared {
     /// Runs the audit.
-    pub fn audit(&self) -> crate::findings::AuditReport {
+    pub fn audit(&self) -> crate::audit::findings::AuditReport {
         audit::audit(
             &self.db,
             &self.lock,
@@ -148,7 +148,7 @@ impl Prepared {
 /// (the registry cargo would use here) and, unless lockfile-only, the members' manifests.
 pub fn prepare_audit(args: &AuditArgs, out: &mut Output) -> Result<Prepared, AppError> {
     let paths_limit = parse_paths_limit(&args.paths)?;
-    let target = crate::workspace::resolve(
+    let target = crate::input::workspace::resolve(
         args.file.as_deref(),
         args.manifest_path.as_deref(),
         args.lockfile_only,

@@ -3,7 +3,7 @@
 //! `unaffected`, `ignored`, `paths`, `path_kinds`, `remediation` (advisory findings), and for findings an ignore rule touched `ignore_reason`,
 //! `ignore_origin`, `ignore_until`, `ignore_expired`), `summary`, `stale_ignores`, `notes`.
 
-use crate::findings::{AuditReport, Finding};
+use crate::audit::findings::{AuditReport, Finding};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::{Value, json};
@@ -89,8 +89,8 @@ pub fn render(r: &AuditReport, pretty: bool) -> String {
 /// of its time on the thousands of short strings and keys of the findings' paths.
 mod compact {
     use super::{AuditReport, Finding, erased::Ser};
-    use crate::findings::EdgeKind;
-    use crate::findings::{Remediation, Step};
+    use crate::audit::findings::EdgeKind;
+    use crate::audit::findings::{Remediation, Step};
 
     /// The report, keys in sorted order as [`super::Report`] writes them.
     pub fn report(out: &mut Vec<u8>, r: &AuditReport) {
@@ -491,11 +491,11 @@ struct FindingJson<'a> {
     kind: &'a str,
     package: PackageJson<'a>,
     patched: &'a [String],
-    path_kinds: &'a [Vec<Option<crate::findings::EdgeKind>>],
+    path_kinds: &'a [Vec<Option<crate::audit::findings::EdgeKind>>],
     paths: &'a [Vec<String>],
     /// Its fields are declared in sorted order, as [`finding_value`]'s keys are.
     #[serde(skip_serializing_if = "Option::is_none")]
-    remediation: Option<&'a crate::remediation::Remediation>,
+    remediation: Option<&'a crate::audit::remediation::Remediation>,
     unaffected: &'a [String],
 }
 
@@ -553,7 +553,9 @@ impl<'a> FindingJson<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::findings::{DatabaseSummary, FindingKind, LockfileSummary, PackageRef, Summary};
+    use crate::audit::findings::{
+        DatabaseSummary, FindingKind, LockfileSummary, PackageRef, Summary,
+    };
     use advisories_cache::{AdvisoryRecord, Collection, Severity};
 
     fn advisory(id: &str, url: Option<&str>) -> AdvisoryRecord {
@@ -637,15 +639,15 @@ mod tests {
         ignored.ignore_reason = Some("not reachable".into());
         ignored.ignore_origin = Some("depaudit.toml".into());
         ignored.ignore_until = Some("2999-01-01".into());
-        ignored.remediation = Some(crate::remediation::Remediation {
-            outcome: crate::remediation::Outcome::LockfileUpdate,
+        ignored.remediation = Some(crate::audit::remediation::Remediation {
+            outcome: crate::audit::remediation::Outcome::LockfileUpdate,
             command: Some("cargo update -p demo@1.0.0 --precise 1.2.0".into()),
             target: Some("demo 1.2.0".into()),
             verified: true,
             fixes: vec!["RUSTSEC-2020-0002".into()],
             explanation: "e".into(),
             compatible: true,
-            steps: vec![crate::remediation::Step::Update {
+            steps: vec![crate::audit::remediation::Step::Update {
                 compatible: true,
                 package: "demo".into(),
                 from: "1.0.0".into(),
@@ -654,7 +656,7 @@ mod tests {
             newer_compatible: None,
             alternatives: vec![],
         });
-        ignored.path_kinds = vec![vec![Some(crate::findings::EdgeKind {
+        ignored.path_kinds = vec![vec![Some(crate::audit::findings::EdgeKind {
             kinds: vec!["normal"],
             optional: true,
             target: Some("cfg(unix)".into()),
@@ -667,8 +669,8 @@ mod tests {
         expired.ignore_origin = Some("--ignore".into());
         expired.package.source = None;
         // Every step kind and every optional field, so the typed path is checked on all.
-        expired.remediation = Some(crate::remediation::Remediation {
-            outcome: crate::remediation::Outcome::BumpParent,
+        expired.remediation = Some(crate::audit::remediation::Remediation {
+            outcome: crate::audit::remediation::Outcome::BumpParent,
             command: Some("set a = \"2\" in Cargo.toml:3 && manual".into()),
             target: Some("demo 2.0.0".into()),
             verified: false,
@@ -676,7 +678,7 @@ mod tests {
             fixes: vec!["RUSTSEC-2020-0003".into()],
             explanation: "e".into(),
             steps: vec![
-                crate::remediation::Step::ManifestEdit {
+                crate::audit::remediation::Step::ManifestEdit {
                     compatible: false,
                     kind: "build",
                     member: "m".into(),
@@ -689,7 +691,7 @@ mod tests {
                     to_req: "2".into(),
                     table_path: vec!["dependencies".into()],
                 },
-                crate::remediation::Step::Manual {
+                crate::audit::remediation::Step::Manual {
                     compatible: false,
                     package: "b".into(),
                     version: "1.0.0".into(),

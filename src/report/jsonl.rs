@@ -2,7 +2,7 @@
 //! `"type": "finding"`), then one `"type": "summary"` object. Made for streaming into
 //! log pipelines and `jq -c` without holding a whole document.
 
-use crate::findings::AuditReport;
+use crate::audit::findings::AuditReport;
 use crate::report::json::finding_value;
 use serde_json::json;
 

@@ -3,7 +3,7 @@
 //! their reasons and expiry dates, and notes. Dependency paths go in collapsed
 //! `<details>` blocks, and the fixes in a list of commands with the advisories each fixes.
 
-use crate::findings::{AuditReport, Finding, FindingKind};
+use crate::audit::findings::{AuditReport, Finding, FindingKind};
 
 /// Renders the Markdown report.
 pub fn render(r: &AuditReport) -> String {

@@ -1,4 +1,4 @@
-//! Renderers: each turns an [`AuditReport`](crate::findings::AuditReport) into one output
+//! Renderers: each turns an [`AuditReport`](crate::audit::findings::AuditReport) into one output
 //! format and does nothing else. One module per format, so adding a format never touches
 //! another.
 
@@ -27,7 +27,7 @@ pub enum Format {
 /// trees (table only); `terminal` says the text goes to a terminal, where JSON is
 /// indented for reading (elsewhere it is one line, like `cargo audit --json`).
 pub fn render(
-    report: &crate::findings::AuditReport,
+    report: &crate::audit::findings::AuditReport,
     format: Format,
     color: bool,
     tree: bool,
@@ -43,7 +43,7 @@ pub fn render(
 }
 
 /// The report's distinct fix commands, each with the advisory ids it fixes, most first.
-pub fn grouped_fixes(r: &crate::findings::AuditReport) -> Vec<(String, Vec<String>, bool)> {
+pub fn grouped_fixes(r: &crate::audit::findings::AuditReport) -> Vec<(String, Vec<String>, bool)> {
     let mut out: Vec<(String, Vec<String>, bool)> = Vec::new();
     for f in r.findings.iter().filter(|f| !f.ignored) {
         let Some(rem) = &f.remediation else { continue };
@@ -57,7 +57,10 @@ pub fn grouped_fixes(r: &crate::findings::AuditReport) -> Vec<(String, Vec<Strin
 }
 
 /// `a 1.0 → b 2.0 (build) → c 3.0`: a step's kind is shown when it is not plain normal.
-pub fn render_path(labels: &[String], kinds: &[Option<crate::findings::EdgeKind>]) -> String {
+pub fn render_path(
+    labels: &[String],
+    kinds: &[Option<crate::audit::findings::EdgeKind>],
+) -> String {
     let mut s = labels.first().cloned().unwrap_or_default();
     for (i, label) in labels.iter().enumerate().skip(1) {
         s.push_str(" → ");
@@ -72,7 +75,7 @@ pub fn render_path(labels: &[String], kinds: &[Option<crate::findings::EdgeKind>
 }
 
 /// `dev`, `normal+build, optional, cfg(unix)`.
-pub fn describe_edge(k: &crate::findings::EdgeKind) -> String {
+pub fn describe_edge(k: &crate::audit::findings::EdgeKind) -> String {
     let mut parts = vec![k.kinds.join("+")];
     if k.optional {
         parts.push("optional".into());

@@ -5,7 +5,7 @@
 //! Ignored findings are kept as results with an external suppression and its reason, so
 //! the viewer shows them as dismissed rather than hiding them.
 
-use crate::findings::{AuditReport, Finding, FindingKind};
+use crate::audit::findings::{AuditReport, Finding, FindingKind};
 use advisories_cache::fingerprint::Fnv;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;

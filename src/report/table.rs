@@ -1,7 +1,7 @@
 //! The terminal table: one row per finding (vulnerabilities first), then a one-line
 //! summary that includes the database's age.
 
-use crate::findings::{AuditReport, FindingKind};
+use crate::audit::findings::{AuditReport, FindingKind};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
 /// Renders the table, the dependency trees (unless `tree` is off) and the summary.

@@ -223,3 +223,28 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn a_closed_pipe_ends_the_run_quietly() {
+    // `cargo depaudit --paths all | head -0`: the reader is gone before the report is
+    // written. The run ends without a panic message.
+    let db = fixture_db();
+    let lock = lockfile("basic.lock");
+    let mut child = std::process::Command::new(bin())
+        .args(["--db", s(&db), "-n", "-f", s(&lock), "--paths", "all"])
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // close the read end at once
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
+    assert!(
+        out.status.code().is_some(),
+        "ended by a signal: {:?}",
+        out.status
+    );
+}

@@ -309,7 +309,7 @@ fn fuzz_policy_files() {
     // Unmutated, every seed is a valid policy (so the mutations start from real files).
     for seed in &seeds {
         let ws = policy_workspace(seed, &seed.bytes);
-        let r = cargo_depaudit::policy::load(ws.path(), &Default::default(), today);
+        let r = cargo_depaudit::input::policy::load(ws.path(), &Default::default(), today);
         assert!(r.is_ok(), "{}: {:?}", seed.rel, r.err());
     }
     let tally = in_process(
@@ -319,7 +319,7 @@ fn fuzz_policy_files() {
         cases,
         move |seed, bytes| {
             let ws = policy_workspace(seed, bytes);
-            match cargo_depaudit::policy::load(ws.path(), &Default::default(), today) {
+            match cargo_depaudit::input::policy::load(ws.path(), &Default::default(), today) {
                 Ok(_) => "accepted",
                 Err(e) => {
                     let msg = advisories_cache::load::one_line(&e);
@@ -384,7 +384,7 @@ fn fuzz_scan_baselines() {
     let file = scratch.path().join("baseline.jsonl");
     let tally = in_process("baseline", seeds.clone(), 0xba5e, cases, move |_, bytes| {
         std::fs::write(&file, bytes).unwrap();
-        match cargo_depaudit::scan::read_baseline(&file) {
+        match cargo_depaudit::commands::scan::read_baseline(&file) {
             Ok(_) => "accepted",
             Err(msg) => {
                 assert!(
@@ -602,12 +602,12 @@ fn lockfile_seeds() -> Vec<Seed> {
 
 #[test]
 fn fuzz_lockfiles() {
-    // The fast reader's agreement with `toml` is fuzzed in src/lockfile/tests.rs; this adds
+    // The fast reader's agreement with `toml` is fuzzed in src/input/lockfile/tests.rs; this adds
     // the operators that test leaves out and the binary's contract.
     let (cases, e2e) = fuzz_cases();
     let seeds = lockfile_seeds();
     let tally = in_process("lockfile", seeds.clone(), 0x10c4, cases, |_, bytes| {
-        match cargo_depaudit::lockfile::parse_bytes(bytes) {
+        match cargo_depaudit::input::lockfile::parse_bytes(bytes) {
             Ok(_) => "parsed",
             Err(reason) => {
                 assert!(!reason.contains('\n'), "one line: {reason}");

@@ -3,7 +3,7 @@
 //! must not read it), 200 MB policy, baseline and advisory files, a 300 MB index file,
 //! and a lockfile with a million packages (48 MB, under the size limit: refused by
 //! count before it is parsed). The largest lockfile accepted (200,000 packages) audits.
-//! Deep chains and cycles in the dependency graph are tested in `src/paths.rs`.
+//! Deep chains and cycles in the dependency graph are tested in `src/audit/paths.rs`.
 
 use super::support::*;
 use crate::common::*;
@@ -200,7 +200,7 @@ fn a_million_packages_is_refused_and_the_largest_accepted_lockfile_audits() {
         r.elapsed
     );
 
-    let max = cargo_depaudit::lockfile::MAX_PACKAGES;
+    let max = cargo_depaudit::input::lockfile::MAX_PACKAGES;
     let largest = tmp.path().join("largest.lock");
     std::fs::write(&largest, wide_lockfile(max, false)).unwrap();
     let mut c: Command = capped(512 * 1024 * 1024);

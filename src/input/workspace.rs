@@ -74,7 +74,7 @@ pub struct MemberDep {
     /// The requirement.
     pub req: semver::VersionReq,
     /// normal / build / dev.
-    pub kind: crate::depkind::DepKind,
+    pub kind: crate::input::depkind::DepKind,
     /// Optional (behind a feature).
     pub optional: bool,
     /// Target-specific (`cfg(...)` or a triple).
@@ -200,7 +200,7 @@ pub fn cargo_metadata(manifest: &Path) -> Option<WorkspaceInfo> {
 }
 
 fn member_dep(d: &cargo_metadata::Dependency) -> MemberDep {
-    use crate::depkind::DepKind;
+    use crate::input::depkind::DepKind;
     MemberDep {
         package: d.name.clone(),
         key: d.rename.clone().unwrap_or_else(|| d.name.clone()),

@@ -3,7 +3,7 @@
 //! `workspace = true` lives in the root manifest's `[workspace.dependencies]`; that is
 //! the line named and edited.
 
-use crate::depkind::DepKind;
+use crate::input::depkind::DepKind;
 use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Item, TableLike, Value};
 

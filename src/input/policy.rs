@@ -10,7 +10,7 @@
 //! Foreign files (`cargo audit`'s and `cargo deny`'s) have many keys we do not know, so
 //! only their `[advisories] ignore` lists are read and the rest is left alone.
 
-use crate::findings::{Finding, FindingKind};
+use crate::audit::findings::{Finding, FindingKind};
 use advisories_cache::{Database, Severity};
 use serde::Deserialize;
 use std::collections::HashSet;

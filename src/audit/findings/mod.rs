@@ -71,7 +71,7 @@ pub struct PackageRef {
 
 impl PackageRef {
     /// The reference to a locked package.
-    pub fn of(p: &crate::lockfile::Package) -> PackageRef {
+    pub fn of(p: &crate::input::lockfile::Package) -> PackageRef {
         PackageRef {
             name: p.name.clone(),
             version: crate::version_text::version_text(&p.version),

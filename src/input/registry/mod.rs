@@ -56,7 +56,7 @@ pub struct IndexDep {
     pub target: Option<String>,
 }
 
-pub use crate::depkind::DepKind;
+pub use crate::input::depkind::DepKind;
 
 /// A crate's published versions, oldest first.
 pub type Versions = Arc<Vec<IndexVersion>>;

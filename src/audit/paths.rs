@@ -7,7 +7,7 @@
 //! shortest-path graph) so 10,000-deep chains and cycles cannot blow the stack, and it
 //! stops after `limit` paths so a diamond-heavy graph cannot explode.
 
-use crate::lockfile::Lockfile;
+use crate::input::lockfile::Lockfile;
 use std::collections::VecDeque;
 
 /// A chain of package indices from a root to the target (inclusive).
@@ -115,7 +115,7 @@ pub fn labels(lock: &Lockfile, path: &[u32]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lockfile::parse_bytes;
+    use crate::input::lockfile::parse_bytes;
 
     fn chain(n: usize) -> Lockfile {
         let mut text = String::from("version = 3\n");

@@ -1,5 +1,5 @@
 //! What to do about a finding, as plain data: the kind of fix, its steps and the
-//! remediation a finding carries. The planner (`crate::remediation`) makes these; every
+//! remediation a finding carries. The planner (`crate::audit::remediation`) makes these; every
 //! report renders them. They live with the findings because findings carry them.
 
 use serde::Serialize;

@@ -1,18 +1,23 @@
 //! One audit: match a lockfile against the database, apply ignores, decide which
 //! findings fail the run. Library API shared by `audit` and (later) `scan`.
 
-use crate::findings::{AuditReport, DatabaseSummary, Finding, FindingKind, LockfileSummary};
-use crate::lockfile::Lockfile;
-use crate::matching::{self, MatchSettings};
-use crate::paths;
-use crate::registry::{DepKind, Registry};
-use crate::requirements::Requirements;
-use crate::workspace::WorkspaceInfo;
+pub mod findings;
+pub mod matching;
+pub mod paths;
+pub mod remediation;
+pub mod requirements;
+
+use crate::audit::findings::{AuditReport, DatabaseSummary, Finding, FindingKind, LockfileSummary};
+use crate::audit::matching::MatchSettings;
+use crate::audit::requirements::Requirements;
+use crate::input::lockfile::Lockfile;
+use crate::input::registry::{DepKind, Registry};
+use crate::input::workspace::WorkspaceInfo;
 use advisories_cache::{Database, Severity};
 use std::path::Path;
 use std::sync::Arc;
 
-pub use crate::policy::IgnoreRule;
+pub use crate::input::policy::IgnoreRule;
 
 /// How to audit.
 #[derive(Clone, Debug)]
@@ -46,7 +51,7 @@ pub struct AuditOptions {
     /// Work out a remediation for every advisory finding.
     pub remediate: bool,
     /// What shapes those plans beyond the lockfile and index (`fix` sets it).
-    pub remediation: crate::remediation::Settings,
+    pub remediation: crate::audit::remediation::Settings,
     /// Read the registry data the audit will need on every CPU first (off for scans,
     /// whose lockfiles are already audited in parallel).
     pub prefetch_registry: bool,
@@ -118,7 +123,7 @@ pub fn audit(
     // Several advisories often hit one package: its paths are searched once.
     type Paths = (
         Vec<Vec<String>>,
-        Vec<Vec<Option<crate::findings::EdgeKind>>>,
+        Vec<Vec<Option<crate::audit::findings::EdgeKind>>>,
     );
     let mut index_paths: hashbrown::HashMap<usize, Vec<Vec<u32>>> = Default::default();
     for f in &findings {
@@ -145,7 +150,7 @@ pub fn audit(
         f.path_kinds = kinds.clone();
     }
     if opts.remediate {
-        crate::remediation::remediate(&mut findings, &reqs, &opts.remediation);
+        crate::audit::remediation::remediate(&mut findings, &reqs, &opts.remediation);
     }
     let mut report = AuditReport {
         database: DatabaseSummary::of(db),
@@ -238,7 +243,7 @@ fn yanked(reqs: &Requirements, unknown_note: &mut Option<String>) -> Vec<Finding
             Some(true) => out.push(Finding {
                 kind: FindingKind::Yanked,
                 advisory: None,
-                package: crate::findings::PackageRef::of(p),
+                package: crate::audit::findings::PackageRef::of(p),
                 package_index: i,
                 package_line: p.line,
                 ..Finding::default()
@@ -303,14 +308,18 @@ fn exclude_dev_only(
 }
 
 /// The kind of the step `from → to`, when the manifests or the index say.
-pub fn edge_kind(reqs: &Requirements, from: u32, to: u32) -> Option<crate::findings::EdgeKind> {
+pub fn edge_kind(
+    reqs: &Requirements,
+    from: u32,
+    to: u32,
+) -> Option<crate::audit::findings::EdgeKind> {
     reqs.edge(from, to, |ds| {
         let first = ds.first()?;
         let mut kinds: Vec<DepKind> = ds.iter().map(|d| d.kind).collect();
         kinds.sort();
         kinds.dedup();
         let all_targeted = ds.iter().all(|d| d.target.is_some());
-        Some(crate::findings::EdgeKind {
+        Some(crate::audit::findings::EdgeKind {
             kinds: kinds.iter().map(|k| k.as_str()).collect(),
             optional: ds.iter().all(|d| d.optional),
             target: all_targeted
@@ -368,15 +377,15 @@ pub fn apply_ignores(
 }
 
 /// Parses `--deny` values into the kinds that fail the run (vulnerabilities always do).
-/// Same names as the policy file's `deny` (see [`crate::policy::deny_list`]).
+/// Same names as the policy file's `deny` (see [`crate::input::policy::deny_list`]).
 pub fn denied_kinds(values: &[String]) -> Result<Vec<FindingKind>, String> {
-    crate::policy::deny_list(values).map(|d| d.kinds)
+    crate::input::policy::deny_list(values).map(|d| d.kinds)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::findings::{AuditReport, LockfileSummary, PackageRef, Summary};
+    use crate::audit::findings::{AuditReport, LockfileSummary, PackageRef, Summary};
     use advisories_cache::AdvisoryRecord;
 
     fn advisory(id: &str, aliases: &[&str], severity: Option<Severity>) -> AdvisoryRecord {
@@ -427,7 +436,7 @@ mod tests {
         fail_without: bool,
     ) -> AuditReport {
         let mut r = AuditReport {
-            database: crate::findings::DatabaseSummary {
+            database: crate::audit::findings::DatabaseSummary {
                 path: "db".into(),
                 commit: None,
                 last_updated: None,

@@ -4,10 +4,10 @@
 //! registry packages, from the index entry of the exact locked version. When neither
 //! source knows, the answer is "unknown" — never a guess.
 
-use crate::lockfile::Lockfile;
-use crate::matching::is_crates_io;
-use crate::registry::{DepKind, Registry};
-use crate::workspace::WorkspaceInfo;
+use crate::audit::matching::is_crates_io;
+use crate::input::lockfile::Lockfile;
+use crate::input::registry::{DepKind, Registry};
+use crate::input::workspace::WorkspaceInfo;
 
 /// One declaration of a dependency, borrowed from a manifest or an index entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,8 +22,8 @@ pub struct Declared<'x> {
     pub target: Option<&'x str>,
 }
 
-impl<'x> From<&'x crate::workspace::MemberDep> for Declared<'x> {
-    fn from(d: &'x crate::workspace::MemberDep) -> Self {
+impl<'x> From<&'x crate::input::workspace::MemberDep> for Declared<'x> {
+    fn from(d: &'x crate::input::workspace::MemberDep) -> Self {
         Declared {
             req: &d.req,
             kind: d.kind,
@@ -33,8 +33,8 @@ impl<'x> From<&'x crate::workspace::MemberDep> for Declared<'x> {
     }
 }
 
-impl<'x> From<&'x crate::registry::IndexDep> for Declared<'x> {
-    fn from(d: &'x crate::registry::IndexDep) -> Self {
+impl<'x> From<&'x crate::input::registry::IndexDep> for Declared<'x> {
+    fn from(d: &'x crate::input::registry::IndexDep) -> Self {
         Declared {
             req: &d.req,
             kind: d.kind,

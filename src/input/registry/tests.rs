@@ -292,9 +292,9 @@ fn mutated_registry_inputs_never_panic() {
                             DepKind::Normal
                         };
                         if let Some(loc) =
-                            crate::manifest::locate(&m, tmp.path(), key, kind, target)
+                            crate::input::manifest::locate(&m, tmp.path(), key, kind, target)
                         {
-                            let _ = crate::manifest::set_requirement(&loc, "9.9.9");
+                            let _ = crate::input::manifest::set_requirement(&loc, "9.9.9");
                         }
                     }
                 }

@@ -23,13 +23,13 @@
 //! Steps run in rounds: after each round the workspace is audited again and planned
 //! afresh, because one bump can change what the next needs.
 
+use crate::audit::findings::{AuditReport, FindingKind};
+use crate::audit::remediation::{Outcome, Settings, Step};
 use crate::cli::{AuditArgs, FixArgs};
 use crate::error::{AppError, exit};
-use crate::findings::{AuditReport, FindingKind};
-use crate::manifest;
+use crate::input::manifest;
 use crate::output::Output;
 use crate::prepare::{Prepared, prepare_audit};
-use crate::remediation::{Outcome, Settings, Step};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -476,7 +476,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
             ws.root.display()
         )));
     }
-    let before_lock = crate::lockfile::load(&lockfile)?;
+    let before_lock = crate::input::lockfile::load(&lockfile)?;
     let before_pairs = pairs(&before);
     let mut result = FixResult {
         plan: initial_plan,
@@ -606,7 +606,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         // Third: the package with every registry package above it, as cargo update
         // would move them, but nothing else.
         let mut above = vec!["update".to_string()];
-        if let Ok(lock) = crate::lockfile::load(&lockfile) {
+        if let Ok(lock) = crate::input::lockfile::load(&lockfile) {
             for i in ancestors(&lock, &package, &version) {
                 let p = &lock.packages[i];
                 above.push("-p".into());
@@ -727,7 +727,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
     }
     let (left, _, _) = plans(&after, scope);
     result.fixable_left = left.iter().map(|p| p.fixes.len()).sum();
-    let after_lock = crate::lockfile::load(&lockfile)?;
+    let after_lock = crate::input::lockfile::load(&lockfile)?;
     result.packages_changed = changed_packages(&before_lock, &after_lock);
     result.built_before = built_before;
     let trouble =
@@ -743,7 +743,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
 
 /// The registry packages (by index in `lock`) on some path from a root down to `name
 /// version`, that one included: what a scoped `cargo update` may move to remove it.
-fn ancestors(lock: &crate::lockfile::Lockfile, name: &str, version: &str) -> Vec<usize> {
+fn ancestors(lock: &crate::input::lockfile::Lockfile, name: &str, version: &str) -> Vec<usize> {
     let Some(start) = lock
         .packages
         .iter()
@@ -795,8 +795,11 @@ fn not_applied(p: &Planned, reason: String) -> NotApplied {
 }
 
 /// How many `name version` entries differ between two lockfiles (added or removed).
-fn changed_packages(a: &crate::lockfile::Lockfile, b: &crate::lockfile::Lockfile) -> usize {
-    let set = |l: &crate::lockfile::Lockfile| -> BTreeSet<(String, String)> {
+fn changed_packages(
+    a: &crate::input::lockfile::Lockfile,
+    b: &crate::input::lockfile::Lockfile,
+) -> usize {
+    let set = |l: &crate::input::lockfile::Lockfile| -> BTreeSet<(String, String)> {
         l.packages
             .iter()
             .map(|p| (p.name.clone(), p.version.to_string()))
@@ -972,7 +975,7 @@ fn apply_plan(
 
 /// The lockfile as it is now, audited with the run's database and policy.
 fn reaudit(ctx: &mut Ctx<'_>) -> Result<AuditReport, String> {
-    let lock = crate::lockfile::load(&ctx.lockfile).map_err(|e| e.to_string())?;
+    let lock = crate::input::lockfile::load(&ctx.lockfile).map_err(|e| e.to_string())?;
     Ok(crate::audit::audit(
         ctx.db,
         &lock,
@@ -1129,7 +1132,7 @@ fn is_locked(lockfile: &Path, package: &str, from: &str) -> bool {
 }
 
 fn locked_versions(lockfile: &Path, package: &str) -> Vec<semver::Version> {
-    crate::lockfile::load(lockfile)
+    crate::input::lockfile::load(lockfile)
         .map(|l| {
             l.packages
                 .iter()
@@ -1147,7 +1150,7 @@ fn locked_versions(lockfile: &Path, package: &str) -> Vec<semver::Version> {
 fn preflight(
     manifest: &Path,
     offline: bool,
-) -> Result<crate::remediation::EnabledFeatures, AppError> {
+) -> Result<crate::audit::remediation::EnabledFeatures, AppError> {
     let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(program);
     cmd.args([
@@ -1184,7 +1187,7 @@ fn preflight(
     // What a dependent asks of a package is what a newer version must still offer: the
     // features named in its dependency declaration (not those the package's own
     // defaults turn on, which a newer version may drop).
-    let mut out: crate::remediation::EnabledFeatures = hashbrown::HashMap::new();
+    let mut out: crate::audit::remediation::EnabledFeatures = hashbrown::HashMap::new();
     for p in &meta.packages {
         for d in p.dependencies.iter().filter(|d| !d.features.is_empty()) {
             for target in meta.packages.iter().filter(|t| t.name.as_str() == d.name) {

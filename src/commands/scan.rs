@@ -6,10 +6,10 @@
 //! never the end of the scan. With a baseline (a previous scan's JSON Lines) each finding
 //! is `new` or `unchanged`, and findings that disappeared are listed as `fixed`.
 
+use crate::audit::findings::{AuditReport, Finding};
 use crate::audit::{self, AuditOptions};
 use crate::cli::ScanFormat;
-use crate::findings::{AuditReport, Finding};
-use crate::lockfile;
+use crate::input::lockfile;
 use crate::pathtext;
 use advisories_cache::Database;
 use hashbrown::HashSet;
@@ -289,7 +289,7 @@ impl Lines<'_> {
                 *t.by_severity
                     .entry(f.severity().map_or("unknown", |s| s.as_str()))
                     .or_default() += 1;
-                if f.kind == crate::findings::FindingKind::Vulnerability {
+                if f.kind == crate::audit::findings::FindingKind::Vulnerability {
                     let fix = match f.remediation.as_ref().and_then(|r| r.command.clone()) {
                         Some(c) => c,
                         None => format!("{}: no fix published ({})", f.package.name, f.id()),

@@ -3,14 +3,15 @@
 //! database is needed.
 
 use crate::audit::MAX_PATHS;
+use crate::audit::findings::EdgeKind;
+use crate::audit::paths;
+use crate::audit::requirements::Requirements;
 use crate::cli::WhyArgs;
 use crate::error::{AppError, exit};
-use crate::findings::EdgeKind;
+use crate::input::lockfile;
+use crate::input::registry::Registry;
 use crate::output::Output;
 use crate::prepare::parse_paths_limit;
-use crate::registry::Registry;
-use crate::requirements::Requirements;
-use crate::{lockfile, paths};
 use serde::Serialize;
 
 /// One locked version and how it is reached.
@@ -39,7 +40,7 @@ pub fn run(args: &WhyArgs, out: &mut Output) -> Result<i32, AppError> {
     let limit = parse_paths_limit(&args.paths)?
         .unwrap_or(MAX_PATHS)
         .min(MAX_PATHS);
-    let target = crate::workspace::resolve(
+    let target = crate::input::workspace::resolve(
         args.file.as_deref(),
         args.manifest_path.as_deref(),
         args.lockfile_only,

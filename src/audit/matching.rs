@@ -5,8 +5,8 @@
 //! an affected range, and `affected.os`/`affected.arch` narrow it only when targets are
 //! given. Informational advisories become warnings of their kind.
 
-use crate::findings::{Finding, FindingKind, PackageRef};
-use crate::lockfile::Lockfile;
+use crate::audit::findings::{Finding, FindingKind, PackageRef};
+use crate::input::lockfile::Lockfile;
 use advisories_cache::record::{RecordHead, SourceKey, default_source_key, source_key};
 use advisories_cache::{AdvisoryRecord, Database, Severity};
 use hashbrown::HashMap;

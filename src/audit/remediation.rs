@@ -16,10 +16,10 @@
 //! requirement of the locked version (what `cargo add` writes), and the plan is then
 //! marked `verified: false`.
 
-use crate::findings::{Finding, FindingKind};
-use crate::manifest;
-use crate::registry::DepKind;
-use crate::requirements::{Declarer, Requirements};
+use crate::audit::findings::{Finding, FindingKind};
+use crate::audit::requirements::{Declarer, Requirements};
+use crate::input::manifest;
+use crate::input::registry::DepKind;
 use crate::version_text::{Shown, version_text};
 use advisories_cache::AdvisoryRecord;
 use hashbrown::HashMap;
@@ -59,7 +59,7 @@ pub struct Settings {
     pub try_removal: bool,
 }
 
-pub use crate::findings::{Outcome, Remediation, Step};
+pub use crate::audit::findings::{Outcome, Remediation, Step};
 
 /// A successful plan for moving one package.
 struct Plan {
@@ -1191,8 +1191,8 @@ pub fn alternatives(description: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lockfile::parse_bytes;
-    use crate::registry::{IndexSource, Registry};
+    use crate::input::lockfile::parse_bytes;
+    use crate::input::registry::{IndexSource, Registry};
     use advisories_cache::record::AdvisoryRecord as Rec;
     use advisories_cache::record::AffectedRange;
 
@@ -1215,7 +1215,7 @@ mod tests {
         for (name, lines) in crates {
             let path = dir
                 .join("index")
-                .join(crate::registry::files_index_path(name));
+                .join(crate::input::registry::files_index_path(name));
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, lines.join("\n")).unwrap();
         }
