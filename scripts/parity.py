@@ -39,8 +39,7 @@ def cargo_audit():
     return exe
 
 def ours():
-    """Builds cargo-depaudit and returns the binary's path, as cargo reports it (it is
-    under target/<host tuple>/ with this repository's .cargo/config.toml)."""
+    """Builds cargo-depaudit (release) and returns the binary's path, as cargo reports it."""
     out = subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "cargo-depaudit",
                           "--message-format", "json-render-diagnostics"],
                          cwd=repo, check=True, capture_output=True, text=True).stdout

@@ -26,7 +26,7 @@ fi
 multitool=$(ls "$tool_dir"/node_modules/@microsoft/sarif-multitool-*/Sarif.Multitool | head -1)
 chmod u+x "$multitool" # the package's postinstall does this; npm may skip install scripts
 
-# Where cargo put the binary (under target/<host tuple>/ with the repository's config).
+# Where cargo put the binary (as cargo reports it).
 bin=$(cargo build --quiet --bin cargo-depaudit --message-format json |
     grep -o '"executable":"[^"]*"' | tail -1 | cut -d'"' -f4)
 work=$(mktemp -d)

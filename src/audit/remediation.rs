@@ -57,6 +57,9 @@ pub struct Settings {
     /// For an advisory with no patched version at all, look for parent bumps that take
     /// the crate out of the graph (`fix` does; an audit leaves it at "no fix published").
     pub try_removal: bool,
+    /// Plan only for findings of these kinds (`fix` plans what the gate denies, unless
+    /// `--all`); `None`: every advisory finding.
+    pub kinds: Option<Vec<FindingKind>>,
 }
 
 pub use crate::audit::findings::{Outcome, Remediation, Step};
@@ -83,12 +86,14 @@ pub fn remediate(findings: &mut [Finding], reqs: &Requirements, settings: &Setti
         truncated: std::cell::Cell::new(None),
         stack: std::cell::RefCell::new(Vec::new()),
         settled: std::cell::RefCell::new(Vec::new()),
+        locked_by_name: std::cell::RefCell::new(HashMap::new()),
         advisories: std::cell::RefCell::new(Vec::new()),
     };
     // Group the advisories by package: one plan should clear all the fixable ones at once.
     let mut by_package: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
-        if f.kind != FindingKind::Yanked && f.advisory.is_some() {
+        let wanted = settings.kinds.as_ref().is_none_or(|k| k.contains(&f.kind));
+        if f.kind != FindingKind::Yanked && f.advisory.is_some() && wanted {
             by_package.entry(f.package_index).or_default().push(i);
         }
     }
@@ -231,6 +236,8 @@ struct Planner<'a, 'b> {
     /// Packages whose new version is already chosen and whose requirement on the
     /// package being moved now is known to allow it (they move with it).
     settled: std::cell::RefCell<Vec<u32>>,
+    /// Locked versions by crate name, looked up once.
+    locked_by_name: std::cell::RefCell<HashMap<String, Vec<Version>>>,
     /// The advisories being planned for (to keep requirement floors clear of them).
     advisories: std::cell::RefCell<Vec<std::sync::Arc<AdvisoryRecord>>>,
 }
@@ -400,15 +407,39 @@ impl Planner<'_, '_> {
         // Other packages never move to an affected version; the package being planned
         // for is judged by its own advisories (its others have plans of their own).
         let planned = self.advisories.borrow().iter().any(|a| a.package == name);
-        if !planned
-            && let Some(avoid) = &self.settings.avoid
-            && avoid
-                .get(name)
-                .is_some_and(|list| list.iter().any(|a| a.affects(v)))
-        {
+        if !planned && self.newly_affected(name, v).is_some() {
             return false;
         }
         self.offers_features(name, locked, v)
+    }
+
+    /// A vulnerability advisory (of the `avoid` list) that affects `name v` and no locked
+    /// version of `name`: what moving there would bring in that is not there already.
+    fn newly_affected(&self, name: &str, v: &Version) -> Option<std::sync::Arc<AdvisoryRecord>> {
+        let list = self.settings.avoid.as_ref()?.get(name)?;
+        let locked = self.locked_versions(name);
+        list.iter()
+            .find(|a| a.affects(v) && !locked.iter().any(|l| a.affects(l)))
+            .cloned()
+    }
+
+    /// The locked versions of `name` (remembered per plan run).
+    fn locked_versions(&self, name: &str) -> Vec<Version> {
+        if let Some(v) = self.locked_by_name.borrow().get(name) {
+            return v.clone();
+        }
+        let found: Vec<Version> = self
+            .reqs
+            .lock()
+            .packages
+            .iter()
+            .filter(|p| p.name == name)
+            .map(|p| p.version.clone())
+            .collect();
+        self.locked_by_name
+            .borrow_mut()
+            .insert(name.to_string(), found.clone());
+        found
     }
 
     /// Does `name v` offer every feature the locked graph enables on `name locked`?
@@ -689,7 +720,17 @@ impl Planner<'_, '_> {
                     fit.steps.extend(sub.steps);
                 }
                 None if depth < MAX_DEPTH => {
-                    // cargo adds a new package; what it requires must fit in turn.
+                    // cargo adds a new package (its newest release the requirement
+                    // allows): not one an advisory affects, and what it requires must
+                    // fit in turn.
+                    if let Some(a) = self.newly_affected(&dep.package, newest) {
+                        return Err(format!(
+                            "{name} {cv} would bring in {} {}, which {} affects",
+                            dep.package,
+                            Shown(newest),
+                            a.id
+                        ));
+                    }
                     let sub = self.requirements_fit(None, &dep.package, newest, depth + 1)?;
                     fit.why.extend(sub.why);
                     fit.verified &= sub.verified;

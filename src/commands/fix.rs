@@ -420,6 +420,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         refused: Vec::new(),
         avoid: None,
         try_removal: true,
+        kinds: None,
     };
     let prepare = |settings: &Settings, out: &mut Output| -> Result<Prepared, AppError> {
         let mut p = prepare_audit(&audit_args, out)?;
@@ -428,6 +429,9 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
     };
     let first = prepare(&settings, out)?;
     settings.avoid = Some(std::sync::Arc::new(avoid_list(&first.db)));
+    if !args.all {
+        settings.kinds = Some(first.opts.denied_kinds.clone());
+    }
     let Some(ws) = first.opts.workspace.clone() else {
         return Err(AppError::Usage(format!(
             "{}: fix needs a cargo workspace: `cargo metadata` did not run or failed here",

@@ -73,6 +73,8 @@ pub struct Registry {
     yanked: Mutex<HashMap<VersionKey, Option<bool>>>,
     /// Whole cache files read so far, by crate name (`None`: no usable file).
     files: Mutex<HashMap<String, Option<Arc<files::CacheFile>>>>,
+    /// How often a crate's file tail was read for one version (see `cache_json`).
+    tail_reads: Mutex<HashMap<String, u32>>,
     /// Answers of [`Registry::allows`], by `name@version dep c`.
     allows_memo: Mutex<HashMap<AllowsKey, Option<bool>>>,
     /// Published versions and yanked flags by crate name.
@@ -102,6 +104,7 @@ impl Registry {
             published: Mutex::new(HashMap::new()),
             allows_memo: Mutex::new(HashMap::new()),
             files: Mutex::new(HashMap::new()),
+            tail_reads: Mutex::new(HashMap::new()),
             directory: Mutex::new(None),
             online: None,
             digest: None,
@@ -541,6 +544,19 @@ impl Registry {
         let v = crate::version_text::version_text(version);
         if let Some(whole) = lock(&self.files).get(name).cloned() {
             return whole?.entry(&v).map(<[u8]>::to_vec);
+        }
+        // A crate asked about more than twice (remediation walks its releases) is read
+        // whole once, rather than its file's tail again for every version.
+        let asked = {
+            let mut counts = lock(&self.tail_reads);
+            let n = counts.entry(name.to_string()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        if asked > 2 {
+            return self
+                .whole_cache_file(name)
+                .and_then(|f| f.entry(&v).map(<[u8]>::to_vec));
         }
         let Some(path) = self.file_to_read(name) else {
             lock(&self.files).insert(name.to_string(), None);
