@@ -405,7 +405,7 @@ fn a_breaking_step_that_breaks_the_build_is_rolled_back() {
 }
 
 #[test]
-fn a_plan_that_would_bring_in_an_advisory_is_rolled_back() {
+fn a_plan_that_would_bring_in_an_advisory_is_not_made() {
     let s = Scenario::new();
     s.publish("vulnlib", "0.3.4", &[]);
     s.publish("mid", "1.0.0", &[Dep("vulnlib", "=0.3.4", "normal")]);
@@ -426,13 +426,14 @@ fn a_plan_that_would_bring_in_an_advisory_is_rolled_back() {
     let before = lockfile(&s);
     let (code, out) = fix(&s, &[]);
     assert_eq!(code, 1, "{out:#}");
+    // The only way out (mid 1.1.0) would bring in newbad and its advisory: fix says so
+    // instead of trading one vulnerability for another.
+    let why = out["no_fix"][0]["reason"].as_str().unwrap();
     assert!(
-        out["rolled_back"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("RUSTSEC-2099-0110"),
+        why.contains("would bring in newbad 1.0.0, which RUSTSEC-2099-0110 affects"),
         "{out:#}"
     );
+    assert!(out["applied"].as_array().unwrap().is_empty(), "{out:#}");
     assert_eq!(lockfile(&s), before);
     assert!(out["introduced"].as_array().unwrap().is_empty());
     assert_eq!(ids(&out["open"]), ["RUSTSEC-2099-0109"]);
