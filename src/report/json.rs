@@ -68,51 +68,25 @@ pub fn report_value(r: &AuditReport) -> Value {
 }
 
 /// JSON with a trailing newline, indented when `pretty` (for a terminal), else on one
-/// line (a third smaller and quicker to write, for programs): the text of
-/// [`report_value`], written straight from the findings instead of through a tree of
-/// JSON values (a test holds the two equal).
+/// line (for programs): the text of [`report_value`] (a test holds the two equal).
 pub fn render(r: &AuditReport, pretty: bool) -> String {
-    // ~1.7 KiB a finding with paths and remediation, indented: sized so the text is not
-    // copied as it grows (reserved pages that are never written cost no memory).
     let mut out = Vec::with_capacity(1024 + 2048 * r.findings.len());
-    if pretty {
-        let _ = serde_json::to_writer_pretty(&mut out, &Report(r));
+    let _ = if pretty {
+        serde_json::to_writer_pretty(&mut out, &Report(r))
     } else {
-        compact::report(&mut out, r);
-    }
+        serde_json::to_writer(&mut out, &Report(r))
+    };
     out.push(b'\n');
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// The one-line report written by hand: the same text as `serde_json::to_writer` of
-/// [`Report`] (a test holds them equal), at a third of the cost — serde_json spends most
-/// of its time on the thousands of short strings and keys of the findings' paths.
+/// A scan's JSON Lines written by hand — kept for scan lines only, where serde_json's
+/// cost on the thousands of short strings of a fleet's findings weighs on the scan
+/// target (a test holds the text equal to serde_json's).
 mod compact {
-    use super::{AuditReport, Finding, erased::Ser};
+    use super::Finding;
     use crate::audit::findings::EdgeKind;
     use crate::audit::findings::{Remediation, Step};
-
-    /// The report, keys in sorted order as [`super::Report`] writes them.
-    pub fn report(out: &mut Vec<u8>, r: &AuditReport) {
-        let value = |out: &mut Vec<u8>, v: &dyn Ser| {
-            let _ = serde_json::to_writer(&mut *out, &v.value());
-        };
-        out.extend_from_slice(b"{\"database\":");
-        value(out, &r.database);
-        key_of(out, "findings");
-        list(out, &r.findings, |out, f| finding(out, f, None));
-        key_of(out, "lockfile");
-        value(out, &r.lockfile);
-        key_of(out, "notes");
-        strs(out, &r.notes);
-        text_field(out, "paths_note", &r.paths_note);
-        key_of(out, "stale_ignores");
-        strs(out, &r.stale_ignores);
-        key_of(out, "summary");
-        value(out, &r.summary);
-        opt_field(out, "yanked_unknown", r.yanked_unknown.as_deref());
-        out.push(b'}');
-    }
 
     /// A scan's line for an audited lockfile, as [`super::scan_line`] describes it.
     pub fn scan_line(out: &mut Vec<u8>, line: &super::ScanLine) {
