@@ -30,10 +30,16 @@ use std::collections::{BTreeMap, BTreeSet};
 const MAX_DEPTH: usize = 6;
 /// How many candidate versions are tried at each level.
 const MAX_TRIES: usize = 8;
-/// How many packages one plan may try to move in all.
-const MAX_SEARCHES: usize = 400;
-/// How many releases' own requirements one plan may hold against the lockfile.
-const MAX_FIT_CHECKS: usize = 200;
+/// How many packages one plan may try to move in all: an audit's remediation is a
+/// suggestion made for every finding on every run, `fix` searches further.
+const MAX_SEARCHES: usize = 200;
+/// The same for `fix` ([`Settings::thorough`]).
+const MAX_SEARCHES_THOROUGH: usize = 400;
+/// How many releases' own requirements one plan may hold against the lockfile (an
+/// audit), and in `fix`.
+const MAX_FIT_CHECKS: usize = 8;
+/// The same for `fix`.
+const MAX_FIT_CHECKS_THOROUGH: usize = 200;
 
 /// The features asked of each locked package, by `(name, version)`.
 pub type EnabledFeatures = HashMap<(String, String), Vec<String>>;
@@ -57,6 +63,8 @@ pub struct Settings {
     /// For an advisory with no patched version at all, look for parent bumps that take
     /// the crate out of the graph (`fix` does; an audit leaves it at "no fix published").
     pub try_removal: bool,
+    /// Search as far as `fix` does (see [`MAX_SEARCHES_THOROUGH`]).
+    pub thorough: bool,
     /// Plan only for findings of these kinds (`fix` plans what the gate denies, unless
     /// `--all`); `None`: every advisory finding.
     pub kinds: Option<Vec<FindingKind>>,
@@ -295,8 +303,7 @@ impl Planner<'_, '_> {
             // No version of it will do: the fix may be to leave it behind, when every
             // dependent has a newer release that no longer depends on it.
             if from_index {
-                self.budget.set(MAX_SEARCHES);
-                self.fits_left.set(MAX_FIT_CHECKS);
+                self.reset_budgets();
                 self.truncated.set(None);
                 self.stack.borrow_mut().clear();
                 self.settled.borrow_mut().clear();
@@ -330,8 +337,7 @@ impl Planner<'_, '_> {
             }
             return no_fix(why, alts(), from_index);
         }
-        self.budget.set(MAX_SEARCHES);
-        self.fits_left.set(MAX_FIT_CHECKS);
+        self.reset_budgets();
         self.truncated.set(None);
         self.stack.borrow_mut().clear();
         self.settled.borrow_mut().clear();
@@ -384,6 +390,17 @@ impl Planner<'_, '_> {
                 no_fix(why, alts(), from_index && exhaustive.is_none())
             }
         }
+    }
+
+    /// Sets the search limits for a new plan.
+    fn reset_budgets(&self) {
+        let (searches, fits) = if self.settings.thorough {
+            (MAX_SEARCHES_THOROUGH, MAX_FIT_CHECKS_THOROUGH)
+        } else {
+            (MAX_SEARCHES, MAX_FIT_CHECKS)
+        };
+        self.budget.set(searches);
+        self.fits_left.set(fits);
     }
 
     /// May `v` be a target for `name`, locked at `locked`? Newer, not yanked, not a
@@ -605,6 +622,11 @@ impl Planner<'_, '_> {
             verified: true,
             parent_moved: false,
         };
+        // An audit's suggestion leaves the target's own requirements to cargo (as
+        // `cargo update --precise` does); `fix` checks them, since it must not be refused.
+        if !self.settings.thorough {
+            return Ok(fit);
+        }
         let Some(registry) = self.reqs.registry() else {
             fit.verified = false;
             return Ok(fit);

@@ -420,6 +420,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         refused: Vec::new(),
         avoid: None,
         try_removal: true,
+        thorough: true,
         kinds: None,
     };
     let prepare = |settings: &Settings, out: &mut Output| -> Result<Prepared, AppError> {
