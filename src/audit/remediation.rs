@@ -574,13 +574,7 @@ impl Planner<'_, '_> {
                     ));
                 }
                 let sub = self.move_package(d, &cands, 1)?;
-                why.push(format!(
-                    "bump {} {} → {} (which no longer depends on {})",
-                    dp.name,
-                    Shown(&dp.version),
-                    Shown(&sub.chosen),
-                    xp.name
-                ));
+                why.push(no_longer_depends(dp, &sub.chosen, &xp.name));
                 why.extend(sub.why);
                 verified &= sub.verified;
                 steps.extend(sub.steps);
@@ -990,13 +984,7 @@ impl Planner<'_, '_> {
                                         xp.name
                                     )
                                 } else {
-                                    format!(
-                                        "bump {} {} → {} (which no longer depends on {})",
-                                        dp.name,
-                                        Shown(&dp.version),
-                                        Shown(&sub.chosen),
-                                        xp.name
-                                    )
+                                    no_longer_depends(dp, &sub.chosen, &xp.name)
                                 });
                                 why.extend(sub.why);
                                 verified &= sub.verified;
@@ -1109,6 +1097,16 @@ impl Planner<'_, '_> {
         }
         out
     }
+}
+
+/// `bump mid 1.0.0 → 1.1.0 (which no longer depends on vulnlib)`.
+fn no_longer_depends(dp: &crate::input::lockfile::Package, to: &Version, dep: &str) -> String {
+    format!(
+        "bump {} {} → {} (which no longer depends on {dep})",
+        dp.name,
+        Shown(&dp.version),
+        Shown(to)
+    )
 }
 
 /// What moves along with a target because of its own requirements.

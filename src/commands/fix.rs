@@ -526,23 +526,9 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
                 p.fixes.join(", "),
                 p.commands.join(" ; ")
             ));
-            let started = Instant::now();
-            match apply_plan(&p, &mut ctx, &state, &before_pairs)? {
-                PlanResult::Applied {
-                    commands,
-                    build_checked,
-                    now,
-                } => {
-                    state = now;
-                    result.applied.push(Applied {
-                        package: p.package.clone(),
-                        commands,
-                        fixes: p.fixes.clone(),
-                        build_checked,
-                        seconds: started.elapsed().as_secs_f64(),
-                    });
-                }
-                PlanResult::Refused { reason, target } => {
+            match apply_and_record(&p, &mut ctx, &mut state, &before_pairs, &mut result.applied)? {
+                None | Some(PlanResult::Applied { .. }) => {}
+                Some(PlanResult::Refused { reason, target }) => {
                     ctx.out.warn(&format!(
                         "cargo refused, files restored: {}: {reason}",
                         p.commands.join(" ; ")
@@ -552,7 +538,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
                     }
                     result.refused.push(not_applied(&p, reason));
                 }
-                PlanResult::RolledBack { reason, retry } => {
+                Some(PlanResult::RolledBack { reason, retry }) => {
                     ctx.out.warn(&format!(
                         "rolled back: {}: {reason}",
                         p.commands.join(" ; ")
@@ -659,25 +645,11 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
             };
             ctx.out
                 .status(&format!("Applying ({a_id}): {}", p.commands[0]));
-            let started = Instant::now();
-            match apply_plan(&p, &mut ctx, &state, &before_pairs)? {
-                PlanResult::Applied {
-                    commands,
-                    build_checked,
-                    now,
-                } => {
-                    state = now;
-                    result.applied.push(Applied {
-                        package: p.package.clone(),
-                        commands,
-                        fixes: p.fixes.clone(),
-                        build_checked,
-                        seconds: started.elapsed().as_secs_f64(),
-                    });
-                    break;
-                }
-                // Undone and not counted against the run: this was a last try.
-                PlanResult::Refused { .. } | PlanResult::RolledBack { .. } => {}
+            // Undone and not counted against the run when it fails: this was a last try.
+            if apply_and_record(&p, &mut ctx, &mut state, &before_pairs, &mut result.applied)?
+                .is_none()
+            {
+                break;
             }
         }
     }
@@ -830,6 +802,36 @@ enum PlanResult {
         /// Worth trying the next candidate (not after a build that broke).
         retry: bool,
     },
+}
+
+/// [`apply_plan`], and when the plan stays, records it in `applied` and takes its
+/// re-audit as the new state (`None`); otherwise the failure.
+fn apply_and_record(
+    p: &Planned,
+    ctx: &mut Ctx<'_>,
+    state: &mut Pairs,
+    before_fix: &Pairs,
+    applied: &mut Vec<Applied>,
+) -> Result<Option<PlanResult>, AppError> {
+    let started = Instant::now();
+    match apply_plan(p, ctx, state, before_fix)? {
+        PlanResult::Applied {
+            commands,
+            build_checked,
+            now,
+        } => {
+            *state = now;
+            applied.push(Applied {
+                package: p.package.clone(),
+                commands,
+                fixes: p.fixes.clone(),
+                build_checked,
+                seconds: started.elapsed().as_secs_f64(),
+            });
+            Ok(None)
+        }
+        failed => Ok(Some(failed)),
+    }
 }
 
 /// Applies one plan as a transaction and judges it by a re-audit (see the module doc).
