@@ -54,6 +54,8 @@ pub struct Planned {
     pub steps: Vec<Step>,
     /// `lockfile-update` or `bump-parent`.
     pub outcome: &'static str,
+    /// Why, from the same data as the steps (the remediation's explanation).
+    pub explanation: String,
     /// Every step within semver compatibility.
     pub compatible: bool,
     /// (advisory, crate) pairs it is meant to remove.
@@ -214,6 +216,7 @@ fn plans(report: &AuditReport, scope: Scope) -> (Vec<Planned>, Vec<NotApplied>, 
                 commands: r.steps.iter().map(Step::command).collect(),
                 steps: r.steps.clone(),
                 outcome: r.outcome.as_str(),
+                explanation: r.explanation.clone(),
                 compatible: r.compatible,
                 targets: vec![(a.id.clone(), f.package.name.clone())],
                 raw: None,
@@ -634,6 +637,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
                 commands: vec![format!("cargo {}", raw.join(" "))],
                 steps: Vec::new(),
                 outcome: "lockfile-update",
+                explanation: "cargo's own update of the package (last round)".into(),
                 compatible: true,
                 targets: state
                     .keys()

@@ -20,6 +20,13 @@ fn fix(s: &Scenario, extra: &[&str]) -> (i32, serde_json::Value) {
     (r.code, r.json())
 }
 
+/// `fix --dry-run --json`: the plans, changing nothing.
+fn plan(s: &Scenario) -> serde_json::Value {
+    let r = s.depaudit(&["fix", "-n", "--dry-run", "--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.json()
+}
+
 /// cargo accepts the lockfile as it is.
 fn resolves(s: &Scenario) {
     let meta = s.cargo(&["metadata", "--locked", "--format-version", "1"]);
@@ -64,12 +71,15 @@ fn the_targets_own_requirements_move_along_with_it() {
         ],
     );
     s.advisory("RUSTSEC-2099-0101", "url", &[">=2.5.1"], &[]);
-    let report = s.audit();
-    let r = remediation(&report, "RUSTSEC-2099-0101");
+    // fix's plan (an audit's suggestion leaves this to cargo).
+    let r = &plan(&s)["plan"][0];
     assert_eq!(r["outcome"], "lockfile-update", "{r:#}");
     assert_eq!(
-        r["command"],
-        "cargo update -p small@1.10.0 --precise 1.13.1 && cargo update -p url@2.2.2 --precise 2.5.1",
+        r["commands"],
+        serde_json::json!([
+            "cargo update -p small@1.10.0 --precise 1.13.1",
+            "cargo update -p url@2.2.2 --precise 2.5.1"
+        ]),
         "{r:#}"
     );
     assert!(
@@ -101,10 +111,15 @@ fn a_third_package_pinning_a_blocker_is_bumped_not_called_a_lockfile_update() {
     s.publish("libproc", "1.0.1", &[Dep("memchr", "~2.3", "normal")]);
     s.publish("libproc", "1.1.0", &[Dep("memchr", "^2.4", "normal")]);
     s.advisory("RUSTSEC-2099-0102", "regex", &[">=1.5.5"], &[]);
-    let report = s.audit();
-    let r = remediation(&report, "RUSTSEC-2099-0102");
+    let r = &plan(&s)["plan"][0];
     assert_eq!(r["outcome"], "bump-parent", "{r:#}");
-    let cmd = r["command"].as_str().unwrap();
+    let cmd = r["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join(" && ");
     assert!(
         cmd.contains("cargo update -p libproc@1.0.0 --precise 1.1.0"),
         "{r:#}"
@@ -233,8 +248,7 @@ fn a_plan_that_fails_part_way_is_rolled_back_whole() {
         ],
     );
     s.advisory("RUSTSEC-2099-0105", "url", &[">=2.5.1"], &[]);
-    let report = s.audit();
-    let r = remediation(&report, "RUSTSEC-2099-0105");
+    let r = &plan(&s)["plan"][0];
     assert_eq!(r["steps"].as_array().unwrap().len(), 2, "{r:#}");
     let before = lockfile(&s);
     let (code, out) = fix(&s, &[]);
