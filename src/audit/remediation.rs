@@ -30,6 +30,9 @@ use std::collections::{BTreeMap, BTreeSet};
 const MAX_DEPTH: usize = 6;
 /// How many candidate versions are tried at each level.
 const MAX_TRIES: usize = 8;
+/// How many of a dependent's releases an audit's suggestion reads to find ones that
+/// allow a patched version (`fix` reads them all).
+const MAX_LOOKS: usize = 32;
 /// How many packages one plan may try to move in all: an audit's remediation is a
 /// suggestion made for every finding on every run, `fix` searches further.
 const MAX_SEARCHES: usize = 200;
@@ -943,16 +946,30 @@ impl Planner<'_, '_> {
                             continue;
                         };
                         // Only newer, unyanked releases are decoded, one entry each.
-                        let mut allowing = dv
+                        // The oldest few that allow it are enough (the search tries
+                        // MAX_TRIES per level); each look decodes a release's entry, so
+                        // an audit's suggestion looks at a bounded number of them.
+                        let look_limit = if self.settings.thorough {
+                            usize::MAX
+                        } else {
+                            MAX_LOOKS
+                        };
+                        let eligible = dv
                             .iter()
-                            .filter(|(v, yanked)| self.eligible(&dp.name, &dp.version, v, *yanked))
-                            .filter(|(v, _)| {
-                                registry.allows(&dp.name, v, &xp.name, c) == Some(true)
-                            })
-                            .map(|(v, _)| v.clone());
-                        // The oldest few are enough: the search tries MAX_TRIES per level.
-                        let d_cands: Vec<Version> = allowing.by_ref().take(2 * MAX_TRIES).collect();
-                        if allowing.next().is_some() {
+                            .filter(|(v, yanked)| self.eligible(&dp.name, &dp.version, v, *yanked));
+                        let mut d_cands: Vec<Version> = Vec::new();
+                        let mut more = false; // releases left unlooked at
+                        for (looked, (v, _)) in eligible.enumerate() {
+                            if d_cands.len() == 2 * MAX_TRIES || looked == look_limit {
+                                more = true;
+                                break;
+                            }
+                            if registry.allows(&dp.name, v, &xp.name, c) == Some(true) {
+                                d_cands.push(v.clone());
+                            }
+                        }
+                        // A no-fix is then not exhaustive.
+                        if more {
                             self.truncated
                                 .set(Some("the limit of candidates tried per crate"));
                         }
