@@ -154,20 +154,41 @@ fn exit_soon<T>(values: T) {
 fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppError> {
     use crate::commands::scan;
     out.quiet = args.quiet;
-    let fail_on_new_only = match args.fail_on.as_str() {
-        "any" => false,
-        "new" if args.baseline.is_some() => true,
-        "new" => {
-            return Err(AppError::Usage(
-                "--fail-on new needs --baseline FILE".into(),
-            ));
+    // `--fail-on any` (the default): any denied finding or unreadable lockfile;
+    // `new`: only new ones against the baseline (an unreadable lockfile is new when it
+    // was readable in the baseline, or not in it); `errors` (alone or added): any
+    // unreadable lockfile fails too.
+    let mut fail_on_new_only = false;
+    let mut errors_fail = false;
+    let mut errors_only = false;
+    for value in args.fail_on.split(',').map(str::trim) {
+        match value {
+            "any" => {}
+            "new" if args.baseline.is_some() => fail_on_new_only = true,
+            "new" => {
+                return Err(AppError::Usage(
+                    "--fail-on new needs --baseline FILE".into(),
+                ));
+            }
+            "errors" => errors_fail = true,
+            other => {
+                return Err(AppError::Usage(format!(
+                    "unknown --fail-on value `{other}` (expected any, new, errors)"
+                )));
+            }
         }
-        other => {
+    }
+    if args.fail_on.trim() == "errors" {
+        errors_only = true;
+    }
+    for p in &args.paths {
+        if std::fs::symlink_metadata(p).is_err() {
             return Err(AppError::Usage(format!(
-                "unknown --fail-on value `{other}` (expected any, new)"
+                "{}: no such file or folder to scan",
+                crate::pathtext::for_text(&crate::pathtext::display(p))
             )));
         }
-    };
+    }
     // Scanned repositories' own cargo configuration is not trusted: only $CARGO_HOME's
     // decides where index data comes from.
     let opts = AuditOptions {
@@ -241,7 +262,13 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         result.errors,
         pl(result.errors, "error", "errors"),
     ));
-    let code = if result.failing > 0 || result.errors > 0 {
+    let errors_counted = if errors_fail || !fail_on_new_only {
+        result.errors
+    } else {
+        result.new_errors
+    };
+    let findings_counted = if errors_only { 0 } else { result.failing };
+    let code = if findings_counted > 0 || errors_counted > 0 {
         exit::FINDINGS
     } else {
         exit::OK

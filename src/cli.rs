@@ -157,7 +157,10 @@ pub struct ScanArgs {
     /// A previous scan's JSON Lines: mark findings new / unchanged / fixed.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// What fails the scan: `any` denied finding, or only `new` ones (needs --baseline).
+    /// What fails the scan: `any` denied finding or unreadable lockfile; `new`: only
+    /// new ones against --baseline (an unreadable lockfile is new when it was readable
+    /// there); `errors`: unreadable lockfiles alone; `new,errors`: new findings and any
+    /// unreadable lockfile.
     #[arg(long, value_name = "WHEN", default_value = "any")]
     pub fail_on: String,
     /// Parallel audits (default: the number of CPUs).

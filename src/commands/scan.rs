@@ -175,6 +175,9 @@ pub fn read_baseline(path: &Path) -> Result<BTreeMap<String, Value>, String> {
             continue;
         }
         let lock = v["path"].as_str().unwrap_or_default();
+        if !v["error"].is_null() {
+            keys.insert(error_key(lock), v["error"].clone());
+        }
         for f in v["findings"].as_array().into_iter().flatten() {
             let id = f["advisory"]["id"].as_str().unwrap_or("yanked");
             let key = format!(
@@ -186,6 +189,12 @@ pub fn read_baseline(path: &Path) -> Result<BTreeMap<String, Value>, String> {
         }
     }
     Ok(keys)
+}
+
+/// A baseline's key for a lockfile that could not be read then. It sorts apart from the
+/// findings' keys (`path\u{1f}…`), so it is never counted as a fixed finding.
+fn error_key(path: &str) -> String {
+    format!("\u{0}error\u{1f}{path}")
 }
 
 /// The outcome of a scan, ready to render.
@@ -201,6 +210,9 @@ pub struct ScanOutput {
     pub failing: usize,
     /// Lockfiles that could not be audited.
     pub errors: usize,
+    /// Of those, the ones that were readable in the baseline, or not in it (all of them
+    /// without a baseline).
+    pub new_errors: usize,
 }
 
 /// How audited lockfiles become report lines. It is shared (read-only) by the scan's
@@ -237,6 +249,7 @@ struct Tally {
     new: usize,
     fixed: usize,
     error: bool,
+    new_error: bool,
 }
 
 impl Lines<'_> {
@@ -252,6 +265,9 @@ impl Lines<'_> {
     fn error_line(&self, path: &str, msg: &str) -> Line {
         let tally = Tally {
             error: true,
+            new_error: self
+                .baseline
+                .is_none_or(|b| !b.contains_key(&error_key(path))),
             ..Tally::default()
         };
         let value = json!({"type": "lockfile", "path": path, "packages": null, "findings": [], "error": msg});
@@ -354,6 +370,7 @@ pub fn summarize(
     let mut by_severity: BTreeMap<&str, usize> = BTreeMap::new();
     let mut fixes: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let (mut failing, mut errors, mut new_count, mut fixed_count) = (0, 0, 0, 0);
+    let mut new_errors = 0;
     let lockfiles = lines.len();
     let mut values = Vec::new();
     let mut texts = Vec::new();
@@ -375,6 +392,7 @@ pub fn summarize(
         }
         failing += t.failing;
         errors += usize::from(t.error);
+        new_errors += usize::from(t.new_error);
         new_count += t.new;
         fixed_count += t.fixed;
         values.extend(line.value);
@@ -403,7 +421,8 @@ pub fn summarize(
         "failing": failing,
     });
     if how.baseline.is_some() {
-        summary["baseline"] = json!({"new": new_count, "fixed": fixed_count});
+        summary["baseline"] =
+            json!({"new": new_count, "fixed": fixed_count, "new_errors": new_errors});
     }
     ScanOutput {
         lines: values,
@@ -411,6 +430,7 @@ pub fn summarize(
         summary,
         failing,
         errors,
+        new_errors,
     }
 }
 

@@ -407,3 +407,51 @@ fn progress_line_only_on_a_terminal_and_not_with_quiet() {
         None => eprintln!("skipping the terminal half: no working `script`"),
     }
 }
+
+#[test]
+fn a_lockfile_that_stays_unreadable_does_not_fail_fail_on_new_forever() {
+    let dir = fixture_tree(2); // two readable lockfiles and broken/Cargo.lock
+    let cache = tempfile::tempdir().unwrap();
+    let db = fixture_db();
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", s(dir.path()), "--db", s(&db), "-n", "-q"];
+        args.extend_from_slice(extra);
+        run_in(cache.path(), &args)
+    };
+    let first = scan(&[]);
+    assert_eq!(
+        first.code, 1,
+        "findings and an unreadable lockfile fail `any`"
+    );
+    let base = cache.path().join("base.jsonl");
+    std::fs::write(&base, &first.stdout).unwrap();
+    // Nothing new: the same unreadable lockfile is not a new error.
+    let again = scan(&["--baseline", s(&base), "--fail-on", "new"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    let summary = lines(&again).pop().unwrap();
+    assert_eq!(summary["baseline"]["new_errors"], 0, "{summary:#}");
+    assert_eq!(summary["errors"], 1);
+    // `errors` counts every unreadable lockfile, with or without `new`.
+    assert_eq!(
+        scan(&["--baseline", s(&base), "--fail-on", "new,errors"]).code,
+        1
+    );
+    assert_eq!(scan(&["--fail-on", "errors"]).code, 1);
+    // A lockfile readable in the baseline and unreadable now is a new error.
+    std::fs::write(
+        dir.path().join("repo00/Cargo.lock"),
+        "[[package]]\nname = 2\n",
+    )
+    .unwrap();
+    let worse = scan(&["--baseline", s(&base), "--fail-on", "new"]);
+    assert_eq!(worse.code, 1, "{}", worse.stdout);
+    assert_eq!(lines(&worse).pop().unwrap()["baseline"]["new_errors"], 1);
+    // A path that does not exist is a usage error.
+    let missing = run_in(
+        cache.path(),
+        &["scan", s(&dir.path().join("nope")), "--db", s(&db), "-n"],
+    );
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert_eq!(missing.stderr.lines().count(), 1, "{}", missing.stderr);
+    assert!(missing.stderr.contains("nope"), "{}", missing.stderr);
+}
