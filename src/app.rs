@@ -201,6 +201,14 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         ..Default::default()
     };
     let baseline = match &args.baseline {
+        // The first night has no baseline yet: everything is new, and the run says so.
+        Some(p) if std::fs::symlink_metadata(p).is_err() => {
+            out.warn(&format!(
+                "baseline {} does not exist yet: a first run, every finding counts as new",
+                p.display()
+            ));
+            Some(Default::default())
+        }
         Some(p) => Some(scan::read_baseline(p).map_err(AppError::Usage)?),
         None => None,
     };

@@ -165,15 +165,20 @@ pub fn read_baseline(path: &Path) -> Result<BTreeMap<String, Value>, String> {
     let bytes = lockfile::read_bounded(path).map_err(|e| advisories_cache::load::one_line(&e))?;
     let text = String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8", path.display()))?;
     let mut keys = BTreeMap::new();
+    let mut scan_lines = 0;
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let v: Value = serde_json::from_str(line)
             .map_err(|e| format!("{} line {}: not JSON: {e}", path.display(), n + 1))?;
+        if v["type"] == "summary" {
+            scan_lines += 1;
+        }
         if v["type"] != "lockfile" {
             continue;
         }
+        scan_lines += 1;
         let lock = v["path"].as_str().unwrap_or_default();
         if !v["error"].is_null() {
             keys.insert(error_key(lock), v["error"].clone());
@@ -187,6 +192,14 @@ pub fn read_baseline(path: &Path) -> Result<BTreeMap<String, Value>, String> {
             );
             keys.insert(key, f.clone());
         }
+    }
+    // An audit report, `{}` or an empty file is not an empty baseline: everything would
+    // silently count as new.
+    if scan_lines == 0 {
+        return Err(format!(
+            "{}: not a scan baseline (no lockfile or summary lines of `cargo depaudit scan --format jsonl`)",
+            path.display()
+        ));
     }
     Ok(keys)
 }

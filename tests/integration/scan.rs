@@ -455,3 +455,63 @@ fn a_lockfile_that_stays_unreadable_does_not_fail_fail_on_new_forever() {
     assert_eq!(missing.stderr.lines().count(), 1, "{}", missing.stderr);
     assert!(missing.stderr.contains("nope"), "{}", missing.stderr);
 }
+
+#[test]
+fn a_missing_baseline_is_a_first_run_and_a_file_that_is_not_one_is_an_error() {
+    let dir = fixture_tree(1);
+    std::fs::remove_dir_all(dir.path().join("broken")).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let db = fixture_db();
+    let scan = |base: &std::path::Path| {
+        run_in(
+            cache.path(),
+            &[
+                "scan",
+                s(dir.path()),
+                "--db",
+                s(&db),
+                "-n",
+                "--baseline",
+                s(base),
+                "--fail-on",
+                "new",
+            ],
+        )
+    };
+    // The first night: no baseline yet. Every finding is new, and the run says so.
+    let first = scan(&cache.path().join("yesterday.jsonl"));
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    assert!(first.stderr.contains("first run"), "{}", first.stderr);
+    let summary = lines(&first).pop().unwrap();
+    assert!(
+        summary["baseline"]["new"].as_u64().unwrap() > 0,
+        "{summary:#}"
+    );
+    // An audit report or `{}` is not an empty baseline.
+    for (name, text) in [
+        (
+            "audit.json",
+            run_in(
+                cache.path(),
+                &[
+                    "--db",
+                    s(&db),
+                    "-n",
+                    "--json",
+                    "-f",
+                    s(&lockfile("basic.lock")),
+                ],
+            )
+            .stdout,
+        ),
+        ("empty.json", "{}\n".to_string()),
+    ] {
+        let p = cache.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let r = scan(&p);
+        assert_eq!(r.code, 2, "{name}: {}{}", r.stdout, r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(r.stderr.contains("not a scan baseline"), "{}", r.stderr);
+        assert!(r.stderr.contains(name), "{}", r.stderr);
+    }
+}
