@@ -172,8 +172,8 @@ pub struct ScanArgs {
     /// Also fail on: warnings, unmaintained, unsound, notice, yanked.
     #[arg(short = 'D', long, value_name = "KIND", value_delimiter = ',')]
     pub deny: Vec<String>,
-    /// Dependency paths per finding: a number, or `all`.
-    #[arg(long, value_name = "N|all", default_value = "3")]
+    /// Dependency paths per finding: a number, or `all` (`--paths`, as for audit).
+    #[arg(long, alias = "paths", value_name = "N|all", default_value = "3")]
     pub paths_per_finding: String,
     /// Also descend into hidden folders, `target/` and `vendor/`.
     #[arg(long)]

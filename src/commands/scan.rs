@@ -497,22 +497,28 @@ fn table(result: &ScanOutput) -> String {
                 .count()
                 .to_string()
         };
+        // An unreadable lockfile has no counts: `-`, not `null` or 0.
+        let readable = l["error"].is_null();
+        let or_dash = |v: String| if readable { v } else { "-".to_string() };
         table.add_row(vec![
             pathtext::for_text(l["path"].as_str().unwrap_or_default()),
-            l["packages"].to_string(),
-            live(true),
-            live(false),
+            or_dash(l["packages"].to_string()),
+            or_dash(live(true)),
+            or_dash(live(false)),
             pathtext::for_text(l["error"].as_str().unwrap_or("")),
         ]);
     }
     let mut t = table.to_string();
     t.push_str("\nTop fixes:\n");
     for f in result.summary["top_fixes"].as_array().into_iter().flatten() {
+        let pl = crate::report::markdown::plural;
+        let n = f["findings"].as_u64().unwrap_or(0) as usize;
+        let k = f["lockfiles"].as_u64().unwrap_or(0) as usize;
         t.push_str(&format!(
-            "  {} ({} findings in {} lockfiles)\n",
+            "  {} ({n} {} in {k} {})\n",
             f["fix"].as_str().unwrap_or_default(),
-            f["findings"],
-            f["lockfiles"]
+            pl(n, "finding", "findings"),
+            pl(k, "lockfile", "lockfiles")
         ));
     }
     t

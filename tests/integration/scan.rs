@@ -515,3 +515,33 @@ fn a_missing_baseline_is_a_first_run_and_a_file_that_is_not_one_is_an_error() {
         assert!(r.stderr.contains(name), "{}", r.stderr);
     }
 }
+
+#[test]
+fn the_scan_table_shows_no_null_and_scan_takes_paths_like_audit() {
+    let dir = fixture_tree(1);
+    let cache = tempfile::tempdir().unwrap();
+    let db = fixture_db();
+    let r = run_in(
+        cache.path(),
+        &[
+            "scan",
+            s(dir.path()),
+            "--db",
+            s(&db),
+            "-n",
+            "-q",
+            "--format",
+            "table",
+            "--paths",
+            "1",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.stdout.contains("null"), "{}", r.stdout);
+    let broken = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("broken/Cargo.lock"))
+        .unwrap();
+    assert!(broken.contains(" - "), "{broken}");
+}
