@@ -158,19 +158,16 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     // `new`: only new ones against the baseline (an unreadable lockfile is new when it
     // was readable in the baseline, or not in it); `errors` (alone or added): any
     // unreadable lockfile fails too.
-    let mut fail_on_new_only = false;
-    let mut errors_fail = false;
-    let mut errors_only = false;
-    for value in args.fail_on.split(',').map(str::trim) {
-        match value {
-            "any" => {}
-            "new" if args.baseline.is_some() => fail_on_new_only = true,
+    let when: Vec<&str> = args.fail_on.split(',').map(str::trim).collect();
+    for value in &when {
+        match *value {
+            "any" | "errors" => {}
+            "new" if args.baseline.is_some() => {}
             "new" => {
                 return Err(AppError::Usage(
                     "--fail-on new needs --baseline FILE".into(),
                 ));
             }
-            "errors" => errors_fail = true,
             other => {
                 return Err(AppError::Usage(format!(
                     "unknown --fail-on value `{other}` (expected any, new, errors)"
@@ -178,9 +175,9 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
             }
         }
     }
-    if args.fail_on.trim() == "errors" {
-        errors_only = true;
-    }
+    let fail_on_new_only = when.contains(&"new");
+    let errors_fail = when.contains(&"errors");
+    let errors_only = when == ["errors"];
     for p in &args.paths {
         if std::fs::symlink_metadata(p).is_err() {
             return Err(AppError::Usage(format!(
@@ -261,7 +258,7 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
             .finish(&text)?,
         None => write_report(args.output.as_deref(), &text, out)?,
     }
-    let pl = crate::report::markdown::plural;
+    let pl = crate::report::plural;
     out.status(&format!(
         "scanned {scanned} {}: {} failing {}, {} {}",
         pl(scanned, "lockfile", "lockfiles"),

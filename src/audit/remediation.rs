@@ -189,8 +189,40 @@ pub fn remediate(findings: &mut [Finding], reqs: &Requirements, settings: &Setti
 }
 
 /// Does the advisory name any version that is not affected?
-fn has_fix(a: &AdvisoryRecord) -> bool {
+pub fn has_fix(a: &AdvisoryRecord) -> bool {
     !a.patched.is_empty() || a.ranges.iter().any(|r| r.fixed.is_some())
+}
+
+/// Said of a plan that took an unknown requirement as the locked version's caret one.
+const ASSUMED_REQUIREMENT: &str = " (not verified: some requirement was not known and was taken as the caret requirement of the locked version)";
+
+/// A found plan as a remediation: its steps, as one command line, and whether every
+/// step stays compatible.
+fn remediation_from(
+    plan: Plan,
+    outcome: Outcome,
+    target: Option<String>,
+    explanation: String,
+    verified: bool,
+) -> Remediation {
+    let command = plan
+        .steps
+        .iter()
+        .map(Step::command)
+        .collect::<Vec<_>>()
+        .join(" && ");
+    Remediation {
+        outcome,
+        command: Some(command),
+        compatible: plan.steps.iter().all(Step::compatible),
+        target,
+        verified,
+        fixes: Vec::new(),
+        explanation,
+        steps: plan.steps,
+        newer_compatible: plan.newer.as_ref().map(version_text),
+        alternatives: Vec::new(),
+    }
 }
 
 fn no_fix(explanation: String, alternatives: Vec<String>, verified: bool) -> Remediation {
@@ -210,7 +242,7 @@ fn no_fix(explanation: String, alternatives: Vec<String>, verified: bool) -> Rem
 
 /// Same semver-compatible series (`^a` would accept `b`, or the reverse): cargo keeps at
 /// most one version of a crate per series in a graph.
-fn same_series(a: &Version, b: &Version) -> bool {
+pub fn same_series(a: &Version, b: &Version) -> bool {
     if a.major != b.major {
         return false;
     }
@@ -306,44 +338,25 @@ impl Planner<'_, '_> {
             // No version of it will do: the fix may be to leave it behind, when every
             // dependent has a newer release that no longer depends on it.
             if from_index {
-                self.reset_budgets();
-                self.truncated.set(None);
-                self.stack.borrow_mut().clear();
-                self.settled.borrow_mut().clear();
+                self.start_search();
                 if let Ok(plan) = self.drop_package(pkg) {
-                    let command = plan
-                        .steps
-                        .iter()
-                        .map(Step::command)
-                        .collect::<Vec<_>>()
-                        .join(" && ");
-                    let mut explanation = format!("{why}; ");
-                    explanation.push_str(&plan.why.join("; "));
+                    let mut explanation = format!("{why}; {}", plan.why.join("; "));
                     if !plan.verified {
-                        explanation.push_str(
-                            " (not verified: some requirement was not known and was taken as the caret requirement of the locked version)",
-                        );
+                        explanation.push_str(ASSUMED_REQUIREMENT);
                     }
-                    return Remediation {
-                        outcome: Outcome::BumpParent,
-                        command: Some(command),
-                        compatible: plan.steps.iter().all(Step::compatible),
-                        target: None,
-                        verified: plan.verified,
-                        fixes: Vec::new(),
+                    let verified = plan.verified;
+                    return remediation_from(
+                        plan,
+                        Outcome::BumpParent,
+                        None,
                         explanation,
-                        steps: plan.steps,
-                        newer_compatible: None,
-                        alternatives: Vec::new(),
-                    };
+                        verified,
+                    );
                 }
             }
             return no_fix(why, alts(), from_index);
         }
-        self.reset_budgets();
-        self.truncated.set(None);
-        self.stack.borrow_mut().clear();
-        self.settled.borrow_mut().clear();
+        self.start_search();
         match self.move_package(pkg, &candidates, 0) {
             Ok(plan) => {
                 let lockfile_only = !plan.parent_moved
@@ -356,32 +369,15 @@ impl Planner<'_, '_> {
                         p.name
                     ));
                 } else if !plan.verified {
-                    explanation.push_str(
-                        " (not verified: some requirement was not known and was taken as the caret requirement of the locked version)",
-                    );
+                    explanation.push_str(ASSUMED_REQUIREMENT);
                 }
-                let command = plan
-                    .steps
-                    .iter()
-                    .map(Step::command)
-                    .collect::<Vec<_>>()
-                    .join(" && ");
-                Remediation {
-                    outcome: if lockfile_only {
-                        Outcome::LockfileUpdate
-                    } else {
-                        Outcome::BumpParent
-                    },
-                    command: Some(command),
-                    compatible: plan.steps.iter().all(Step::compatible),
-                    target: Some(format!("{} {}", p.name, Shown(&plan.chosen))),
-                    verified,
-                    fixes: Vec::new(),
-                    explanation,
-                    steps: plan.steps,
-                    newer_compatible: plan.newer.as_ref().map(version_text),
-                    alternatives: Vec::new(),
-                }
+                let outcome = if lockfile_only {
+                    Outcome::LockfileUpdate
+                } else {
+                    Outcome::BumpParent
+                };
+                let target = Some(format!("{} {}", p.name, Shown(&plan.chosen)));
+                remediation_from(plan, outcome, target, explanation, verified)
             }
             Err(mut why) => {
                 let exhaustive = self.truncated.get();
@@ -395,8 +391,8 @@ impl Planner<'_, '_> {
         }
     }
 
-    /// Sets the search limits for a new plan.
-    fn reset_budgets(&self) {
+    /// Resets the search state for a new plan: its limits, and nothing on the stack.
+    fn start_search(&self) {
         let (searches, fits) = if self.settings.thorough {
             (MAX_SEARCHES_THOROUGH, MAX_FIT_CHECKS_THOROUGH)
         } else {
@@ -404,6 +400,9 @@ impl Planner<'_, '_> {
         };
         self.budget.set(searches);
         self.fits_left.set(fits);
+        self.truncated.set(None);
+        self.stack.borrow_mut().clear();
+        self.settled.borrow_mut().clear();
     }
 
     /// May `v` be a target for `name`, locked at `locked`? Newer, not yanked, not a

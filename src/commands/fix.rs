@@ -431,7 +431,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         p.opts.remediation = settings.clone();
         Ok(p)
     };
-    let first = prepare(&settings, out)?;
+    let mut first = prepare(&settings, out)?;
     settings.avoid = Some(std::sync::Arc::new(avoid_list(&first.db)));
     if !args.all {
         settings.kinds = Some(first.opts.denied_kinds.clone());
@@ -448,7 +448,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         allow_manifest_edits: args.allow_manifest_edits,
         allow_breaking: args.allow_breaking,
     };
-    let mut first = first;
+    // The avoid list and kinds need the database, so they join the settings now.
     first.opts.remediation = settings.clone();
     let before = first.audit();
     first.opts.save_registry_digest();
@@ -505,8 +505,13 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         built_before: None,
     };
     let mut attempted: HashSet<Vec<Step>> = HashSet::new();
+    // The first round plans from the audit already made; later ones audit again.
+    let mut first_report = Some(before);
     for _ in 0..MAX_ROUNDS {
-        let report = prepare(&settings, ctx.out)?.audit();
+        let report = match first_report.take() {
+            Some(r) => r,
+            None => prepare(&settings, ctx.out)?.audit(),
+        };
         let (round, _, _) = plans(&report, scope);
         let fresh: Vec<Planned> = round
             .into_iter()
@@ -530,8 +535,8 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
                 p.commands.join(" ; ")
             ));
             match apply_and_record(&p, &mut ctx, &mut state, &before_pairs, &mut result.applied)? {
-                None | Some(PlanResult::Applied { .. }) => {}
-                Some(PlanResult::Refused { reason, target }) => {
+                None => {}
+                Some(Undone::Refused { reason, target }) => {
                     ctx.out.warn(&format!(
                         "cargo refused, files restored: {}: {reason}",
                         p.commands.join(" ; ")
@@ -541,7 +546,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
                     }
                     result.refused.push(not_applied(&p, reason));
                 }
-                Some(PlanResult::RolledBack { reason, retry }) => {
+                Some(Undone::RolledBack { reason, retry }) => {
                     ctx.out.warn(&format!(
                         "rolled back: {}: {reason}",
                         p.commands.join(" ; ")
@@ -575,7 +580,7 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
     for f in &report.findings {
         let Some(a) = &f.advisory else { continue };
         let in_scope = args.all || report.is_denied(f);
-        let fixable = !a.patched.is_empty() || a.ranges.iter().any(|r| r.fixed.is_some());
+        let fixable = crate::audit::remediation::has_fix(a);
         let key = (a.id.clone(), f.package.name.clone());
         if !f.ignored
             && f.kind != FindingKind::Yanked
@@ -791,12 +796,15 @@ fn changed_packages(
     names.len()
 }
 
-enum PlanResult {
-    Applied {
-        commands: Vec<String>,
-        build_checked: bool,
-        now: Pairs,
-    },
+/// A plan that stayed: what was run, whether a build check followed, and the re-audit.
+struct Kept {
+    commands: Vec<String>,
+    build_checked: bool,
+    now: Pairs,
+}
+
+/// A plan that did not stay (its files are restored).
+enum Undone {
     Refused {
         reason: String,
         target: Option<(String, semver::Version)>,
@@ -809,33 +817,28 @@ enum PlanResult {
 }
 
 /// [`apply_plan`], and when the plan stays, records it in `applied` and takes its
-/// re-audit as the new state (`None`); otherwise the failure.
+/// re-audit as the new state (`None`); otherwise why it did not stay.
 fn apply_and_record(
     p: &Planned,
     ctx: &mut Ctx<'_>,
     state: &mut Pairs,
     before_fix: &Pairs,
     applied: &mut Vec<Applied>,
-) -> Result<Option<PlanResult>, AppError> {
+) -> Result<Option<Undone>, AppError> {
     let started = Instant::now();
-    match apply_plan(p, ctx, state, before_fix)? {
-        PlanResult::Applied {
-            commands,
-            build_checked,
-            now,
-        } => {
-            *state = now;
-            applied.push(Applied {
-                package: p.package.clone(),
-                commands,
-                fixes: p.fixes.clone(),
-                build_checked,
-                seconds: started.elapsed().as_secs_f64(),
-            });
-            Ok(None)
-        }
-        failed => Ok(Some(failed)),
-    }
+    let kept = match apply_plan(p, ctx, state, before_fix)? {
+        Ok(kept) => kept,
+        Err(undone) => return Ok(Some(undone)),
+    };
+    *state = kept.now;
+    applied.push(Applied {
+        package: p.package.clone(),
+        commands: kept.commands,
+        fixes: p.fixes.clone(),
+        build_checked: kept.build_checked,
+        seconds: started.elapsed().as_secs_f64(),
+    });
+    Ok(None)
 }
 
 /// Applies one plan as a transaction and judges it by a re-audit (see the module doc).
@@ -844,7 +847,7 @@ fn apply_plan(
     ctx: &mut Ctx<'_>,
     state: &Pairs,
     before_fix: &Pairs,
-) -> Result<PlanResult, AppError> {
+) -> Result<Result<Kept, Undone>, AppError> {
     let mut files: Vec<PathBuf> = vec![ctx.lockfile.clone()];
     for s in &p.steps {
         if let Step::ManifestEdit {
@@ -871,12 +874,12 @@ fn apply_plan(
         Ok(c) => c,
         Err((reason, target)) => {
             backup.restore().map_err(AppError::Usage)?;
-            return Ok(PlanResult::Refused { reason, target });
+            return Ok(Err(Undone::Refused { reason, target }));
         }
     };
-    let rollback = |reason: String, retry: bool| -> Result<PlanResult, AppError> {
+    let rollback = |reason: String, retry: bool| -> Result<Result<Kept, Undone>, AppError> {
         backup.restore().map_err(AppError::Usage)?;
-        Ok(PlanResult::RolledBack { reason, retry })
+        Ok(Err(Undone::RolledBack { reason, retry }))
     };
     // The re-audit: lockfile-only here (cargo already accepted the result), with the
     // same database and policy.
@@ -977,11 +980,11 @@ fn apply_plan(
             build_checked = true;
         }
     }
-    Ok(PlanResult::Applied {
+    Ok(Ok(Kept {
         commands,
         build_checked,
         now,
-    })
+    }))
 }
 
 /// The lockfile as it is now, audited with the run's database and policy.
@@ -1107,8 +1110,7 @@ fn run_steps(p: &Planned, ctx: &mut Ctx<'_>) -> Result<Vec<String>, Refusal> {
         let locked_now = locked_versions(&ctx.lockfile, package);
         // The version it moved to, when exactly one new one appeared in its series.
         if let Some(now) = locked_now.iter().find(|v| {
-            semver::Version::parse(to)
-                .is_ok_and(|t| v.major == t.major && (t.major > 0 || v.minor == t.minor))
+            semver::Version::parse(to).is_ok_and(|t| crate::audit::remediation::same_series(v, &t))
         }) && now.to_string() != *to
         {
             let spec = format!("{package}@{now}");

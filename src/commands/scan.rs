@@ -511,7 +511,7 @@ fn table(result: &ScanOutput) -> String {
     let mut t = table.to_string();
     t.push_str("\nTop fixes:\n");
     for f in result.summary["top_fixes"].as_array().into_iter().flatten() {
-        let pl = crate::report::markdown::plural;
+        let pl = crate::report::plural;
         let n = f["findings"].as_u64().unwrap_or(0) as usize;
         let k = f["lockfiles"].as_u64().unwrap_or(0) as usize;
         t.push_str(&format!(
@@ -549,7 +549,7 @@ fn markdown(result: &ScanOutput) -> String {
     } else {
         "✅ **pass**"
     };
-    let pl = crate::report::markdown::plural;
+    let pl = crate::report::plural;
     let n_locks = summary["lockfiles"].as_u64().unwrap_or(0) as usize;
     let mut out = format!(
         "### cargo-depaudit scan: {verdict}: {n_locks} {}, {vulns} {}, {warnings} {}, {} failing, {} {}\n\n",

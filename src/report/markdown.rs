@@ -3,6 +3,7 @@
 //! their reasons and expiry dates, and notes. Dependency paths go in collapsed
 //! `<details>` blocks, and the fixes in a list of commands with the advisories each fixes.
 
+use super::plural;
 use crate::audit::findings::{AuditReport, Finding, FindingKind};
 
 /// Renders the Markdown report.
@@ -160,9 +161,4 @@ fn patched(f: &Finding) -> String {
 /// Escapes text for a table cell.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
-}
-
-/// `one` for 1, else `many`.
-pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
 }

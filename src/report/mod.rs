@@ -85,3 +85,8 @@ pub fn describe_edge(k: &crate::audit::findings::EdgeKind) -> String {
     }
     parts.join(", ")
 }
+
+/// `one` for 1, else `many`: counts in every text format read as written.
+pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}

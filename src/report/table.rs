@@ -1,6 +1,7 @@
 //! The terminal table: one row per finding (vulnerabilities first), then a one-line
 //! summary that includes the database's age.
 
+use super::plural;
 use crate::audit::findings::{AuditReport, FindingKind};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
@@ -164,10 +165,6 @@ pub fn summary_line(r: &AuditReport, color: bool) -> String {
             .unwrap_or("undated"),
         db.advisory_count,
     )
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
 }
 
 fn terminal_width() -> u16 {
