@@ -90,6 +90,7 @@ pub fn overrides(flags: &PolicyFlags, max_db_age: Option<u32>) -> Overrides {
         target_arch: flags.target_arch.clone(),
         severity_threshold: flags.severity_threshold.clone(),
         max_db_age,
+        extra: None,
     }
 }
 
@@ -191,7 +192,8 @@ pub fn prepare_audit(args: &AuditArgs, out: &mut Output) -> Result<Prepared, App
         members: target.members(),
         registry: Some(Arc::new(registry)),
         workspace: target.workspace.map(Arc::new),
-        check_yanked: !args.no_yanked,
+        check_yanked: !args.no_yanked && policy.check_yanked.value,
+        direct_only: policy.direct_only.value.clone(),
         exclude_dev: args.exclude_dev || policy.exclude_dev.value,
         remediate: true,
         remediation: Default::default(),

@@ -48,6 +48,8 @@ pub struct AuditOptions {
     pub check_yanked: bool,
     /// Drop findings reachable only through members' dev-dependencies.
     pub exclude_dev: bool,
+    /// Warning kinds counted only on members and their direct dependencies (`[scope]`).
+    pub direct_only: Vec<FindingKind>,
     /// Work out a remediation for every advisory finding.
     pub remediate: bool,
     /// What shapes those plans beyond the lockfile and index (`fix` sets it).
@@ -83,6 +85,7 @@ impl Default for AuditOptions {
             workspace: None,
             check_yanked: false,
             exclude_dev: false,
+            direct_only: Vec::new(),
             remediate: true,
             remediation: Default::default(),
             prefetch_registry: true,
@@ -112,12 +115,23 @@ pub fn audit(
         }
         findings.extend(yanked(&reqs, &mut yanked_unknown));
     }
-    let (stale_ignores, mut notes) = apply_ignores(&mut findings, &opts.ignores, opts.today);
+    // Without the yanked check, acceptances of yanked crates have nothing to match and
+    // are not stale.
+    let ignores: Vec<IgnoreRule> = opts
+        .ignores
+        .iter()
+        .filter(|r| opts.check_yanked || !(r.id.is_empty() && r.kind == Some(FindingKind::Yanked)))
+        .cloned()
+        .collect();
+    let (stale_ignores, mut notes) = apply_ignores(&mut findings, &ignores, opts.today);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
     let roots = paths::roots(lock, opts.members.as_deref());
     if opts.exclude_dev {
         exclude_dev_only(&mut findings, &reqs, &roots, &mut notes);
+    }
+    if !opts.direct_only.is_empty() {
+        direct_scope(&mut findings, lock, &roots, &opts.direct_only, &mut notes);
     }
     let limit = opts.paths_limit.unwrap_or(MAX_PATHS).min(MAX_PATHS);
     // Several advisories often hit one package: its paths are searched once.
@@ -262,6 +276,38 @@ fn yanked(reqs: &Requirements, unknown_note: &mut Option<String>) -> Vec<Finding
     out
 }
 
+/// Drops findings of the `kinds` limited to direct dependencies (`[scope] KIND =
+/// "direct"`) whose package is neither a root, nor local, nor a dependency of one.
+/// Local (path) packages count as the workspace's own: their code is the team's.
+fn direct_scope(
+    findings: &mut Vec<Finding>,
+    lock: &Lockfile,
+    roots: &[u32],
+    kinds: &[FindingKind],
+    notes: &mut Vec<String>,
+) {
+    let own = |i: usize| roots.contains(&(i as u32)) || lock.packages[i].source.is_none();
+    let direct = |i: usize| own(i) || lock.graph.rdeps[i].iter().any(|&d| own(d as usize));
+    let mut dropped: Vec<(FindingKind, usize)> = Vec::new();
+    findings.retain(|f| {
+        let keep = !kinds.contains(&f.kind) || direct(f.package_index);
+        if !keep {
+            match dropped.iter_mut().find(|(k, _)| *k == f.kind) {
+                Some((_, n)) => *n += 1,
+                None => dropped.push((f.kind, 1)),
+            }
+        }
+        keep
+    });
+    for (kind, n) in dropped {
+        notes.push(format!(
+            "scope: {n} {} finding(s) on crates no workspace member depends on directly are not reported ([scope] {} = \"direct\")",
+            kind.as_str(),
+            kind.as_str()
+        ));
+    }
+}
+
 /// Drops findings whose package is reachable only through a member's dev-dependency.
 fn exclude_dev_only(
     findings: &mut Vec<Finding>,
@@ -363,7 +409,10 @@ pub fn apply_ignores(
             f.ignore_origin = Some(rule.origin.clone());
             notes.push(format!(
                 "ignore for {} expired on {until} ({}); {} {} is reported again",
-                rule.id, rule.origin, f.package.name, f.package.version
+                rule.label(),
+                rule.origin,
+                f.package.name,
+                f.package.version
             ));
         }
     }
@@ -371,7 +420,7 @@ pub fn apply_ignores(
         .iter()
         .zip(&used)
         .filter(|(r, used)| !**used && !r.expired(today))
-        .map(|(r, _)| format!("{} ({})", r.id, r.origin))
+        .map(|(r, _)| format!("{} ({})", r.label(), r.origin))
         .collect();
     (stale, notes)
 }

@@ -8,5 +8,6 @@ pub mod depkind;
 pub mod lockfile;
 pub mod manifest;
 pub mod policy;
+pub mod policy_import;
 pub mod registry;
 pub mod workspace;

@@ -1,14 +1,13 @@
 //! The audit policy: which findings fail the run, which are ignored and until when, and
 //! which targets matter. It comes from `depaudit.toml` beside the audited `Cargo.lock`
-//! (or `--config FILE`), ignores imported from `.cargo/audit.toml` and `deny.toml`, and
-//! command-line flags, which override the file.
+//! (or `--config FILE`), what `.cargo/audit.toml` and `deny.toml` say that has a meaning
+//! here ([`crate::input::policy_import`]), and command-line flags. Everything merges
+//! toward the stricter gate (see [`load`]).
 //!
 //! The file is read in two steps (see STYLE.md, "parse config, then validate it"): serde
-//! reads it into [`RawPolicy`] with `deny_unknown_fields`, then [`validate`] checks ids,
+//! reads it into [`RawPolicy`] with `deny_unknown_fields`, then [`parse`] checks ids,
 //! dates, kinds and targets. Every error names the file, the line and the key, and is an
 //! error (exit 2): a gate must never pass because its configuration could not be read.
-//! Foreign files (`cargo audit`'s and `cargo deny`'s) have many keys we do not know, so
-//! only their `[advisories] ignore` lists are read and the rest is left alone.
 
 use crate::audit::findings::{Finding, FindingKind};
 use advisories_cache::{Database, Severity};
@@ -22,11 +21,15 @@ use toml::Spanned;
 pub const FILE_NAME: &str = "depaudit.toml";
 
 /// An ignore rule: an advisory id or alias, why, until when, and optionally which crate
-/// and versions it is limited to.
+/// and versions it is limited to. A rule without an id accepts one crate's findings of
+/// one warning kind (a yanked version, an unmaintained crate): `kind` and `krate` are
+/// then set.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct IgnoreRule {
-    /// Advisory id or alias (CVE, GHSA).
+    /// Advisory id or alias (CVE, GHSA); empty for a crate acceptance.
     pub id: String,
+    /// For a crate acceptance (no id): the warning kind accepted.
+    pub kind: Option<FindingKind>,
     /// Why, when given.
     pub reason: Option<String>,
     /// Last day the rule applies (`YYYY-MM-DD`, UTC); after it the rule stops ignoring.
@@ -42,15 +45,34 @@ pub struct IgnoreRule {
 impl IgnoreRule {
     /// Does this rule cover the finding (ignoring its expiry)?
     pub fn covers(&self, f: &Finding) -> bool {
-        let id_ok = f
-            .advisory
-            .as_ref()
-            .is_some_and(|a| a.id == self.id || a.aliases.contains(&self.id));
+        let id_ok = match self.kind {
+            // A crate acceptance needs its crate: it never covers every crate.
+            Some(kind) if self.id.is_empty() => f.kind == kind && self.krate.is_some(),
+            _ => f
+                .advisory
+                .as_ref()
+                .is_some_and(|a| a.id == self.id || a.aliases.contains(&self.id)),
+        };
         let crate_ok = self.krate.as_ref().is_none_or(|c| *c == f.package.name);
         let version_ok = self.version.as_ref().is_none_or(|req| {
             semver::Version::parse(&f.package.version).is_ok_and(|v| req.matches(&v))
         });
         id_ok && crate_ok && version_ok
+    }
+
+    /// How messages name the rule: its id, or for a crate acceptance `yanked smallvec
+    /// =0.6.9`.
+    pub fn label(&self) -> String {
+        match (&self.kind, self.id.is_empty()) {
+            (Some(kind), true) => {
+                let mut s = format!("{} {}", kind.as_str(), self.krate.as_deref().unwrap_or("?"));
+                if let Some(v) = &self.version {
+                    s.push_str(&format!(" {v}"));
+                }
+                s
+            }
+            _ => self.id.clone(),
+        }
     }
 
     /// Has the rule expired by day `today` (days since the epoch)? A rule is valid through
@@ -99,28 +121,61 @@ pub enum PolicyError {
     Flag(String),
 }
 
-/// Where a setting came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Source {
-    /// Built-in default.
-    Default,
-    /// A policy file.
-    File(PathBuf),
+/// Where a setting came from: the files that set it (several when their values were
+/// merged, the strictest winning) and the flag that tightened it; neither means the
+/// built-in default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Source {
+    /// Policy files, in the order they were read.
+    pub files: Vec<PathBuf>,
     /// A command-line flag.
-    Flag(&'static str),
-    /// A policy file, tightened by a command-line flag.
-    FileAndFlag(PathBuf, &'static str),
+    pub flag: Option<&'static str>,
+}
+
+impl Source {
+    /// One file.
+    pub fn file(p: &Path) -> Source {
+        Source {
+            files: vec![p.to_path_buf()],
+            flag: None,
+        }
+    }
+
+    /// One flag.
+    pub fn flag(flag: &'static str) -> Source {
+        Source {
+            files: Vec::new(),
+            flag: Some(flag),
+        }
+    }
+
+    /// The built-in default?
+    pub fn is_default(&self) -> bool {
+        self.files.is_empty() && self.flag.is_none()
+    }
 }
 
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Source::Default => f.write_str("default"),
-            Source::File(p) => write!(f, "{}", p.display()),
-            Source::Flag(flag) => write!(f, "flag {flag}"),
-            Source::FileAndFlag(p, flag) => write!(f, "{} + flag {flag}", p.display()),
+        if self.is_default() {
+            return f.write_str("default");
         }
+        let mut parts: Vec<String> = self.files.iter().map(|p| p.display().to_string()).collect();
+        if let Some(flag) = self.flag {
+            parts.push(format!("flag {flag}"));
+        }
+        f.write_str(&parts.join(" + "))
     }
+}
+
+/// Which findings of a warning kind count: all of them, or only those on crates a
+/// workspace member depends on directly (`direct`), which a team can act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// Every finding of the kind.
+    All,
+    /// Only findings on direct dependencies of workspace members (and on members).
+    Direct,
 }
 
 /// A setting's value and where it came from.
@@ -136,7 +191,7 @@ impl<T> Setting<T> {
     fn default_of(value: T) -> Self {
         Setting {
             value,
-            source: Source::Default,
+            source: Source::default(),
         }
     }
 }
@@ -179,6 +234,11 @@ pub struct Policy {
     pub max_db_age_days: Setting<Option<u32>>,
     /// Targets that narrow matching.
     pub targets: Setting<Targets>,
+    /// Warning kinds limited to direct dependencies (`[scope] KIND = "direct"`).
+    pub direct_only: Setting<Vec<FindingKind>>,
+    /// Check for yanked crates (off only when a file turns it off and nothing denies
+    /// yanked crates).
+    pub check_yanked: Setting<bool>,
     /// Policy files that were read.
     pub files: Vec<PathBuf>,
     /// Things the user should know (expired ignores, imports skipped, …).
@@ -204,6 +264,9 @@ pub struct Overrides {
     pub severity_threshold: Option<String>,
     /// `--max-db-age DAYS`.
     pub max_db_age: Option<u32>,
+    /// A policy file read besides the workspace's own (a fleet-wide `scan --config`),
+    /// merged like the other files: the strictest value wins.
+    pub extra: Option<PathBuf>,
 }
 
 /// `depaudit.toml` as written.
@@ -225,14 +288,32 @@ pub struct RawPolicy {
     pub max_db_age_days: Option<u32>,
     /// `target = [...]`.
     pub target: Option<Vec<Spanned<String>>>,
+    /// `[scope]`.
+    pub scope: Option<RawScope>,
+}
+
+/// `[scope]` as written: `KIND = "all" | "direct"` for the warning kinds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScope {
+    /// Unmaintained crates.
+    pub unmaintained: Option<Spanned<String>>,
+    /// Unsound APIs.
+    pub unsound: Option<Spanned<String>>,
+    /// Other notices.
+    pub notice: Option<Spanned<String>>,
+    /// Yanked versions.
+    pub yanked: Option<Spanned<String>>,
 }
 
 /// One `[[ignore]]` entry as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawIgnore {
-    /// Advisory id or alias.
-    pub id: Spanned<String>,
+    /// Advisory id or alias; without one, the entry accepts a crate's warnings.
+    pub id: Option<Spanned<String>>,
+    /// For an entry without id: the warning kind accepted (default `yanked`).
+    pub kind: Option<Spanned<String>>,
     /// Why (required).
     pub reason: Option<Spanned<String>>,
     /// `YYYY-MM-DD`, quoted or a TOML date.
@@ -261,6 +342,10 @@ pub struct FilePolicy {
     pub max_db_age_days: Option<u32>,
     /// `target`.
     pub targets: Option<Targets>,
+    /// `[scope]`, per warning kind.
+    pub scope: Vec<(FindingKind, Scope)>,
+    /// Whether to check for yanked crates (set by imported files only).
+    pub check_yanked: Option<bool>,
 }
 
 /// Ignore rules for `--ignore ID` flags; a value that is not an advisory id is an error.
@@ -298,13 +383,13 @@ pub fn valid_id(id: &str) -> bool {
 }
 
 /// 1-based line of byte `offset` in `text`.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 /// The dotted key at `offset`: the key of its `key = value` line, under the nearest
 /// table header above it.
-fn key_at(text: &str, offset: usize) -> Option<String> {
+pub(crate) fn key_at(text: &str, offset: usize) -> Option<String> {
     let offset = offset.min(text.len());
     let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let line = text[start..].lines().next().unwrap_or("").trim();
@@ -365,30 +450,79 @@ pub fn parse(text: &str, path: &Path) -> Result<FilePolicy, PolicyError> {
     let origin = path.display().to_string();
     for entry in &raw.ignore {
         let e = entry.get_ref();
-        let id = e.id.get_ref().trim();
-        if !valid_id(id) {
-            return Err(invalid(
-                e.id.span(),
-                "ignore.id",
-                format!(
-                    "`{id}` is not an advisory id (RUSTSEC-YYYY-NNNN, CVE-YYYY-NNNN or GHSA-xxxx-xxxx-xxxx)"
-                ),
-            ));
-        }
+        let mut krate = e.krate.as_ref().map(|c| c.get_ref().trim().to_string());
+        let mut crate_version = None;
+        let (id, kind) = match (&e.id, &e.kind) {
+            (Some(id), None) => {
+                let id = id_or_err(id.get_ref(), id.span(), &invalid)?;
+                (id, None)
+            }
+            (Some(_), Some(k)) => {
+                return Err(invalid(
+                    k.span(),
+                    "ignore.kind",
+                    "`kind` is for entries without an `id` (an advisory id says its kind)".into(),
+                ));
+            }
+            (None, kind) => {
+                let Some(c) = &e.krate else {
+                    return Err(invalid(
+                        entry.span(),
+                        "ignore.id",
+                        "an ignore needs an advisory `id`, or a `crate` (and `kind`) to accept"
+                            .into(),
+                    ));
+                };
+                // `crate = "smallvec@0.6.9"`, as cargo deny writes it.
+                let (name, version) = split_crate_spec(c.get_ref());
+                if version.is_some() && e.version.is_some() {
+                    return Err(invalid(
+                        c.span(),
+                        "ignore.crate",
+                        "a version in both `crate` and `version`".into(),
+                    ));
+                }
+                krate = Some(name.to_string());
+                crate_version = version.map(|v| (v.to_string(), c.span()));
+                let kind = match kind {
+                    None => FindingKind::Yanked,
+                    Some(k) => match FindingKind::parse(k.get_ref().trim()) {
+                        Some(k) if k.is_warning() => k,
+                        _ => {
+                            return Err(invalid(
+                                k.span(),
+                                "ignore.kind",
+                                format!(
+                                    "`{}` is not a warning kind (expected yanked, unmaintained, unsound, notice; a vulnerability is ignored by its id)",
+                                    k.get_ref()
+                                ),
+                            ));
+                        }
+                    },
+                };
+                (String::new(), Some(kind))
+            }
+        };
+        let label = if id.is_empty() {
+            krate.clone().unwrap_or_default()
+        } else {
+            id.clone()
+        };
+        let id = id.as_str();
         let reason = match &e.reason {
             Some(r) if !r.get_ref().trim().is_empty() => r.get_ref().trim().to_string(),
             Some(r) => {
                 return Err(invalid(
                     r.span(),
                     "ignore.reason",
-                    format!("the reason for ignoring {id} is empty"),
+                    format!("the reason for ignoring {label} is empty"),
                 ));
             }
             None => {
                 return Err(invalid(
                     entry.span(),
                     "ignore.reason",
-                    format!("ignoring {id} needs a `reason`"),
+                    format!("ignoring {label} needs a `reason`"),
                 ));
             }
         };
@@ -407,24 +541,52 @@ pub fn parse(text: &str, path: &Path) -> Result<FilePolicy, PolicyError> {
                 )
             })?),
         };
-        let version = match &e.version {
+        let version_text = e
+            .version
+            .as_ref()
+            .map(|v| (v.get_ref().clone(), v.span()))
+            .or(crate_version);
+        let version = match version_text {
             None => None,
-            Some(v) => Some(parse_version_scope(v.get_ref()).ok_or_else(|| {
+            Some((v, span)) => Some(parse_version_scope(&v).ok_or_else(|| {
                 invalid(
-                    v.span(),
+                    span,
                     "ignore.version",
-                    format!("`{}` is not a version or version requirement", v.get_ref()),
+                    format!("`{v}` is not a version or version requirement"),
                 )
             })?),
         };
         out.ignores.push(IgnoreRule {
             id: id.to_string(),
+            kind,
             reason: Some(reason),
             until,
-            krate: e.krate.as_ref().map(|c| c.get_ref().trim().to_string()),
+            krate,
             version,
             origin: origin.clone(),
         });
+    }
+    if let Some(scope) = &raw.scope {
+        for (kind, value) in [
+            (FindingKind::Unmaintained, &scope.unmaintained),
+            (FindingKind::Unsound, &scope.unsound),
+            (FindingKind::Notice, &scope.notice),
+            (FindingKind::Yanked, &scope.yanked),
+        ] {
+            let Some(v) = value else { continue };
+            let scope = match v.get_ref().trim() {
+                "all" => Scope::All,
+                "direct" => Scope::Direct,
+                other => {
+                    return Err(invalid(
+                        v.span(),
+                        &format!("scope.{}", kind.as_str()),
+                        format!("`{other}` is not a scope (expected all, direct)"),
+                    ));
+                }
+            };
+            out.scope.push((kind, scope));
+        }
     }
     if let Some(deny) = &raw.deny {
         let mut values = Vec::new();
@@ -455,7 +617,34 @@ pub fn parse(text: &str, path: &Path) -> Result<FilePolicy, PolicyError> {
     Ok(out)
 }
 
-fn parse_until(v: &toml::Value) -> Option<String> {
+/// `id` trimmed, or the error for an entry whose id is not an advisory id.
+fn id_or_err(
+    id: &str,
+    span: std::ops::Range<usize>,
+    invalid: &dyn Fn(std::ops::Range<usize>, &str, String) -> PolicyError,
+) -> Result<String, PolicyError> {
+    let id = id.trim();
+    if !valid_id(id) {
+        return Err(invalid(
+            span,
+            "ignore.id",
+            format!(
+                "`{id}` is not an advisory id (RUSTSEC-YYYY-NNNN, CVE-YYYY-NNNN or GHSA-xxxx-xxxx-xxxx)"
+            ),
+        ));
+    }
+    Ok(id.to_string())
+}
+
+/// `name@version` (cargo deny's package spec) as (name, version); a bare name has none.
+pub fn split_crate_spec(spec: &str) -> (&str, Option<&str>) {
+    match spec.trim().split_once('@') {
+        Some((name, version)) => (name.trim(), Some(version.trim())),
+        None => (spec.trim(), None),
+    }
+}
+
+pub(crate) fn parse_until(v: &toml::Value) -> Option<String> {
     let text = match v {
         toml::Value::String(s) => s.trim().to_string(),
         toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
@@ -466,7 +655,7 @@ fn parse_until(v: &toml::Value) -> Option<String> {
 
 /// A version scope: a bare version means exactly that version, anything else is a
 /// semver requirement.
-fn parse_version_scope(s: &str) -> Option<semver::VersionReq> {
+pub(crate) fn parse_version_scope(s: &str) -> Option<semver::VersionReq> {
     let s = s.trim();
     if semver::Version::parse(s).is_ok() {
         return semver::VersionReq::parse(&format!("={s}")).ok();
@@ -485,11 +674,11 @@ const DENY_VALUES: &[&str] = &[
     "stale-ignores",
 ];
 
-fn is_deny_value(s: &str) -> bool {
+pub(crate) fn is_deny_value(s: &str) -> bool {
     DENY_VALUES.contains(&s)
 }
 
-fn deny_error(s: &str) -> String {
+pub(crate) fn deny_error(s: &str) -> String {
     format!(
         "unknown deny value `{s}` (expected vulnerability, unsound, unmaintained, yanked, notice, warnings, stale-ignores)"
     )
@@ -525,7 +714,7 @@ pub fn deny_list(values: &[String]) -> Result<DenyList, String> {
     })
 }
 
-fn parse_threshold(s: &str) -> Result<Severity, String> {
+pub(crate) fn parse_threshold(s: &str) -> Result<Severity, String> {
     match Severity::parse(s) {
         Some(Severity::None) | None => Err(format!(
             "unknown severity `{s}` (expected low, medium, high, critical)"
@@ -534,7 +723,7 @@ fn parse_threshold(s: &str) -> Result<Severity, String> {
     }
 }
 
-fn add_triple(t: &mut Targets, triple: &str) -> Result<(), String> {
+pub(crate) fn add_triple(t: &mut Targets, triple: &str) -> Result<(), String> {
     let p = rustsec::platforms::Platform::find(triple)
         .ok_or_else(|| format!("unknown target triple `{triple}`"))?;
     t.triples.push(triple.to_string());
@@ -543,76 +732,10 @@ fn add_triple(t: &mut Targets, triple: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn push_unique(v: &mut Vec<String>, s: &str) {
+pub(crate) fn push_unique(v: &mut Vec<String>, s: &str) {
     if !v.iter().any(|x| x == s) {
         v.push(s.to_string());
     }
-}
-
-/// Reads the `[advisories] ignore` list of a `cargo audit` (`.cargo/audit.toml`) or
-/// `cargo deny` (`deny.toml`) configuration. Other keys are not looked at. Entries may be
-/// ids or `{ id = "...", reason = "..." }` tables; anything else is skipped with a warning.
-pub fn import_foreign(
-    text: &str,
-    path: &Path,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<IgnoreRule>, PolicyError> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        PolicyError::Invalid {
-            path: path.to_path_buf(),
-            line: line_of(text, span.start),
-            key: key_at(text, span.start).unwrap_or_else(|| "(document)".into()),
-            message: e.message().trim().replace('\n', " "),
-        }
-    })?;
-    let origin = path.display().to_string();
-    let Some(list) = table
-        .get("advisories")
-        .and_then(|a| a.get("ignore"))
-        .and_then(|i| i.as_array())
-    else {
-        return Ok(Vec::new());
-    };
-    let mut rules = Vec::new();
-    for item in list {
-        let (id, reason) = match item {
-            toml::Value::String(s) => (s.trim().to_string(), None),
-            toml::Value::Table(t) => match t.get("id").and_then(|v| v.as_str()) {
-                Some(id) => (
-                    id.trim().to_string(),
-                    t.get("reason")
-                        .and_then(|v| v.as_str())
-                        .map(|r| r.trim().to_string()),
-                ),
-                None => {
-                    warnings.push(format!(
-                        "{origin}: skipped an [advisories] ignore entry without an advisory `id` ({item})"
-                    ));
-                    continue;
-                }
-            },
-            other => {
-                warnings.push(format!(
-                    "{origin}: skipped an [advisories] ignore entry that is not an id ({other})"
-                ));
-                continue;
-            }
-        };
-        if !valid_id(&id) {
-            warnings.push(format!(
-                "{origin}: skipped ignore entry `{id}`: not an advisory id"
-            ));
-            continue;
-        }
-        rules.push(IgnoreRule {
-            id,
-            reason,
-            origin: origin.clone(),
-            ..IgnoreRule::default()
-        });
-    }
-    Ok(rules)
 }
 
 /// Policy files larger than this are refused (real ones are a few KiB).
@@ -665,91 +788,87 @@ fn read_policy_file(path: &Path) -> Result<String, PolicyError> {
 }
 
 /// Loads the effective policy for a workspace whose `Cargo.lock` is in `root`: the policy
-/// file (`--config`, else `root/depaudit.toml` when present), the ignores of
-/// `root/.cargo/audit.toml` and `root/deny.toml`, then the flags. `today` (days since the
-/// epoch, UTC) decides which ignores have already expired.
+/// file (`--config`, else `root/depaudit.toml` when present), a fleet-wide file
+/// ([`Overrides::extra`]), what `root/.cargo/audit.toml` and `root/deny.toml` say that has
+/// a meaning here ([`crate::input::policy_import`]), then the flags. `today` (days since
+/// the epoch, UTC) decides which ignores have already expired.
+///
+/// Files and flags merge one way: toward the stricter gate. Denied kinds add up; of
+/// several thresholds, database ages or scopes the strictest applies; targets add up;
+/// `exclude-dev` holds only when no file says otherwise; ignores add up, and for one
+/// advisory the earliest `until` bounds them all.
 pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, PolicyError> {
+    use crate::input::policy_import;
     let mut warnings = Vec::new();
-    let mut files = Vec::new();
-    let (file_path, text) = match &flags.config {
-        Some(p) => {
-            let text = read_policy_file(p)?;
-            (p.clone(), Some(text))
-        }
+    let mut layers: Vec<(PathBuf, FilePolicy)> = Vec::new();
+    let own = match &flags.config {
+        Some(p) => Some((p.clone(), read_policy_file(p)?)),
         None => {
             let p = root.join(FILE_NAME);
-            let text = read_optional(&p)?;
-            (p, text)
+            read_optional(&p)?.map(|t| (p, t))
         }
     };
-    let file = match &text {
-        Some(t) => {
-            files.push(file_path.clone());
-            parse(t, &file_path)?
-        }
-        None => FilePolicy::default(),
-    };
-    let mut ignores = file.ignores.clone();
-    for foreign in [
-        root.join(".cargo").join("audit.toml"),
-        root.join("deny.toml"),
-    ] {
-        if let Some(t) = read_optional(&foreign)? {
-            files.push(foreign.clone());
-            ignores.extend(import_foreign(&t, &foreign, &mut warnings)?);
-        }
+    if let Some((p, text)) = own {
+        let f = parse(&text, &p)?;
+        layers.push((p, f));
     }
+    if let Some(p) = &flags.extra {
+        let text = read_policy_file(p)?;
+        let f = parse(&text, p)?;
+        layers.push((p.clone(), f));
+    }
+    let audit_toml = root.join(".cargo").join("audit.toml");
+    if let Some(t) = read_optional(&audit_toml)? {
+        let f = policy_import::cargo_audit(&t, &audit_toml, &mut warnings)?;
+        layers.push((audit_toml, f));
+    }
+    let deny_toml = root.join("deny.toml");
+    if let Some(t) = read_optional(&deny_toml)? {
+        let f = policy_import::cargo_deny(&t, &deny_toml, &mut warnings)?;
+        layers.push((deny_toml, f));
+    }
+    let files: Vec<PathBuf> = layers.iter().map(|(p, _)| p.clone()).collect();
+    let files_where = |has: &dyn Fn(&FilePolicy) -> bool| Source {
+        files: layers
+            .iter()
+            .filter(|(_, f)| has(f))
+            .map(|(p, _)| p.clone())
+            .collect(),
+        flag: None,
+    };
+
+    let mut ignores: Vec<IgnoreRule> = layers
+        .iter()
+        .flat_map(|(_, f)| f.ignores.iter().cloned())
+        .collect();
     ignores.extend(flag_ignores(&flags.ignore)?);
     strictest_dates(&mut ignores, &mut warnings);
     for r in &ignores {
         if r.expired(today) {
             warnings.push(format!(
                 "ignore for {} ({}) expired on {}: it no longer applies",
-                r.id,
+                r.label(),
                 r.origin,
                 r.until.as_deref().unwrap_or("?")
             ));
         }
     }
 
-    let from_file = || Source::File(file_path.clone());
-    // Flags only ever tighten what the files say: `--deny` adds kinds to the file's
-    // list, and of two thresholds or database ages the stricter applies.
-    let flag_deny = if flags.deny.is_empty() {
-        None
-    } else {
-        Some(deny_list(&flags.deny).map_err(|m| PolicyError::Flag(format!("--deny: {m}")))?)
-    };
-    let deny = match (flag_deny, file.deny.clone()) {
-        (Some(f), Some(d)) => {
-            let mut kinds = d.kinds;
-            for k in f.kinds {
-                if !kinds.contains(&k) {
-                    kinds.push(k);
-                }
-            }
-            kinds.sort();
-            Setting {
-                value: DenyList {
-                    kinds,
-                    stale_ignores: d.stale_ignores || f.stale_ignores,
-                },
-                source: Source::FileAndFlag(file_path.clone(), "--deny"),
-            }
-        }
-        (Some(f), None) => Setting {
-            value: f,
-            source: Source::Flag("--deny"),
-        },
-        (None, Some(d)) => Setting {
-            value: d,
-            source: from_file(),
-        },
-        (None, None) => Setting::default_of(DenyList {
-            kinds: vec![FindingKind::Vulnerability],
-            stale_ignores: false,
-        }),
-    };
+    // Denied kinds: every file's and the flags' together.
+    let mut deny = Setting::default_of(DenyList {
+        kinds: vec![FindingKind::Vulnerability],
+        stale_ignores: false,
+    });
+    deny.source = files_where(&|f| f.deny.is_some());
+    for d in layers.iter().filter_map(|(_, f)| f.deny.as_ref()) {
+        merge_deny(&mut deny.value, d);
+    }
+    if !flags.deny.is_empty() {
+        let f = deny_list(&flags.deny).map_err(|m| PolicyError::Flag(format!("--deny: {m}")))?;
+        merge_deny(&mut deny.value, &f);
+        deny.source.flag = Some("--deny");
+    }
+
     let flag_threshold = match &flags.severity_threshold {
         Some(s) => Some(
             parse_threshold(s)
@@ -757,53 +876,88 @@ pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, Policy
         ),
         None => None,
     };
-    let severity_threshold = match (flag_threshold, file.severity_threshold) {
-        (Some(f), Some(d)) if d < f => {
-            warnings.push(format!(
-                "--severity-threshold {} is looser than {}'s `{}`: the stricter one applies",
-                f.as_str(),
-                file_path.display(),
-                d.as_str()
-            ));
-            Setting {
-                value: Some(d),
-                source: from_file(),
+    let severity_threshold = strictest(
+        &layers,
+        |f| f.severity_threshold,
+        flag_threshold.map(|t| (t, "--severity-threshold")),
+        &mut warnings,
+        "severity threshold",
+        |s| s.as_str().to_string(),
+    );
+    let max_db_age_days = strictest(
+        &layers,
+        |f| f.max_db_age_days,
+        flags.max_db_age.map(|d| (d, "--max-db-age")),
+        &mut warnings,
+        "database age limit",
+        |d| format!("{d} days"),
+    );
+
+    // A boolean whose `strict` value wins when any file sets it.
+    let either = |get: fn(&FilePolicy) -> Option<bool>, default: bool, strict: bool| {
+        let set: Vec<bool> = layers.iter().filter_map(|(_, f)| get(f)).collect();
+        if set.is_empty() {
+            return Setting::default_of(default);
+        }
+        let value = if set.contains(&strict) {
+            strict
+        } else {
+            !strict
+        };
+        Setting {
+            value,
+            source: files_where(&|f| get(f) == Some(value)),
+        }
+    };
+    let fail_without_severity = either(|f| f.fail_without_severity, true, true);
+    let exclude_dev = either(|f| f.exclude_dev, false, false);
+    if exclude_dev.value != layers.iter().any(|(_, f)| f.exclude_dev == Some(true)) {
+        warnings.push(format!(
+            "exclude-dev: {} sets it, {} does not; dev-only findings are kept",
+            files_where(&|f| f.exclude_dev == Some(true)),
+            exclude_dev.source
+        ));
+    }
+    let mut check_yanked = either(|f| f.check_yanked, true, true);
+    if !check_yanked.value && deny.value.kinds.contains(&FindingKind::Yanked) {
+        warnings.push(format!(
+            "{} turns the yanked check off, but {} denies yanked crates: they are checked",
+            check_yanked.source, deny.source
+        ));
+        check_yanked = Setting {
+            value: true,
+            source: deny.source.clone(),
+        };
+    }
+
+    let mut direct_only: Setting<Vec<FindingKind>> = Setting::default_of(Vec::new());
+    for kind in FindingKind::ALL {
+        let said: Vec<Scope> = layers
+            .iter()
+            .flat_map(|(_, f)| f.scope.iter())
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, s)| *s)
+            .collect();
+        if said.is_empty() {
+            continue;
+        }
+        if said.contains(&Scope::All) {
+            if said.contains(&Scope::Direct) {
+                warnings.push(format!(
+                    "scope of {}: one file says direct, another all; all applies",
+                    kind.as_str()
+                ));
+            }
+            continue;
+        }
+        direct_only.value.push(kind);
+        for (p, f) in &layers {
+            if f.scope.iter().any(|(k, _)| *k == kind) && !direct_only.source.files.contains(p) {
+                direct_only.source.files.push(p.clone());
             }
         }
-        (Some(f), _) => Setting {
-            value: Some(f),
-            source: Source::Flag("--severity-threshold"),
-        },
-        (None, Some(d)) => Setting {
-            value: Some(d),
-            source: from_file(),
-        },
-        (None, None) => Setting::default_of(None),
-    };
-    let setting_of = |v: Option<bool>, default: bool| match v {
-        Some(v) => Setting {
-            value: v,
-            source: from_file(),
-        },
-        None => Setting::default_of(default),
-    };
-    let fail_without_severity = setting_of(file.fail_without_severity, true);
-    let exclude_dev = setting_of(file.exclude_dev, false);
-    let max_db_age_days = match (flags.max_db_age, file.max_db_age_days) {
-        (Some(f), Some(d)) if d < f => Setting {
-            value: Some(d),
-            source: from_file(),
-        },
-        (Some(d), _) => Setting {
-            value: Some(d),
-            source: Source::Flag("--max-db-age"),
-        },
-        (None, Some(d)) => Setting {
-            value: Some(d),
-            source: from_file(),
-        },
-        (None, None) => Setting::default_of(None),
-    };
+    }
+
     let targets = if !flags.target.is_empty()
         || !flags.target_os.is_empty()
         || !flags.target_arch.is_empty()
@@ -837,15 +991,26 @@ pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, Policy
         };
         Setting {
             value: t,
-            source: Source::Flag(flag),
-        }
-    } else if let Some(t) = file.targets.clone() {
-        Setting {
-            value: t,
-            source: from_file(),
+            source: Source::flag(flag),
         }
     } else {
-        Setting::default_of(Targets::default())
+        // Files' targets add up: an advisory for any platform one of them names applies.
+        let mut t = Targets::default();
+        for ft in layers.iter().filter_map(|(_, f)| f.targets.as_ref()) {
+            for x in &ft.triples {
+                push_unique(&mut t.triples, x);
+            }
+            for x in &ft.os {
+                push_unique(&mut t.os, x);
+            }
+            for x in &ft.arch {
+                push_unique(&mut t.arch, x);
+            }
+        }
+        Setting {
+            value: t,
+            source: files_where(&|f| f.targets.is_some()),
+        }
     };
     Ok(Policy {
         ignores,
@@ -855,9 +1020,73 @@ pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, Policy
         exclude_dev,
         max_db_age_days,
         targets,
+        direct_only,
+        check_yanked,
         files,
         warnings,
     })
+}
+
+fn merge_deny(into: &mut DenyList, more: &DenyList) {
+    for k in &more.kinds {
+        if !into.kinds.contains(k) {
+            into.kinds.push(*k);
+        }
+    }
+    into.kinds.sort();
+    into.stale_ignores |= more.stale_ignores;
+}
+
+/// The smallest of the files' values and the flag's (the strictest, for a severity
+/// threshold or a database age), with where it came from. A flag looser than a file is
+/// a warning: flags only tighten.
+fn strictest<T: Copy + Ord>(
+    layers: &[(PathBuf, FilePolicy)],
+    get: impl Fn(&FilePolicy) -> Option<T>,
+    flag: Option<(T, &'static str)>,
+    warnings: &mut Vec<String>,
+    what: &str,
+    show: impl Fn(T) -> String,
+) -> Setting<Option<T>> {
+    let from_files = layers
+        .iter()
+        .filter_map(|(p, f)| get(f).map(|v| (v, p)))
+        .min_by_key(|(v, _)| *v);
+    let mut distinct: Vec<T> = layers.iter().filter_map(|(_, f)| get(f)).collect();
+    distinct.sort();
+    distinct.dedup();
+    if distinct.len() > 1
+        && let Some((v, p)) = from_files
+    {
+        warnings.push(format!(
+            "policy files disagree on the {what}: the strictest, {}, from {}, applies",
+            show(v),
+            p.display()
+        ));
+    }
+    match (flag, from_files) {
+        (Some((f, _)), Some((v, p))) if v < f => {
+            warnings.push(format!(
+                "the flag's {what} ({}) is looser than {}'s ({}): the stricter one applies",
+                show(f),
+                p.display(),
+                show(v)
+            ));
+            Setting {
+                value: Some(v),
+                source: Source::file(p),
+            }
+        }
+        (Some((f, name)), _) => Setting {
+            value: Some(f),
+            source: Source::flag(name),
+        },
+        (None, Some((v, p))) => Setting {
+            value: Some(v),
+            source: Source::file(p),
+        },
+        (None, None) => Setting::default_of(None),
+    }
 }
 
 /// Where several sources ignore the same advisory, the strictest entry wins: one with an
@@ -897,8 +1126,10 @@ fn strictest_dates(ignores: &mut [IgnoreRule], warnings: &mut Vec<String>) {
 
 /// Warnings for ignore rules whose id is neither an advisory id nor an alias in `db`.
 pub fn unknown_ignores(ignores: &[IgnoreRule], db: &Database) -> Vec<String> {
-    let mut missing: Vec<&IgnoreRule> =
-        ignores.iter().filter(|r| db.get(&r.id).is_none()).collect();
+    let mut missing: Vec<&IgnoreRule> = ignores
+        .iter()
+        .filter(|r| !r.id.is_empty() && db.get(&r.id).is_none())
+        .collect();
     if missing.is_empty() {
         return Vec::new();
     }
@@ -990,8 +1221,24 @@ pub fn describe(p: &Policy) -> String {
             toml_list(&t.arch)
         ));
     }
+    if !p.check_yanked.value {
+        out.push_str(&format!(
+            "# yanked check: off  # {}\n",
+            p.check_yanked.source
+        ));
+    }
+    if !p.direct_only.value.is_empty() {
+        out.push_str(&format!("\n[scope]  # {}\n", p.direct_only.source));
+        for k in &p.direct_only.value {
+            out.push_str(&format!("{} = \"direct\"\n", k.as_str()));
+        }
+    }
     for r in &p.ignores {
-        out.push_str(&format!("\n[[ignore]]  # {}\nid = {:?}\n", r.origin, r.id));
+        out.push_str(&format!("\n[[ignore]]  # {}\n", r.origin));
+        match r.kind {
+            Some(kind) if r.id.is_empty() => out.push_str(&format!("kind = {:?}\n", kind.as_str())),
+            _ => out.push_str(&format!("id = {:?}\n", r.id)),
+        }
         if let Some(reason) = &r.reason {
             out.push_str(&format!("reason = {reason:?}\n"));
         }
@@ -1181,48 +1428,6 @@ until = 2029-12-01
     }
 
     #[test]
-    fn imports_cargo_audit_and_cargo_deny_ignores() {
-        let mut warnings = Vec::new();
-        let audit = "[advisories]\nignore = [\"RUSTSEC-2020-0159\", \"CVE-2021-1234\"]\ninformational_warnings = [\"unmaintained\"]\n[output]\ndeny = [\"warnings\"]\n";
-        let rules = import_foreign(audit, Path::new(".cargo/audit.toml"), &mut warnings).unwrap();
-        assert_eq!(
-            rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-            ["RUSTSEC-2020-0159", "CVE-2021-1234"]
-        );
-        assert!(
-            rules
-                .iter()
-                .all(|r| r.origin == ".cargo/audit.toml" && r.reason.is_none())
-        );
-        assert!(warnings.is_empty());
-
-        let deny = r#"
-[graph]
-targets = ["x86_64-unknown-linux-gnu"]
-[advisories]
-version = 2
-ignore = [
-    "RUSTSEC-2021-0139",
-    { id = "RUSTSEC-2024-0375", reason = "atty: only used in tests" },
-    { crate = "openssl@0.10.0", reason = "crate form is not an advisory" },
-    "not-an-id",
-]
-[bans]
-multiple-versions = "warn"
-"#;
-        let rules = import_foreign(deny, Path::new("deny.toml"), &mut warnings).unwrap();
-        assert_eq!(rules.len(), 2);
-        assert_eq!(rules[0].id, "RUSTSEC-2021-0139");
-        assert_eq!(rules[1].id, "RUSTSEC-2024-0375");
-        assert_eq!(rules[1].reason.as_deref(), Some("atty: only used in tests"));
-        assert_eq!(rules[1].origin, "deny.toml");
-        assert_eq!(warnings.len(), 2, "{warnings:?}");
-
-        let e = import_foreign("[advisories\n", Path::new("deny.toml"), &mut warnings).unwrap_err();
-        assert!(e.to_string().starts_with("deny.toml:1:"), "{e}");
-    }
-
-    #[test]
     fn load_merges_files_and_flags_with_sources() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(FILE_NAME), FULL).unwrap();
@@ -1237,7 +1442,10 @@ multiple-versions = "warn"
         assert_eq!(p.files.len(), 2);
         assert_eq!(p.ignores.len(), 3);
         assert_eq!(p.severity_threshold.value, Some(Severity::Medium));
-        assert!(matches!(p.severity_threshold.source, Source::File(_)));
+        assert_eq!(
+            p.severity_threshold.source,
+            Source::file(&dir.path().join(FILE_NAME))
+        );
         assert_eq!(p.max_db_age_days.value, Some(30));
         // The scoped GHSA ignore ended on 2029-12-01: warned about at load.
         assert!(
@@ -1270,7 +1478,8 @@ multiple-versions = "warn"
         want.dedup();
         assert_eq!(p.deny.value.kinds, want);
         assert!(p.deny.value.stale_ignores, "the file's stale-ignores stays");
-        assert!(matches!(p.deny.source, Source::FileAndFlag(_, "--deny")));
+        assert_eq!(p.deny.source.flag, Some("--deny"));
+        assert_eq!(p.deny.source.files, [dir.path().join(FILE_NAME)]);
         assert_eq!(p.severity_threshold.value, Some(Severity::Medium));
         assert!(
             p.warnings.iter().any(|w| w.contains("looser")),
@@ -1302,7 +1511,7 @@ multiple-versions = "warn"
         let p = load(dir.path(), &Overrides::default(), 0).unwrap();
         assert!(p.files.is_empty());
         assert_eq!(p.deny.value.kinds, vec![FindingKind::Vulnerability]);
-        assert_eq!(p.deny.source, Source::Default);
+        assert!(p.deny.source.is_default());
         assert!(p.fail_without_severity.value);
         let flags = Overrides {
             config: Some(dir.path().join("nope.toml")),

@@ -1,6 +1,7 @@
 //! The policy decides the exit code: ignores (with reasons, scope and expiry), stale
-//! ignores, denied kinds, the severity threshold, targets, database age, imported
-//! `cargo audit`/`cargo deny` ignores, and configuration errors (always exit 2).
+//! ignores, denied kinds, the severity threshold, targets, database age, scopes, crate
+//! acceptances, what is imported from `cargo audit`'s and `cargo deny`'s files, and
+//! configuration errors (always exit 2).
 
 use crate::fixture::{Ws, finding, ids};
 
@@ -237,6 +238,15 @@ fn cargo_audit_and_cargo_deny_ignores_are_imported() {
         "deny.toml",
         "[advisories]\nversion = 2\nignore = [\"RUSTSEC-2023-9002\", { id = \"RUSTSEC-2023-9003\", reason = \"gamma: test only\" }]\n[licenses]\nallow = [\"MIT\"]\n",
     );
+    // `version = 2` means what it means to cargo deny: unmaintained and unsound crates
+    // (delta, epsilon) fail too.
+    let (run, v) = ws.audit_json(&["--ignore", "RUSTSEC-2023-9006"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(v["summary"]["denied"], 2, "{v:#}");
+    ws.write(
+        "deny.toml",
+        "[advisories]\nversion = 2\nunmaintained = \"none\"\nunsound = \"none\"\nignore = [\"RUSTSEC-2023-9002\", { id = \"RUSTSEC-2023-9003\", reason = \"gamma: test only\" }]\n[licenses]\nallow = [\"MIT\"]\n",
+    );
     let (run, v) = ws.audit_json(&["--ignore", "RUSTSEC-2023-9006"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let origin = |id| {
@@ -448,4 +458,294 @@ fn an_ignore_that_expired_in_one_file_is_not_revived_by_another() {
         finding(&v, "RUSTSEC-2023-9001")["ignore_until"],
         "2998-06-30"
     );
+}
+
+/// The fixture lockfile with delta (unmaintained) moved under alpha: a transitive
+/// dependency, while epsilon (unsound) stays direct.
+fn delta_transitive(ws: &Ws) {
+    let lock = ws.read("Cargo.lock");
+    let lock = lock
+        .replacen(" \"delta\",\n", "", 1)
+        .replace(
+            "name = \"alpha\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+            "name = \"alpha\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\ndependencies = [\n \"delta\",\n]\n",
+        );
+    ws.write("Cargo.lock", &lock);
+}
+
+#[test]
+fn scope_direct_limits_a_warning_kind_to_direct_dependencies() {
+    let ws = Ws::new();
+    let direct = ws.read("Cargo.lock");
+    delta_transitive(&ws);
+    let top = "deny = [\"unmaintained\", \"unsound\"]\n[scope]\nunmaintained = \"direct\"\nunsound = \"direct\"\n";
+    ws.write("depaudit.toml", &ignoring_all_vulns(top));
+    let (run, v) = ws.audit_json(&[]);
+    // delta is two steps down: out of scope. epsilon is direct: in scope, and denied.
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let (reported, _) = ids(&v);
+    assert!(!reported.contains("RUSTSEC-2023-9004"), "{v:#}");
+    assert!(reported.contains("RUSTSEC-2023-9005"), "{v:#}");
+    assert!(
+        v["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("1 unmaintained finding(s)")),
+        "{v:#}"
+    );
+    // Without the scope the transitive one counts again.
+    ws.write(
+        "depaudit.toml",
+        &ignoring_all_vulns("deny = [\"unmaintained\"]\n"),
+    );
+    let (_, v) = ws.audit_json(&[]);
+    assert!(ids(&v).0.contains("RUSTSEC-2023-9004"), "{v:#}");
+    // A file that says `all` wins over one that says `direct`: the wider gate applies.
+    ws.write("depaudit.toml", &ignoring_all_vulns(top));
+    ws.write("deny.toml", "[advisories]\nunmaintained = \"all\"\n");
+    let (_, v) = ws.audit_json(&[]);
+    assert!(ids(&v).0.contains("RUSTSEC-2023-9004"), "{v:#}");
+    let policy = ws.run_raw(&["policy", "--file", "Cargo.lock"]);
+    assert!(
+        policy.stdout.contains("scope of unmaintained"),
+        "{}",
+        policy.stdout
+    );
+    assert!(
+        policy.stdout.contains("unsound = \"direct\""),
+        "{}",
+        policy.stdout
+    );
+    // cargo deny's `workspace` scope is read as `direct`.
+    ws.write("depaudit.toml", &ignoring_all_vulns(""));
+    ws.write("deny.toml", "[advisories]\nunmaintained = \"workspace\"\n");
+    let (run, v) = ws.audit_json(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!ids(&v).0.contains("RUSTSEC-2023-9004"), "{v:#}");
+    assert_eq!(
+        ws.audit(&["--deny", "unmaintained"]).code,
+        0,
+        "the flag adds the kind, the scope stays"
+    );
+    ws.write("Cargo.lock", &direct);
+    assert_eq!(ws.audit(&[]).code, 1, "delta is direct again: it fails");
+}
+
+#[test]
+fn migration_honours_what_has_a_meaning_and_warns_about_the_rest() {
+    let ws = Ws::new();
+    ws.write(
+        ".cargo/audit.toml",
+        "[advisories]\nignorre = [\"RUSTSEC-2023-9001\"]\nseverity_threshold = \"high\"\n\n[output]\ndeny = [\"unsound\"]\nformat = \"json\"\n\n[target]\nos = [\"linux\"]\n",
+    );
+    let (run, v) = ws.audit_json(&[]);
+    // The misspelled ignore ignores nothing, [target] drops winonly.
+    let (reported, ignored) = ids(&v);
+    assert!(ignored.is_empty(), "{v:#}");
+    assert!(
+        !reported.contains("RUSTSEC-2023-9006"),
+        "windows-only, target os linux: {v:#}"
+    );
+    assert_eq!(run.code, 1);
+    for want in [
+        ".cargo/audit.toml:2: advisories.ignorre: not a cargo audit setting",
+        ".cargo/audit.toml:7: output.format: not applied",
+    ] {
+        assert!(run.stderr.contains(want), "{want} not in {}", run.stderr);
+    }
+    // Denied: alpha (high), gamma (no score: still fails) and epsilon (unsound, from
+    // [output] deny); not beta (low, under the threshold).
+    assert_eq!(v["summary"]["denied"], 3, "{v:#}");
+    let policy = ws.run_raw(&["policy", "--file", "Cargo.lock"]);
+    assert_eq!(policy.code, 0, "{}", policy.stderr);
+    for want in [
+        "severity-threshold = \"high\"  # .cargo/audit.toml",
+        "\"unsound\"]  # .cargo/audit.toml",
+        "target_os [\"linux\"]",
+        "# warning: .cargo/audit.toml:2: advisories.ignorre",
+    ] {
+        assert!(
+            policy.stdout.contains(want),
+            "{want} not in {}",
+            policy.stdout
+        );
+    }
+    // Written as a string instead of a list, an ignore is an error, not dropped.
+    ws.write(
+        ".cargo/audit.toml",
+        "[advisories]\nignore = \"RUSTSEC-2023-9001\"\n",
+    );
+    let run = ws.audit(&[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("audit.toml:2: advisories.ignore: expected a list"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A workspace whose lockfile has `sym` 1.0.0, yanked in a fake cargo index cache.
+fn yanked_sym() -> (tempfile::TempDir, impl Fn(&[&str]) -> crate::common::Run) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp
+        .path()
+        .join("home/registry/index/index.crates.io-1949cf8c6b5b557f/.cache/3/s");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut bytes = vec![3u8];
+    bytes.extend_from_slice(&2u32.to_le_bytes());
+    bytes.extend_from_slice(b"etag: \"x\"\0");
+    for (v, y) in [("1.0.0", true), ("1.0.1", false)] {
+        bytes.extend_from_slice(format!("{v}\0{{\"name\":\"sym\",\"vers\":\"{v}\",\"deps\":[],\"cksum\":\"0\",\"features\":{{}},\"yanked\":{y}}}\0").as_bytes());
+    }
+    std::fs::write(dir.join("sym"), bytes).unwrap();
+    std::fs::create_dir(tmp.path().join("ws")).unwrap();
+    std::fs::write(
+        tmp.path().join("ws/Cargo.lock"),
+        "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"sym\",\n]\n\n[[package]]\nname = \"sym\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+    )
+    .unwrap();
+    let root = tmp.path().to_path_buf();
+    let run = move |args: &[&str]| {
+        crate::common::finish(
+            std::process::Command::new(crate::common::bin())
+                .args(["-n", "--json", "--db"])
+                .arg(crate::common::fixture_db())
+                .arg("--file")
+                .arg(root.join("ws/Cargo.lock"))
+                .args(args)
+                .env("CARGO_HOME", root.join("home"))
+                .env("DEPAUDIT_CACHE_DIR", root.join("cache"))
+                .output()
+                .unwrap(),
+        )
+    };
+    (tmp, run)
+}
+
+#[test]
+fn one_yanked_crate_can_be_accepted_in_each_file() {
+    let (tmp, run) = yanked_sym();
+    let ws = tmp.path().join("ws");
+    let yanked = |v: &serde_json::Value| -> Vec<(String, bool)> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "yanked")
+            .map(|f| {
+                (
+                    f["package"]["name"].as_str().unwrap().to_string(),
+                    f["ignored"] == true,
+                )
+            })
+            .collect()
+    };
+    std::fs::write(ws.join("depaudit.toml"), "deny = [\"yanked\"]\n").unwrap();
+    let out = run(&[]);
+    assert_eq!(out.code, 1);
+    assert_eq!(yanked(&out.json()), [("sym".to_string(), false)]);
+    // depaudit.toml: a crate acceptance, `crate = "name@version"` (kind defaults to yanked).
+    std::fs::write(
+        ws.join("depaudit.toml"),
+        "deny = [\"yanked\", \"stale-ignores\"]\n[[ignore]]\ncrate = \"sym@1.0.0\"\nreason = \"pinned until the vendor's fix\"\n",
+    )
+    .unwrap();
+    let out = run(&[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(yanked(&out.json()), [("sym".to_string(), true)]);
+    // Another version is not covered, and a stale acceptance fails like a stale ignore.
+    std::fs::write(
+        ws.join("depaudit.toml"),
+        "deny = [\"yanked\", \"stale-ignores\"]\n[[ignore]]\ncrate = \"sym\"\nversion = \"1.0.1\"\nkind = \"yanked\"\nreason = \"x\"\n",
+    )
+    .unwrap();
+    let out = run(&[]);
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains("yanked sym =1.0.1"), "{}", out.stdout);
+    // deny.toml's spelling, as cargo deny writes it.
+    std::fs::write(ws.join("depaudit.toml"), "deny = [\"yanked\"]\n").unwrap();
+    std::fs::write(
+        ws.join("deny.toml"),
+        "[advisories]\nignore = [\"sym@1.0.0\"]\n",
+    )
+    .unwrap();
+    let out = run(&[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // An acceptance without a crate, or of a vulnerability by crate, is an error.
+    std::fs::write(
+        ws.join("depaudit.toml"),
+        "[[ignore]]\ncrate = \"sym\"\nkind = \"vulnerability\"\nreason = \"x\"\n",
+    )
+    .unwrap();
+    let out = run(&[]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("depaudit.toml:3: ignore.kind"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn three_files_and_flags_merge_toward_the_stricter_gate() {
+    let ws = Ws::new();
+    ws.write(
+        "depaudit.toml",
+        &ignoring_all_vulns(
+            "deny = [\"unsound\"]\nseverity-threshold = \"critical\"\nmax-db-age-days = 99999\n",
+        ),
+    );
+    ws.write(
+        ".cargo/audit.toml",
+        "[advisories]\nseverity_threshold = \"low\"\n[output]\ndeny = [\"unmaintained\"]\n",
+    );
+    ws.write(
+        "deny.toml",
+        "[advisories]\nyanked = \"deny\"\nmaximum-db-staleness = \"P99998D\"\n",
+    );
+    let policy = ws.run_raw(&[
+        "policy",
+        "--file",
+        "Cargo.lock",
+        "-D",
+        "notice",
+        "--severity-threshold",
+        "high",
+    ]);
+    assert_eq!(policy.code, 0, "{}", policy.stderr);
+    let out = &policy.stdout;
+    let line = |key: &str| {
+        out.lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_else(|| panic!("{key} in {out}"))
+            .to_string()
+    };
+    let deny = line("deny = ");
+    for k in ["unsound", "unmaintained", "yanked", "notice"] {
+        assert!(deny.contains(k), "{deny}");
+    }
+    assert!(
+        deny.contains("depaudit.toml + ")
+            && deny.contains("audit.toml")
+            && deny.contains("deny.toml")
+            && deny.contains("flag --deny"),
+        "{deny}"
+    );
+    // low (audit.toml) is stricter than critical (depaudit.toml) and the flag's high.
+    let threshold = line("severity-threshold = ");
+    assert!(
+        threshold.starts_with("severity-threshold = \"low\"  # ")
+            && threshold.ends_with("audit.toml"),
+        "{threshold}"
+    );
+    assert!(
+        line("max-db-age-days = ").starts_with("max-db-age-days = 99998  # "),
+        "{out}"
+    );
+    assert!(out.contains("looser"), "{out}");
+    // Delta (unmaintained) fails because audit.toml denies it, whatever depaudit.toml says.
+    let (run, _) = ws.audit_json(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
 }
