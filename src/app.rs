@@ -1,7 +1,7 @@
 //! The command runner: turns resolved arguments into work and a result, and maps every
 //! expected error to exit code 2 with one line. `main` only calls [`run`].
 
-use crate::audit::{self, AuditOptions};
+use crate::audit::AuditOptions;
 use crate::cli::{AuditArgs, Cli, Command, FetchArgs, PolicyArgs};
 pub use crate::error::{AppError, exit};
 use crate::input::policy;
@@ -188,15 +188,30 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     }
     // Scanned repositories' own cargo configuration is not trusted: only $CARGO_HOME's
     // decides where index data comes from.
-    let opts = AuditOptions {
-        ignores: policy::flag_ignores(&args.ignore)?,
-        denied_kinds: audit::denied_kinds(&args.deny).map_err(AppError::Usage)?,
+    let today = advisories_cache::info::today_days();
+    let fleet = policy::Overrides {
+        config: args.config.clone(),
+        ignore: args.ignore.clone(),
+        deny: args.deny.clone(),
+        max_db_age: args.db.max_db_age,
+        skip_workspace_files: true,
+        ..Default::default()
+    };
+    let fleet_policy = policy::load(Path::new(""), &fleet, today)?;
+    for w in &fleet_policy.warnings {
+        out.warn(w);
+    }
+    let mut opts = AuditOptions {
         paths_limit: parse_paths_limit(&args.paths_per_finding)?,
         registry: Some(Arc::new(Registry::for_workspace(None))),
         check_yanked: !args.no_yanked,
         prefetch_registry: false,
+        today,
         ..Default::default()
     };
+    let base_yanked = opts.check_yanked;
+    opts.apply_policy(&fleet_policy);
+    let roots = scan::root_identity(&args.paths);
     let baseline = match &args.baseline {
         // The first night has no baseline yet: everything is new, and the run says so.
         Some(p) if std::fs::symlink_metadata(p).is_err() => {
@@ -206,10 +221,40 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
             ));
             Some(Default::default())
         }
-        Some(p) => Some(scan::read_baseline(p).map_err(AppError::Usage)?),
+        Some(p) => {
+            let b = scan::read_baseline(p).map_err(AppError::Usage)?;
+            if let Some(theirs) = b.roots.as_ref().filter(|r| **r != roots) {
+                return Err(AppError::Usage(format!(
+                    "{}: a baseline for a scan of {}, not of {}",
+                    p.display(),
+                    theirs.join(", "),
+                    roots.join(", ")
+                )));
+            }
+            Some(b)
+        }
         None => None,
     };
-    let db = open_database(&args.db, args.offline, args.db.max_db_age, None, out)?;
+    let db = open_database(
+        &args.db,
+        args.offline,
+        fleet_policy.max_db_age_days.value,
+        None,
+        out,
+    )?;
+    let policies = scan::Policies {
+        base: opts,
+        base_yanked,
+        repo: (!args.no_repo_policy).then(|| policy::Overrides {
+            config: None,
+            extra: args.config.clone(),
+            skip_workspace_files: false,
+            ..fleet.clone()
+        }),
+        today,
+        db_age: db.info.age_days,
+        warnings: Default::default(),
+    };
     let (lockfiles, walk_errors) = scan::discover(
         &args.paths,
         &scan::Discover {
@@ -222,7 +267,8 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     let progress = crate::progress::Progress::stderr(lockfiles.len(), args.quiet);
     let jsonl = args.format == crate::cli::ScanFormat::Jsonl;
     let how = scan::Lines {
-        baseline: baseline.as_ref(),
+        baseline: baseline.as_ref().map(|b| &b.keys),
+        roots: &roots,
         fail_on_new_only,
         as_text: jsonl,
     };
@@ -236,7 +282,7 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     let lines = scan::audit_each(
         &db,
         &lockfiles,
-        &opts,
+        &|path| policies.options(path),
         jobs,
         &|done| progress.tick(done),
         &|entry| how.line(entry),
@@ -247,7 +293,10 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         },
     );
     progress.finish();
-    opts.save_registry_digest();
+    for w in policies.warnings() {
+        out.warn(&w);
+    }
+    policies.base.save_registry_digest();
     let scanned = lines.len();
     let result = scan::summarize(&db, lines, &walk_errors, &how);
     let text = scan::render(&result, args.format);
@@ -278,7 +327,7 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     } else {
         exit::OK
     };
-    exit_soon((result, text, db, opts));
+    exit_soon((result, text, db, policies));
     Ok(code)
 }
 

@@ -172,6 +172,14 @@ pub struct ScanArgs {
     /// Also fail on: warnings, unmaintained, unsound, notice, yanked.
     #[arg(short = 'D', long, value_name = "KIND", value_delimiter = ',')]
     pub deny: Vec<String>,
+    /// A fleet-wide policy file (depaudit.toml format), merged with each repository's
+    /// own policy toward the stricter gate.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Do not read the scanned repositories' own policy files (depaudit.toml,
+    /// .cargo/audit.toml, deny.toml): only --config and the flags apply.
+    #[arg(long)]
+    pub no_repo_policy: bool,
     /// Dependency paths per finding: a number, or `all` (`--paths`, as for audit).
     #[arg(long, alias = "paths", value_name = "N|all", default_value = "3")]
     pub paths_per_finding: String,

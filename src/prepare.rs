@@ -2,7 +2,6 @@
 //! (files merged with flags), the advisory database (fetched when allowed and missing)
 //! and the index data, as one [`Prepared`] audit. Every command that audits starts here.
 
-use crate::audit::matching::MatchSettings;
 use crate::audit::{self, AuditOptions};
 use crate::cli::{AuditArgs, DbArgs, PolicyFlags};
 use crate::error::AppError;
@@ -91,6 +90,7 @@ pub fn overrides(flags: &PolicyFlags, max_db_age: Option<u32>) -> Overrides {
         severity_threshold: flags.severity_threshold.clone(),
         max_db_age,
         extra: None,
+        skip_workspace_files: false,
     }
 }
 
@@ -176,29 +176,17 @@ pub fn prepare_audit(args: &AuditArgs, out: &mut Output) -> Result<Prepared, App
     if args.online_index && !args.offline {
         registry = registry.with_online_index(crate::net::online_index());
     }
-    let opts = AuditOptions {
-        matching: MatchSettings {
-            target_os: policy.targets.value.os.clone(),
-            target_arch: policy.targets.value.arch.clone(),
-            min_severity: None,
-        },
-        ignores: policy.ignores.clone(),
-        denied_kinds: policy.deny.value.kinds.clone(),
-        severity_threshold: policy.severity_threshold.value,
-        fail_without_severity: policy.fail_without_severity.value,
-        deny_stale_ignores: policy.deny.value.stale_ignores,
+    let mut opts = AuditOptions {
         today,
         paths_limit,
         members: target.members(),
         registry: Some(Arc::new(registry)),
         workspace: target.workspace.map(Arc::new),
-        check_yanked: !args.no_yanked && policy.check_yanked.value,
-        direct_only: policy.direct_only.value.clone(),
-        exclude_dev: args.exclude_dev || policy.exclude_dev.value,
-        remediate: true,
-        remediation: Default::default(),
-        prefetch_registry: true,
+        check_yanked: !args.no_yanked,
+        exclude_dev: args.exclude_dev,
+        ..AuditOptions::default()
     };
+    opts.apply_policy(&policy);
     drop(names);
     Ok(Prepared {
         lockfile_path,

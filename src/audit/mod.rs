@@ -60,6 +60,25 @@ pub struct AuditOptions {
 }
 
 impl AuditOptions {
+    /// Sets what the policy decides: targets, ignores, denied kinds, threshold, scopes;
+    /// `exclude-dev` and the yanked check only ever move the way the policy says on top
+    /// of what the flags already set.
+    pub fn apply_policy(&mut self, p: &crate::input::policy::Policy) {
+        self.matching = MatchSettings {
+            target_os: p.targets.value.os.clone(),
+            target_arch: p.targets.value.arch.clone(),
+            min_severity: None,
+        };
+        self.ignores = p.ignores.clone();
+        self.denied_kinds = p.deny.value.kinds.clone();
+        self.severity_threshold = p.severity_threshold.value;
+        self.fail_without_severity = p.fail_without_severity.value;
+        self.deny_stale_ignores = p.deny.value.stale_ignores;
+        self.direct_only = p.direct_only.value.clone();
+        self.exclude_dev |= p.exclude_dev.value;
+        self.check_yanked &= p.check_yanked.value;
+    }
+
     /// Keeps what the run read from cargo's index cache for the next run (see
     /// [`Registry::save_digest`]).
     pub fn save_registry_digest(&self) {
@@ -423,12 +442,6 @@ pub fn apply_ignores(
         .map(|(r, _)| format!("{} ({})", r.label(), r.origin))
         .collect();
     (stale, notes)
-}
-
-/// Parses `--deny` values into the kinds that fail the run (vulnerabilities always do).
-/// Same names as the policy file's `deny` (see [`crate::input::policy::deny_list`]).
-pub fn denied_kinds(values: &[String]) -> Result<Vec<FindingKind>, String> {
-    crate::input::policy::deny_list(values).map(|d| d.kinds)
 }
 
 #[cfg(test)]

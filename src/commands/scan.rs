@@ -9,11 +9,12 @@
 use crate::audit::findings::{AuditReport, Finding};
 use crate::audit::{self, AuditOptions};
 use crate::cli::ScanFormat;
-use crate::input::lockfile;
+use crate::input::{lockfile, policy};
 use crate::pathtext;
 use advisories_cache::Database;
 use hashbrown::HashSet;
 use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -26,22 +27,72 @@ pub struct Discover {
     pub all_dirs: bool,
 }
 
+/// A lockfile a scan found, and its identity across scans: its path relative to the scan
+/// root, the same however the root was spelled (`fleet`, `/abs/fleet`, `.` inside it).
+/// With several roots, each root's folder name comes first.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Found {
+    /// The lockfile, as found (the root joined with the walk).
+    pub path: PathBuf,
+    /// Its key in baselines.
+    pub key: String,
+}
+
 /// Finds lockfiles under `roots` (a root that is a file is taken as is). Returns the
 /// lockfiles and the folders that could not be read.
-pub fn discover(roots: &[PathBuf], opts: &Discover) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
+pub fn discover(roots: &[PathBuf], opts: &Discover) -> (Vec<Found>, Vec<(PathBuf, String)>) {
     let mut found = Vec::new();
     let mut errors = Vec::new();
+    let several = roots.len() > 1;
     for root in roots {
+        let mut here = Vec::new();
         match std::fs::symlink_metadata(root) {
-            Ok(m) if m.is_file() => found.push(root.clone()),
-            Ok(m) if m.is_dir() => walk(root, opts, &mut found, &mut errors),
+            Ok(m) if m.is_file() => here.push(root.clone()),
+            Ok(m) if m.is_dir() => walk(root, opts, &mut here, &mut errors),
             Ok(_) => errors.push((root.clone(), "not a regular file or folder".into())),
             Err(e) => errors.push((root.clone(), e.to_string())),
         }
+        let name = several.then(|| root_name(root));
+        found.extend(here.into_iter().map(|path| {
+            let rel = match path.strip_prefix(root) {
+                Ok(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
+                _ => PathBuf::from(path.file_name().unwrap_or_default()),
+            };
+            let rel: Vec<String> = rel
+                .components()
+                .map(|c| pathtext::display(Path::new(c.as_os_str())))
+                .collect();
+            let key = match &name {
+                Some(n) => format!("{n}/{}", rel.join("/")),
+                None => rel.join("/"),
+            };
+            Found { path, key }
+        }));
     }
     found.sort();
-    found.dedup();
+    found.dedup_by(|a, b| a.path == b.path);
     (found, errors)
+}
+
+/// A root's folder name, read off its canonical path (so `.` has one).
+fn root_name(root: &Path) -> String {
+    std::fs::canonicalize(root)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| pathtext::display(Path::new(n))))
+        .unwrap_or_else(|| pathtext::display(root))
+}
+
+/// The scan's roots as canonical paths: what a baseline records, so that one written for
+/// another root is refused rather than matching nothing.
+pub fn root_identity(roots: &[PathBuf]) -> Vec<String> {
+    roots
+        .iter()
+        .map(|r| {
+            std::fs::canonicalize(r)
+                .map(|p| pathtext::display(&p))
+                .unwrap_or_else(|_| pathtext::display(r))
+        })
+        .collect()
 }
 
 fn walk(
@@ -81,29 +132,24 @@ fn walk(
 pub struct Entry {
     /// The lockfile.
     pub path: PathBuf,
+    /// Its key in baselines ([`Found::key`]).
+    pub key: String,
     /// The audit, or the one-line error.
     pub result: Result<AuditReport, String>,
 }
 
-/// Audits `lockfiles` with `jobs` threads; results keep the input order.
-pub fn audit_all(
-    db: &Database,
-    lockfiles: &[PathBuf],
-    opts: &AuditOptions,
-    jobs: usize,
-    progress: &(dyn Fn(usize) + Sync),
-) -> Vec<Entry> {
-    audit_each(db, lockfiles, opts, jobs, progress, &|e| e, &|_| {})
-}
+/// Each lockfile's audit options, or why there are none (a repository policy file that
+/// cannot be read is that lockfile's error, not the scan's end).
+pub type OptionsFor<'o> = dyn Fn(&Path) -> Result<Cow<'o, AuditOptions>, String> + Sync + 'o;
 
 /// Audits `lockfiles` with `jobs` threads and hands each result to `then` in the thread
 /// that audited it (so the report can be turned into something small right away), then
 /// to `in_order` in the input order, as soon as every earlier one has been (so output
 /// can be streamed instead of held); results keep the input order.
-pub fn audit_each<T: Send>(
+pub fn audit_each<'o, T: Send>(
     db: &Database,
-    lockfiles: &[PathBuf],
-    opts: &AuditOptions,
+    lockfiles: &[Found],
+    opts_for: &OptionsFor<'o>,
     jobs: usize,
     progress: &(dyn Fn(usize) + Sync),
     then: &(dyn Fn(Entry) -> T + Sync),
@@ -120,12 +166,16 @@ pub fn audit_each<T: Send>(
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = lockfiles.get(i) else { break };
-                    let result = lockfile::load(path)
-                        .map(|lock| audit::audit(db, &lock, path, opts, Vec::new()))
-                        .map_err(|e| advisories_cache::load::one_line(&e));
+                    let Some(found) = lockfiles.get(i) else { break };
+                    let path = &found.path;
+                    let result = opts_for(path).and_then(|opts| {
+                        lockfile::load(path)
+                            .map(|lock| audit::audit(db, &lock, path, &opts, Vec::new()))
+                            .map_err(|e| advisories_cache::load::one_line(&e))
+                    });
                     let out = then(Entry {
                         path: path.clone(),
+                        key: found.key.clone(),
                         result,
                     });
                     if let Ok(mut slot) = slots[i].lock() {
@@ -150,6 +200,82 @@ pub fn audit_each<T: Send>(
         .collect()
 }
 
+/// How a scan chooses each lockfile's options: the fleet's (flags and `--config`), merged
+/// with the repository's own policy files beside the lockfile unless `--no-repo-policy`.
+/// Both merge toward the stricter gate (see [`policy::load`]): a fleet file can add
+/// denied kinds and tighten thresholds but never drops a repository's, and the ignores
+/// of both apply.
+pub struct Policies {
+    /// The fleet's options: every lockfile without policy files of its own gets these.
+    pub base: AuditOptions,
+    /// Whether the flags asked for the yanked check (a repository policy may turn it off
+    /// only where they did not forbid it).
+    pub base_yanked: bool,
+    /// The overrides for a repository's own policy, or `None` with `--no-repo-policy`.
+    pub repo: Option<policy::Overrides>,
+    /// Today, for ignore expiry.
+    pub today: i64,
+    /// The database's age in days, against a repository's `max-db-age-days`.
+    pub db_age: Option<i64>,
+    /// Warnings from the repositories' policies, each once.
+    pub warnings: Mutex<std::collections::BTreeSet<String>>,
+}
+
+/// The policy files a repository may hold beside its lockfile.
+const REPO_POLICY_FILES: [&str; 3] = [policy::FILE_NAME, ".cargo/audit.toml", "deny.toml"];
+
+impl Policies {
+    /// The options for the lockfile at `path`.
+    pub fn options(&self, path: &Path) -> Result<Cow<'_, AuditOptions>, String> {
+        let Some(overrides) = &self.repo else {
+            return Ok(Cow::Borrowed(&self.base));
+        };
+        let root = path.parent().unwrap_or(Path::new(""));
+        let mut any = false;
+        for name in REPO_POLICY_FILES {
+            let p = root.join(name);
+            match std::fs::symlink_metadata(&p) {
+                // The scan never leaves the tree: a policy file that is a link is not read.
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(format!(
+                        "{}: a symbolic link; a scan does not follow links",
+                        pathtext::display(&p)
+                    ));
+                }
+                Ok(_) => any = true,
+                Err(_) => {}
+            }
+        }
+        if !any {
+            return Ok(Cow::Borrowed(&self.base));
+        }
+        let p = policy::load(root, overrides, self.today).map_err(|e| e.to_string())?;
+        if !p.warnings.is_empty() {
+            let mut w = self.warnings.lock().unwrap_or_else(|e| e.into_inner());
+            w.extend(p.warnings.iter().cloned());
+        }
+        if let (Some(max), Some(age)) = (p.max_db_age_days.value, self.db_age)
+            && age > i64::from(max)
+        {
+            return Err(format!(
+                "the advisory database is {age} days old; the policy ({}) allows {max}",
+                p.max_db_age_days.source
+            ));
+        }
+        let mut o = self.base.clone();
+        o.check_yanked = self.base_yanked;
+        o.exclude_dev = false;
+        o.apply_policy(&p);
+        Ok(Cow::Owned(o))
+    }
+
+    /// The repositories' policy warnings, sorted, each once.
+    pub fn warnings(&self) -> Vec<String> {
+        let w = self.warnings.lock().unwrap_or_else(|e| e.into_inner());
+        w.iter().cloned().collect()
+    }
+}
+
 /// A finding's identity across scans.
 pub fn finding_key(lockfile: &str, f: &Finding) -> String {
     format!(
@@ -160,11 +286,21 @@ pub fn finding_key(lockfile: &str, f: &Finding) -> String {
     )
 }
 
-/// Keys and summaries of the findings in a baseline file (a previous scan's JSON Lines).
-pub fn read_baseline(path: &Path) -> Result<BTreeMap<String, Value>, String> {
+/// A previous scan's findings and errors by key, and the roots it scanned.
+#[derive(Debug, Default)]
+pub struct Baseline {
+    /// Finding keys ([`finding_key`]) and error keys, each with its line's value.
+    pub keys: BTreeMap<String, Value>,
+    /// The canonical roots of the scan that wrote it (absent in older baselines).
+    pub roots: Option<Vec<String>>,
+}
+
+/// Reads a baseline file (a previous scan's JSON Lines).
+pub fn read_baseline(path: &Path) -> Result<Baseline, String> {
     let bytes = lockfile::read_bounded(path).map_err(|e| advisories_cache::load::one_line(&e))?;
     let text = String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8", path.display()))?;
     let mut keys = BTreeMap::new();
+    let mut roots = None;
     let mut scan_lines = 0;
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -174,12 +310,18 @@ pub fn read_baseline(path: &Path) -> Result<BTreeMap<String, Value>, String> {
             .map_err(|e| format!("{} line {}: not JSON: {e}", path.display(), n + 1))?;
         if v["type"] == "summary" {
             scan_lines += 1;
+            roots = v["roots"].as_array().map(|a| {
+                a.iter()
+                    .filter_map(|r| r.as_str().map(str::to_string))
+                    .collect()
+            });
         }
         if v["type"] != "lockfile" {
             continue;
         }
         scan_lines += 1;
-        let lock = v["path"].as_str().unwrap_or_default();
+        // Older baselines have no key: their path stands in.
+        let lock = v["key"].as_str().or(v["path"].as_str()).unwrap_or_default();
         if !v["error"].is_null() {
             keys.insert(error_key(lock), v["error"].clone());
         }
@@ -201,7 +343,7 @@ pub fn read_baseline(path: &Path) -> Result<BTreeMap<String, Value>, String> {
             path.display()
         ));
     }
-    Ok(keys)
+    Ok(Baseline { keys, roots })
 }
 
 /// A baseline's key for a lockfile that could not be read then. It sorts apart from the
@@ -235,6 +377,8 @@ pub struct ScanOutput {
 pub struct Lines<'a> {
     /// A previous scan's findings: mark new / unchanged / fixed.
     pub baseline: Option<&'a BTreeMap<String, Value>>,
+    /// The scan's canonical roots, recorded in the summary.
+    pub roots: &'a [String],
     /// Only new findings count as failing.
     pub fail_on_new_only: bool,
     /// Keep each line as JSON Lines text (for `--format jsonl`) instead of a value.
@@ -270,20 +414,20 @@ impl Lines<'_> {
     pub fn line(&self, e: Entry) -> Line {
         let path = pathtext::display(&e.path);
         match &e.result {
-            Err(msg) => self.error_line(&path, msg),
-            Ok(report) => self.report_line(&path, report),
+            Err(msg) => self.error_line(&path, &e.key, msg),
+            Ok(report) => self.report_line(&path, &e.key, report),
         }
     }
 
-    fn error_line(&self, path: &str, msg: &str) -> Line {
+    fn error_line(&self, path: &str, key: &str, msg: &str) -> Line {
         let tally = Tally {
             error: true,
             new_error: self
                 .baseline
-                .is_none_or(|b| !b.contains_key(&error_key(path))),
+                .is_none_or(|b| !b.contains_key(&error_key(key))),
             ..Tally::default()
         };
-        let value = json!({"type": "lockfile", "path": path, "packages": null, "findings": [], "error": msg});
+        let value = json!({"type": "lockfile", "path": path, "key": key, "packages": null, "findings": [], "error": msg});
         self.finish(value, tally)
     }
 
@@ -302,13 +446,13 @@ impl Lines<'_> {
         }
     }
 
-    fn report_line(&self, path: &str, report: &AuditReport) -> Line {
+    fn report_line(&self, path: &str, lock_key: &str, report: &AuditReport) -> Line {
         let mut t = Tally::default();
         let mut statuses = Vec::with_capacity(report.findings.len());
         let mut seen_keys = HashSet::new();
         for f in &report.findings {
             // The key is only needed against a baseline.
-            let key = self.baseline.map(|_| finding_key(path, f));
+            let key = self.baseline.map(|_| finding_key(lock_key, f));
             let is_new = match (self.baseline, &key) {
                 (Some(b), Some(key)) => !b.contains_key(key),
                 _ => true,
@@ -341,7 +485,7 @@ impl Lines<'_> {
             }
         }
         let fixed: Option<Vec<&Value>> = self.baseline.map(|b| {
-            let prefix = format!("{path}\u{1f}");
+            let prefix = format!("{lock_key}\u{1f}");
             b.range(prefix.clone()..)
                 .take_while(|(k, _)| k.starts_with(&prefix))
                 .filter(|(k, _)| !seen_keys.contains(*k))
@@ -351,6 +495,7 @@ impl Lines<'_> {
         t.fixed = fixed.as_ref().map_or(0, Vec::len);
         let line = crate::report::json::ScanLine {
             path,
+            key: lock_key,
             packages: report.lockfile.packages,
             findings: &report.findings,
             statuses: &statuses,
@@ -387,9 +532,10 @@ pub fn summarize(
     let lockfiles = lines.len();
     let mut values = Vec::new();
     let mut texts = Vec::new();
-    let walk_lines = walk_errors
-        .iter()
-        .map(|(p, msg)| how.error_line(&pathtext::display(p), msg));
+    let walk_lines = walk_errors.iter().map(|(p, msg)| {
+        let path = pathtext::display(p);
+        how.error_line(&path, &path, msg)
+    });
     for line in lines.into_iter().chain(walk_lines) {
         let t = line.tally;
         for (k, n) in t.by_kind {
@@ -432,6 +578,7 @@ pub fn summarize(
         },
         "top_fixes": top_fixes,
         "failing": failing,
+        "roots": how.roots,
     });
     if how.baseline.is_some() {
         summary["baseline"] =

@@ -267,6 +267,9 @@ pub struct Overrides {
     /// A policy file read besides the workspace's own (a fleet-wide `scan --config`),
     /// merged like the other files: the strictest value wins.
     pub extra: Option<PathBuf>,
+    /// Read only `--config` and `extra`, none of the workspace's own files (`scan
+    /// --no-repo-policy`).
+    pub skip_workspace_files: bool,
 }
 
 /// `depaudit.toml` as written.
@@ -803,6 +806,7 @@ pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, Policy
     let mut layers: Vec<(PathBuf, FilePolicy)> = Vec::new();
     let own = match &flags.config {
         Some(p) => Some((p.clone(), read_policy_file(p)?)),
+        None if flags.skip_workspace_files => None,
         None => {
             let p = root.join(FILE_NAME);
             read_optional(&p)?.map(|t| (p, t))
@@ -818,14 +822,16 @@ pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, Policy
         layers.push((p.clone(), f));
     }
     let audit_toml = root.join(".cargo").join("audit.toml");
-    if let Some(t) = read_optional(&audit_toml)? {
-        let f = policy_import::cargo_audit(&t, &audit_toml, &mut warnings)?;
-        layers.push((audit_toml, f));
-    }
     let deny_toml = root.join("deny.toml");
-    if let Some(t) = read_optional(&deny_toml)? {
-        let f = policy_import::cargo_deny(&t, &deny_toml, &mut warnings)?;
-        layers.push((deny_toml, f));
+    if !flags.skip_workspace_files {
+        if let Some(t) = read_optional(&audit_toml)? {
+            let f = policy_import::cargo_audit(&t, &audit_toml, &mut warnings)?;
+            layers.push((audit_toml, f));
+        }
+        if let Some(t) = read_optional(&deny_toml)? {
+            let f = policy_import::cargo_deny(&t, &deny_toml, &mut warnings)?;
+            layers.push((deny_toml, f));
+        }
     }
     let files: Vec<PathBuf> = layers.iter().map(|(p, _)| p.clone()).collect();
     let files_where = |has: &dyn Fn(&FilePolicy) -> bool| Source {

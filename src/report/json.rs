@@ -99,6 +99,7 @@ mod compact {
             key_of(out, "fixed");
             let _ = serde_json::to_writer(&mut *out, fixed);
         }
+        text_field(out, "key", line.key);
         key_of(out, "packages");
         out.extend_from_slice(line.packages.to_string().as_bytes());
         text_field(out, "path", line.path);
@@ -360,6 +361,8 @@ mod compact {
 pub struct ScanLine<'a> {
     /// The lockfile, as reports show it.
     pub path: &'a str,
+    /// Its key in baselines: the path relative to the scan root.
+    pub key: &'a str,
     /// Its package count.
     pub packages: usize,
     /// Its findings.
@@ -398,6 +401,7 @@ pub fn scan_line_value(line: &ScanLine) -> Value {
     let mut value = json!({
         "type": "lockfile",
         "path": line.path,
+        "key": line.key,
         "packages": line.packages,
         "findings": findings,
         "error": null,
@@ -723,6 +727,7 @@ mod tests {
         for (statuses, fixed) in [(&[None; 4], None), (&statuses, Some(&[&gone][..]))] {
             let line = ScanLine {
                 path: "repo/\u{1}\"x/Cargo.lock",
+                key: "x/\u{1}\"/Cargo.lock",
                 packages: 123,
                 findings: &report.findings,
                 statuses,

@@ -545,3 +545,185 @@ fn the_scan_table_shows_no_null_and_scan_takes_paths_like_audit() {
         .unwrap();
     assert!(broken.contains(" - "), "{broken}");
 }
+
+/// Runs a scan in `cwd` with the fixture database.
+fn scan_in(cwd: &std::path::Path, cache: &std::path::Path, args: &[&str]) -> Run {
+    let db = fixture_db();
+    let mut cmd = std::process::Command::new(bin());
+    cmd.arg("scan")
+        .args(args)
+        .args(["--db", s(&db), "-n"])
+        .current_dir(cwd)
+        .env("DEPAUDIT_CACHE_DIR", cache)
+        .env("CARGO_HOME", cache.join("cargo-home"))
+        .env_remove("DEPAUDIT_DB")
+        .env("NO_COLOR", "1");
+    finish(cmd.output().unwrap())
+}
+
+#[test]
+fn a_baseline_is_keyed_by_path_in_the_root_however_the_root_is_spelled() {
+    let top = tempfile::tempdir().unwrap();
+    let fleet = top.path().join("fleet");
+    for r in ["a", "b/c"] {
+        std::fs::create_dir_all(fleet.join(r)).unwrap();
+        std::fs::copy(lockfile("basic.lock"), fleet.join(r).join("Cargo.lock")).unwrap();
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let base = cache.path().join("base.jsonl");
+    let first = scan_in(top.path(), cache.path(), &["fleet", "-o", s(&base)]);
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    let written = std::fs::read_to_string(&base).unwrap();
+    let keys: BTreeSet<String> = written
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "lockfile")
+        .map(|v| v["key"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from(["a/Cargo.lock".to_string(), "b/c/Cargo.lock".to_string()])
+    );
+    assert!(written.contains("RUSTSEC-2099-0001"), "{written}");
+    // The same fleet, spelled three ways: nothing is new, nothing fixed.
+    for (cwd, root) in [
+        (top.path().to_path_buf(), s(&fleet).to_string()),
+        (fleet.clone(), ".".to_string()),
+        (fleet.join("a"), "..".to_string()),
+        (top.path().to_path_buf(), "./fleet/".to_string()),
+    ] {
+        let r = scan_in(
+            &cwd,
+            cache.path(),
+            &[&root, "--baseline", s(&base), "--fail-on", "new"],
+        );
+        assert_eq!(r.code, 0, "{root} in {}: {}", cwd.display(), r.stderr);
+        let summary = lines(&r).pop().unwrap();
+        assert_eq!(summary["baseline"]["new"], 0, "{root}: {summary:#}");
+        assert_eq!(summary["baseline"]["fixed"], 0, "{root}: {summary:#}");
+    }
+    // A baseline of another root is an error, not a night where everything is new.
+    let r = scan_in(
+        top.path(),
+        cache.path(),
+        &["fleet/b", "--baseline", s(&base), "--fail-on", "new"],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("a baseline for a scan of"),
+        "{}",
+        r.stderr
+    );
+    // Several roots: each key starts with its root's folder name.
+    let r = scan_in(top.path(), cache.path(), &["fleet/a", "fleet/b"]);
+    let keys: BTreeSet<String> = lines(&r)
+        .iter()
+        .filter(|v| v["type"] == "lockfile")
+        .map(|v| v["key"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from(["a/Cargo.lock".to_string(), "b/c/Cargo.lock".to_string()])
+    );
+}
+
+#[test]
+fn each_repository_policy_applies_merged_with_the_fleet_config() {
+    let top = tempfile::tempdir().unwrap();
+    for r in ["plain", "reviewed"] {
+        std::fs::create_dir_all(top.path().join(r)).unwrap();
+        std::fs::copy(
+            lockfile("basic.lock"),
+            top.path().join(r).join("Cargo.lock"),
+        )
+        .unwrap();
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let live = |r: &Run, repo: &str| -> BTreeSet<String> {
+        lines(r)
+            .iter()
+            .filter(|v| v["type"] == "lockfile" && v["key"] == format!("{repo}/Cargo.lock"))
+            .flat_map(|v| v["findings"].as_array().unwrap().clone())
+            .filter(|f| f["ignored"] == false)
+            .map(|f| f["advisory"]["id"].as_str().unwrap_or("yanked").to_string())
+            .collect()
+    };
+    let before = scan_in(top.path(), cache.path(), &["."]);
+    let all = live(&before, "plain");
+    assert!(all.contains("RUSTSEC-2099-0001"), "{all:?}");
+    // The reviewed repository ignores one advisory in its own depaudit.toml.
+    std::fs::write(
+        top.path().join("reviewed/depaudit.toml"),
+        "[[ignore]]\nid = \"RUSTSEC-2099-0001\"\nreason = \"reviewed\"\n",
+    )
+    .unwrap();
+    let r = scan_in(top.path(), cache.path(), &["."]);
+    assert!(!live(&r, "reviewed").contains("RUSTSEC-2099-0001"));
+    assert!(live(&r, "plain").contains("RUSTSEC-2099-0001"));
+    // --no-repo-policy: only the fleet's view.
+    let r = scan_in(top.path(), cache.path(), &[".", "--no-repo-policy"]);
+    assert!(live(&r, "reviewed").contains("RUSTSEC-2099-0001"));
+    // A fleet config adds its denied kinds to every repository, and its ignores; the
+    // repository's own ignore still applies.
+    let fleet = cache.path().join("fleet.toml");
+    std::fs::write(
+        &fleet,
+        "deny = [\"unmaintained\"]\n[[ignore]]\nid = \"RUSTSEC-2099-0002\"\nreason = \"fleet-wide\"\n",
+    )
+    .unwrap();
+    let r = scan_in(top.path(), cache.path(), &[".", "--config", s(&fleet)]);
+    let reviewed = live(&r, "reviewed");
+    let plain = live(&r, "plain");
+    assert!(!reviewed.contains("RUSTSEC-2099-0001") && !reviewed.contains("RUSTSEC-2099-0002"));
+    assert!(plain.contains("RUSTSEC-2099-0001") && !plain.contains("RUSTSEC-2099-0002"));
+    let json = scan_in(
+        top.path(),
+        cache.path(),
+        &[".", "--config", s(&fleet), "--format", "json"],
+    );
+    let unmaintained_only = scan_in(
+        top.path(),
+        cache.path(),
+        &[
+            ".",
+            "--config",
+            s(&fleet),
+            "--ignore",
+            "RUSTSEC-2099-0001",
+            "--no-repo-policy",
+        ],
+    );
+    assert_eq!(json.code, 1);
+    assert!(
+        unmaintained_only.code == 1,
+        "the fleet's unmaintained deny fails: {}",
+        unmaintained_only.stdout
+    );
+    // A broken or linked policy file is that repository's error line; the scan goes on.
+    std::fs::write(
+        top.path().join("reviewed/depaudit.toml"),
+        "deny = [\"typo\"]\n",
+    )
+    .unwrap();
+    let r = scan_in(top.path(), cache.path(), &["."]);
+    let errors: Vec<String> = lines(&r)
+        .iter()
+        .filter(|v| v["type"] == "lockfile" && !v["error"].is_null())
+        .map(|v| v["error"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("depaudit.toml:1: deny"), "{errors:?}");
+    assert!(live(&r, "plain").contains("RUSTSEC-2099-0001"));
+    std::fs::remove_file(top.path().join("reviewed/depaudit.toml")).unwrap();
+    std::os::unix::fs::symlink(&fleet, top.path().join("reviewed/depaudit.toml")).unwrap();
+    let r = scan_in(top.path(), cache.path(), &["."]);
+    let errors: Vec<String> = lines(&r)
+        .iter()
+        .filter(|v| !v["error"].is_null() && v["type"] == "lockfile")
+        .map(|v| v["error"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        errors.len() == 1 && errors[0].contains("symbolic link"),
+        "{errors:?}"
+    );
+}
