@@ -220,6 +220,14 @@ exclude-dev = false
 max-db-age-days = 100000
 target = ["x86_64-unknown-linux-gnu", "aarch64-apple-darwin"]
 
+[scope]
+unmaintained = "direct"
+
+[[ignore]]
+crate = "gonecrate@1.0.0"
+kind = "yanked"
+reason = "pinned"
+
 [[ignore]]
 id = "RUSTSEC-2099-0001"
 reason = "never called"
@@ -263,6 +271,9 @@ targets = ["x86_64-unknown-linux-gnu"]
 
 [advisories]
 version = 2
+yanked = "deny"
+unmaintained = "workspace"
+maximum-db-staleness = "P90D"
 db-path = "$CARGO_HOME/advisory-dbs"
 ignore = [
     "RUSTSEC-2099-0005",
