@@ -24,6 +24,7 @@ pub fn run(cli: Cli, out: &mut Output) -> Result<i32, AppError> {
         Some(Command::Scan(args)) => run_scan(&args, out),
         Some(Command::Policy(args)) => run_policy(&args, out),
         Some(Command::Why(args)) => crate::commands::why::run(&args, out),
+        Some(Command::History(args)) => crate::commands::history::run(&args, out),
         Some(Command::Fix(args)) => crate::commands::fix::run(&args, out),
         None => run_audit(&cli.audit, out),
     }

@@ -39,6 +39,55 @@ pub enum Command {
     /// Apply the remediations: `cargo update --precise`, and with
     /// --allow-manifest-edits the members' requirement bumps; then re-audit.
     Fix(FixArgs),
+    /// Exposure windows from a git repository's history: when each vulnerable version
+    /// came in, when it left, and the time to remediate (read from the object database,
+    /// no checkout).
+    History(HistoryArgs),
+}
+
+/// `history` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryFormat {
+    /// A table and a summary.
+    Table,
+    /// One JSON document.
+    Json,
+    /// One JSON object per window, then the summary.
+    Jsonl,
+    /// Markdown.
+    Markdown,
+}
+
+/// `history` options.
+#[derive(Debug, Args, Clone)]
+pub struct HistoryArgs {
+    /// The repository: a work tree or a bare mirror.
+    #[arg(value_name = "REPO")]
+    pub repo: PathBuf,
+    /// The ref to walk (first parents), as git names it (default: HEAD).
+    #[arg(long = "ref", value_name = "REF")]
+    pub refname: Option<String>,
+    /// Only commits from this day on (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Count open windows to this day (YYYY-MM-DD; default: today).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: HistoryFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Database options.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Never fetch the database.
+    #[arg(long, short = 'n', alias = "no-fetch")]
+    pub offline: bool,
+    /// Also read lockfiles in hidden folders, `target/` and `vendor/`.
+    #[arg(long)]
+    pub all_dirs: bool,
 }
 
 /// `why` options.

@@ -5,6 +5,7 @@
 //! the types it is handed.
 
 pub mod depkind;
+pub mod git;
 pub mod lockfile;
 pub mod manifest;
 pub mod policy;

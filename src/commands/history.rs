@@ -1,0 +1,455 @@
+//! `history`: what a repository carried and for how long. It walks the first-parent
+//! history of a ref straight from the object database ([`crate::input::git`]), reads
+//! only the lockfile revisions that changed, matches each against the database, and
+//! turns the findings into exposure windows per (lockfile, advisory, crate): when the
+//! vulnerable version came in, when it left (or that it is still there), how many days
+//! in all and how many after the advisory was disclosed. A version that leaves and comes
+//! back opens a second window.
+
+use crate::audit::findings::FindingKind;
+use crate::audit::matching::{self, MatchSettings};
+use crate::input::git::{History, Skip};
+use crate::input::lockfile;
+use advisories_cache::Database;
+use advisories_cache::info::{format_days, parse_date_days};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A commit on a window's edge.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Point {
+    /// Commit id.
+    pub commit: String,
+    /// Commit date (UTC, `YYYY-MM-DD`).
+    pub date: String,
+    /// The crate's version(s) in the lockfile then, or `null` when it is gone.
+    pub version: Option<String>,
+    #[serde(skip)]
+    day: i64,
+}
+
+/// One exposure window.
+#[derive(Clone, Debug, Serialize)]
+pub struct Window {
+    /// Lockfile path in the repository.
+    pub lockfile: String,
+    /// Advisory id.
+    pub advisory: String,
+    /// `vulnerability`, `unsound`, `unmaintained` or `notice`.
+    pub kind: &'static str,
+    /// The crate.
+    #[serde(rename = "crate")]
+    pub krate: String,
+    /// CVSS severity, when the advisory has one.
+    pub severity: Option<&'static str>,
+    /// The advisory's date (`YYYY-MM-DD`).
+    pub disclosed: String,
+    /// Where the vulnerable version came in.
+    pub introduced: Point,
+    /// Where it left, or `null` while it is still there.
+    pub fixed: Option<Point>,
+    /// Days from `introduced` to `fixed` (or to the report's `as_of` day).
+    pub days_exposed: i64,
+    /// Of those, the days after the advisory was disclosed: the time to remediate.
+    pub days_after_disclosure: i64,
+}
+
+/// A lockfile revision that could not be read; its windows go on as they were.
+#[derive(Clone, Debug, Serialize)]
+pub struct RevisionError {
+    /// Commit id.
+    pub commit: String,
+    /// Commit date.
+    pub date: String,
+    /// Lockfile path.
+    pub lockfile: String,
+    /// Why.
+    pub error: String,
+}
+
+/// A repository's exposure history.
+#[derive(Debug, Serialize)]
+pub struct HistoryReport {
+    /// The repository as given.
+    pub repository: String,
+    /// The ref walked.
+    #[serde(rename = "ref")]
+    pub refname: String,
+    /// Its commit.
+    pub head: String,
+    /// The day open windows are counted to.
+    pub as_of: String,
+    /// First-parent commits walked.
+    pub commits: usize,
+    /// Lockfile revisions read.
+    pub lockfile_revisions: usize,
+    /// Why the history stops before the root commit, when it does (a shallow clone).
+    pub stopped: Option<String>,
+    /// The windows, by lockfile, advisory, crate and start.
+    pub windows: Vec<Window>,
+    /// Revisions that could not be read.
+    pub errors: Vec<RevisionError>,
+}
+
+/// The exposure windows of a first-parent history. `read` gives a lockfile blob's bytes.
+pub fn windows(
+    db: &Database,
+    history: &History,
+    read: &dyn Fn(gix::ObjectId) -> Result<Vec<u8>, String>,
+    as_of_day: i64,
+) -> (Vec<Window>, Vec<RevisionError>, usize) {
+    let mut out: Vec<Window> = Vec::new();
+    let mut errors = Vec::new();
+    let mut revisions = 0;
+    // lockfile → (advisory, crate) → index of its open window
+    let mut open: HashMap<String, BTreeMap<(String, String), usize>> = HashMap::new();
+    let settings = MatchSettings::default();
+    for rev in &history.revisions {
+        let day = rev.time.div_euclid(86_400);
+        let point = |version: Option<String>| Point {
+            commit: rev.commit.clone(),
+            date: format_days(day),
+            version,
+            day,
+        };
+        for (path, blob) in &rev.changes {
+            let here = open.entry(path.clone()).or_default();
+            let Some(blob) = blob else {
+                // The lockfile is gone: what it carried left with it.
+                for (_, i) in std::mem::take(here) {
+                    out[i].fixed = Some(point(None));
+                }
+                continue;
+            };
+            revisions += 1;
+            let lock = match read(*blob).and_then(|b| lockfile::parse_bytes(&b)) {
+                Ok(l) => l,
+                Err(e) => {
+                    errors.push(RevisionError {
+                        commit: rev.commit.clone(),
+                        date: format_days(day),
+                        lockfile: path.clone(),
+                        error: e,
+                    });
+                    continue;
+                }
+            };
+            let versions_of = |name: &str| -> Option<String> {
+                let v: BTreeSet<String> = lock
+                    .packages
+                    .iter()
+                    .filter(|p| p.name == name)
+                    .map(|p| crate::version_text::version_text(&p.version))
+                    .collect();
+                (!v.is_empty()).then(|| v.into_iter().collect::<Vec<_>>().join(", "))
+            };
+            let mut now: BTreeMap<(String, String), (FindingKind, Option<&'static str>, String)> =
+                BTreeMap::new();
+            for f in matching::find(db, &lock, &settings) {
+                let Some(a) = &f.advisory else { continue };
+                now.entry((a.id.clone(), f.package.name.clone()))
+                    .or_insert((f.kind, a.severity.map(|s| s.as_str()), a.date.clone()));
+            }
+            let gone: Vec<(String, String)> = here
+                .keys()
+                .filter(|k| !now.contains_key(*k))
+                .cloned()
+                .collect();
+            for k in gone {
+                if let Some(i) = here.remove(&k) {
+                    out[i].fixed = Some(point(versions_of(&k.1)));
+                }
+            }
+            for (k, (kind, severity, disclosed)) in now {
+                if here.contains_key(&k) {
+                    continue;
+                }
+                here.insert(k.clone(), out.len());
+                out.push(Window {
+                    lockfile: path.clone(),
+                    advisory: k.0,
+                    kind: kind.as_str(),
+                    introduced: point(versions_of(&k.1)),
+                    krate: k.1,
+                    severity,
+                    disclosed,
+                    fixed: None,
+                    days_exposed: 0,
+                    days_after_disclosure: 0,
+                });
+            }
+        }
+    }
+    for w in &mut out {
+        let end = w.fixed.as_ref().map_or(as_of_day, |f| f.day);
+        let start = w.introduced.day;
+        let disclosed = parse_date_days(&w.disclosed).unwrap_or(start);
+        w.days_exposed = (end - start).max(0);
+        w.days_after_disclosure = (end - start.max(disclosed)).max(0);
+    }
+    out.sort_by(|a, b| {
+        (&a.lockfile, &a.advisory, &a.krate, a.introduced.day).cmp(&(
+            &b.lockfile,
+            &b.advisory,
+            &b.krate,
+            b.introduced.day,
+        ))
+    });
+    (out, errors, revisions)
+}
+
+/// The repository-level summary of the vulnerability windows: how many, how many still
+/// open, the median and worst time to remediate (days from disclosure, or from the
+/// version's arrival when later, to the fix) and the open ones by age.
+pub fn summary(report: &HistoryReport) -> Value {
+    let vulns: Vec<&Window> = report
+        .windows
+        .iter()
+        .filter(|w| w.kind == "vulnerability")
+        .collect();
+    let mut ttr: Vec<i64> = vulns
+        .iter()
+        .filter(|w| w.fixed.is_some() && w.days_after_disclosure > 0)
+        .map(|w| w.days_after_disclosure)
+        .collect();
+    ttr.sort_unstable();
+    let fixed_before_disclosure = vulns
+        .iter()
+        .filter(|w| w.fixed.is_some() && w.days_after_disclosure == 0)
+        .count();
+    let median = (!ttr.is_empty()).then(|| {
+        let n = ttr.len();
+        if n % 2 == 1 {
+            ttr[n / 2] as f64
+        } else {
+            (ttr[n / 2 - 1] + ttr[n / 2]) as f64 / 2.0
+        }
+    });
+    let mut by_age: BTreeMap<&str, usize> = [("0-30", 0), ("31-90", 0), ("91-365", 0), ("366+", 0)]
+        .into_iter()
+        .collect();
+    for w in vulns.iter().filter(|w| w.fixed.is_none()) {
+        let bucket = match w.days_after_disclosure {
+            0..=30 => "0-30",
+            31..=90 => "31-90",
+            91..=365 => "91-365",
+            _ => "366+",
+        };
+        *by_age.entry(bucket).or_default() += 1;
+    }
+    json!({
+        "type": "summary",
+        "windows": report.windows.len(),
+        "vulnerability_windows": vulns.len(),
+        "open": vulns.iter().filter(|w| w.fixed.is_none()).count(),
+        "fixed": vulns.iter().filter(|w| w.fixed.is_some()).count(),
+        "fixed_before_disclosure": fixed_before_disclosure,
+        "time_to_remediate_days": {"median": median, "worst": ttr.last()},
+        "open_by_days_since_disclosure": by_age,
+        "errors": report.errors.len(),
+    })
+}
+
+/// Renders the report: `json` (one document), `jsonl` (one window per line, then the
+/// errors and the summary), `table` or `markdown`.
+pub fn render(report: &HistoryReport, format: crate::cli::HistoryFormat) -> String {
+    use crate::cli::HistoryFormat;
+    let summary = summary(report);
+    match format {
+        HistoryFormat::Json => {
+            let mut v = serde_json::to_value(report).unwrap_or_default();
+            v["summary"] = summary;
+            let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        HistoryFormat::Jsonl => {
+            let mut s = String::new();
+            for w in &report.windows {
+                let mut v = serde_json::to_value(w).unwrap_or_default();
+                v["type"] = json!("window");
+                v["repository"] = json!(report.repository);
+                s.push_str(&v.to_string());
+                s.push('\n');
+            }
+            for e in &report.errors {
+                let mut v = serde_json::to_value(e).unwrap_or_default();
+                v["type"] = json!("error");
+                s.push_str(&v.to_string());
+                s.push('\n');
+            }
+            let mut v = summary;
+            v["repository"] = json!(report.repository);
+            v["ref"] = json!(report.refname);
+            v["head"] = json!(report.head);
+            v["as_of"] = json!(report.as_of);
+            v["commits"] = json!(report.commits);
+            v["lockfile_revisions"] = json!(report.lockfile_revisions);
+            v["stopped"] = json!(report.stopped);
+            s.push_str(&v.to_string());
+            s.push('\n');
+            s
+        }
+        HistoryFormat::Table => text(report, &summary, false),
+        HistoryFormat::Markdown => text(report, &summary, true),
+    }
+}
+
+fn text(report: &HistoryReport, summary: &Value, markdown: bool) -> String {
+    use crate::pathtext::for_text;
+    let mut out = String::new();
+    let head = format!(
+        "{} {} at {}: {} {} walked, {} lockfile {} read, as of {}",
+        for_text(&report.repository),
+        for_text(&report.refname),
+        &report.head[..report.head.len().min(12)],
+        report.commits,
+        crate::report::plural(report.commits, "commit", "commits"),
+        report.lockfile_revisions,
+        crate::report::plural(report.lockfile_revisions, "revision", "revisions"),
+        report.as_of
+    );
+    if markdown {
+        out.push_str(&format!("## Exposure history\n\n{head}\n\n"));
+    } else {
+        out.push_str(&head);
+        out.push('\n');
+    }
+    if let Some(s) = &report.stopped {
+        out.push_str(&format!("Note: {}\n\n", for_text(s)));
+    }
+    let t = &summary["time_to_remediate_days"];
+    out.push_str(&format!(
+        "Vulnerability windows: {} ({} open, {} fixed, {} before disclosure); time to remediate: median {}, worst {} days\n",
+        summary["vulnerability_windows"],
+        summary["open"],
+        summary["fixed"],
+        summary["fixed_before_disclosure"],
+        if t["median"].is_null() { "-".to_string() } else { t["median"].to_string() },
+        if t["worst"].is_null() { "-".to_string() } else { t["worst"].to_string() },
+    ));
+    let ages = &summary["open_by_days_since_disclosure"];
+    out.push_str(&format!(
+        "Open by days since disclosure: 0-30: {}, 31-90: {}, 91-365: {}, 366+: {}\n\n",
+        ages["0-30"], ages["31-90"], ages["91-365"], ages["366+"]
+    ));
+    let header = [
+        "Lockfile",
+        "Advisory",
+        "Crate",
+        "Introduced",
+        "Fixed",
+        "Days",
+        "After disclosure",
+    ];
+    let rows: Vec<Vec<String>> = report
+        .windows
+        .iter()
+        .map(|w| {
+            let edge = |p: &Point| {
+                format!(
+                    "{} {} ({})",
+                    p.date,
+                    p.version.as_deref().unwrap_or("removed"),
+                    &p.commit[..p.commit.len().min(10)]
+                )
+            };
+            vec![
+                for_text(&w.lockfile),
+                format!("{} ({})", w.advisory, w.kind),
+                w.krate.clone(),
+                edge(&w.introduced),
+                w.fixed.as_ref().map_or("open".to_string(), edge),
+                w.days_exposed.to_string(),
+                w.days_after_disclosure.to_string(),
+            ]
+        })
+        .collect();
+    if markdown {
+        out.push_str(&format!(
+            "| {} |\n|{}\n",
+            header.join(" | "),
+            "---|".repeat(header.len())
+        ));
+        for r in rows {
+            let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
+            out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+    } else {
+        let mut table = comfy_table::Table::new();
+        table
+            .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+            .set_header(header.to_vec());
+        for r in rows {
+            table.add_row(r);
+        }
+        out.push_str(&table.to_string());
+        out.push('\n');
+    }
+    if !report.errors.is_empty() {
+        out.push_str("\nRevisions that could not be read:\n");
+        for e in &report.errors {
+            out.push_str(&format!(
+                "  {} {} {}: {}\n",
+                e.date,
+                &e.commit[..e.commit.len().min(10)],
+                for_text(&e.lockfile),
+                for_text(&e.error)
+            ));
+        }
+    }
+    out
+}
+
+/// `cargo depaudit history`.
+pub fn run(
+    args: &crate::cli::HistoryArgs,
+    out: &mut crate::output::Output,
+) -> Result<i32, crate::error::AppError> {
+    use crate::error::{AppError, exit};
+    let repo = crate::input::git::Repo::open(&args.repo).map_err(AppError::Usage)?;
+    let (refname, head) = repo
+        .resolve(args.refname.as_deref())
+        .map_err(AppError::Usage)?;
+    let day_of = |flag: &str, d: &str| {
+        parse_date_days(d)
+            .filter(|_| d.len() == 10)
+            .ok_or_else(|| AppError::Usage(format!("{flag} `{d}` is not a date (YYYY-MM-DD)")))
+    };
+    let since = match &args.since {
+        Some(d) => Some(day_of("--since", d)? * 86_400),
+        None => None,
+    };
+    let as_of = match &args.as_of {
+        Some(d) => day_of("--as-of", d)?,
+        None => advisories_cache::info::today_days(),
+    };
+    let db = crate::prepare::open_database(&args.db, args.offline, args.db.max_db_age, None, out)?;
+    let skip = Skip {
+        all_dirs: args.all_dirs,
+    };
+    let history = repo.history(head, since, skip);
+    let (windows, errors, revisions) = windows(&db, &history, &|b| repo.read_lockfile(b), as_of);
+    let report = HistoryReport {
+        repository: crate::pathtext::display(&args.repo),
+        refname,
+        head: head.to_string(),
+        as_of: format_days(as_of),
+        commits: history.commits,
+        lockfile_revisions: revisions,
+        stopped: history.stopped.clone(),
+        windows,
+        errors,
+    };
+    if let Some(s) = &report.stopped {
+        out.warn(s);
+    }
+    let text = render(&report, args.format);
+    crate::app::write_report(args.output.as_deref(), &text, out)?;
+    let open = report
+        .windows
+        .iter()
+        .any(|w| w.kind == "vulnerability" && w.fixed.is_none());
+    Ok(if open { exit::FINDINGS } else { exit::OK })
+}
