@@ -10,6 +10,7 @@ mod corpus;
 mod fetch;
 mod fix_patterns;
 mod fixture;
+mod history;
 mod index;
 mod localreg;
 mod policy;
