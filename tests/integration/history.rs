@@ -156,6 +156,17 @@ fn listing(dir: &Path) -> Vec<(PathBuf, u64)> {
     out
 }
 
+/// (lockfile, advisory, introduced, fixed, fixed version, days, days after disclosure).
+type WindowRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+    i64,
+);
+
 #[test]
 fn windows_follow_the_first_parent_history() {
     let (dir, c) = story();
@@ -173,15 +184,7 @@ fn windows_follow_the_first_parent_history() {
     );
     assert_eq!(v["commits"], 8);
     assert_eq!(v["lockfile_revisions"], 6, "{v:#}");
-    let got: Vec<(
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        i64,
-        i64,
-    )> = v["windows"]
+    let got: Vec<WindowRow> = v["windows"]
         .as_array()
         .unwrap()
         .iter()
