@@ -256,16 +256,29 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         db_age: db.info.age_days,
         warnings: Default::default(),
     };
-    let (lockfiles, walk_errors) = scan::discover(
-        &args.paths,
-        &scan::Discover {
-            all_dirs: args.all_dirs,
-        },
-    );
+    let discover = scan::Discover {
+        all_dirs: args.all_dirs,
+    };
+    let found = if args.git {
+        scan::discover_git(&args.paths, args.refs.as_deref(), &discover)
+    } else {
+        scan::discover(&args.paths, &discover)
+    };
+    if args.git && found.lockfiles.is_empty() && !found.errors.is_empty() {
+        let all: Vec<String> = found
+            .errors
+            .iter()
+            .map(|(_, e)| crate::pathtext::for_text(e))
+            .collect();
+        return Err(AppError::Usage(format!(
+            "nothing could be scanned: {}",
+            all.join("; ")
+        )));
+    }
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let progress = crate::progress::Progress::stderr(lockfiles.len(), args.quiet);
+    let progress = crate::progress::Progress::stderr(found.lockfiles.len(), args.quiet);
     let jsonl = args.format == crate::cli::ScanFormat::Jsonl;
     let how = scan::Lines {
         baseline: baseline.as_ref().map(|b| &b.keys),
@@ -282,8 +295,8 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     };
     let lines = scan::audit_each(
         &db,
-        &lockfiles,
-        &|path| policies.options(path),
+        &found,
+        &|found| policies.options(found),
         jobs,
         &|done| progress.tick(done),
         &|entry| how.line(entry),
@@ -299,7 +312,7 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     }
     policies.base.save_registry_digest();
     let scanned = lines.len();
-    let result = scan::summarize(&db, lines, &walk_errors, &how);
+    let result = scan::summarize(&db, lines, &found.errors, &how);
     let text = scan::render(&result, args.format);
     match stream {
         Some(stream) => stream

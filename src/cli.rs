@@ -225,6 +225,15 @@ pub struct ScanArgs {
     /// own policy toward the stricter gate.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The paths are git repositories (work trees or bare mirrors): read every
+    /// Cargo.lock in the tree of HEAD (or of each ref matching --refs) straight from the
+    /// object database, with no checkout.
+    #[arg(long)]
+    pub git: bool,
+    /// With --git: the refs to read, as a pattern on full ref names (`refs/heads/*`);
+    /// default HEAD.
+    #[arg(long, value_name = "PATTERN", requires = "git")]
+    pub refs: Option<String>,
     /// Do not read the scanned repositories' own policy files (depaudit.toml,
     /// .cargo/audit.toml, deny.toml): only --config and the flags apply.
     #[arg(long)]

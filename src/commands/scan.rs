@@ -32,15 +32,49 @@ pub struct Discover {
 /// With several roots, each root's folder name comes first.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Found {
-    /// The lockfile, as found (the root joined with the walk).
+    /// The lockfile, as found (the root joined with the walk); for a lockfile in git,
+    /// `REPO@REF:PATH`.
     pub path: PathBuf,
     /// Its key in baselines.
     pub key: String,
+    /// Where it is in a git repository, when it was read from one (`scan --git`).
+    pub git: Option<Box<GitSource>>,
 }
 
-/// Finds lockfiles under `roots` (a root that is a file is taken as is). Returns the
-/// lockfiles and the folders that could not be read.
-pub fn discover(roots: &[PathBuf], opts: &Discover) -> (Vec<Found>, Vec<(PathBuf, String)>) {
+/// A lockfile in a git repository's object database.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct GitSource {
+    /// The repository, as given.
+    pub repository: String,
+    /// The ref's full name (or `HEAD`).
+    #[serde(rename = "ref")]
+    pub refname: String,
+    /// Its commit.
+    pub commit: String,
+    /// The lockfile's path in the tree.
+    pub lockfile: String,
+    /// The lockfile's blob.
+    #[serde(skip)]
+    pub blob: gix::ObjectId,
+    /// Which of the scan's repositories holds it.
+    #[serde(skip)]
+    pub repo: usize,
+}
+
+/// What a scan found to audit.
+#[derive(Default)]
+pub struct Discovered {
+    /// The lockfiles, sorted.
+    pub lockfiles: Vec<Found>,
+    /// The folders, repositories or refs that could not be read.
+    pub errors: Vec<(PathBuf, String)>,
+    /// The repositories the lockfiles read from git are in ([`load`]).
+    pub repos: Vec<crate::input::git::Shared>,
+}
+
+/// Finds lockfiles under `roots` (a root that is a file is taken as is), and the
+/// folders that could not be read.
+pub fn discover(roots: &[PathBuf], opts: &Discover) -> Discovered {
     let mut found = Vec::new();
     let mut errors = Vec::new();
     let several = roots.len() > 1;
@@ -66,12 +100,101 @@ pub fn discover(roots: &[PathBuf], opts: &Discover) -> (Vec<Found>, Vec<(PathBuf
                 Some(n) => format!("{n}/{}", rel.join("/")),
                 None => rel.join("/"),
             };
-            Found { path, key }
+            Found {
+                path,
+                key,
+                git: None,
+            }
         }));
     }
     found.sort();
     found.dedup_by(|a, b| a.path == b.path);
-    (found, errors)
+    Discovered {
+        lockfiles: found,
+        errors,
+        repos: Vec::new(),
+    }
+}
+
+/// Finds the lockfiles in the tree of each repository's `HEAD`, or of each ref matching
+/// `refs` (`refs/heads/*`), straight from the object database. A repository or ref that
+/// cannot be read is an error entry and the scan goes on.
+pub fn discover_git(repos: &[PathBuf], refs: Option<&str>, opts: &Discover) -> Discovered {
+    use crate::input::git::{Repo, Skip};
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    let mut shared = Vec::new();
+    let skip = Skip {
+        all_dirs: opts.all_dirs,
+    };
+    for path in repos {
+        let repo = match Repo::open(path) {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push((path.clone(), e));
+                continue;
+            }
+        };
+        let heads = match refs {
+            None => repo.resolve(None).map(|h| vec![h]),
+            Some(pattern) => repo.refs_matching(pattern),
+        };
+        let heads = match heads {
+            Ok(h) => h,
+            Err(e) => {
+                errors.push((path.clone(), e));
+                continue;
+            }
+        };
+        let index = shared.len();
+        shared.push(repo.shared());
+        let shown = pathtext::display(path);
+        let name = root_name(path);
+        for (refname, commit) in heads {
+            match repo.lockfiles_at(commit, skip) {
+                Ok(locks) => found.extend(locks.into_iter().map(|(lockfile, blob)| Found {
+                    path: PathBuf::from(format!("{shown}@{refname}:{lockfile}")),
+                    key: format!("{name}@{refname}:{lockfile}"),
+                    git: Some(Box::new(GitSource {
+                        repository: shown.clone(),
+                        refname: refname.clone(),
+                        commit: commit.to_string(),
+                        lockfile,
+                        blob,
+                        repo: index,
+                    })),
+                })),
+                Err(e) => errors.push((PathBuf::from(format!("{shown}@{refname}")), e)),
+            }
+        }
+    }
+    Discovered {
+        lockfiles: found,
+        errors,
+        repos: shared,
+    }
+}
+
+/// Reads a found lockfile: from disk, or from its repository's object database.
+pub fn load(
+    found: &Found,
+    repos: &[crate::input::git::Shared],
+) -> Result<lockfile::Lockfile, String> {
+    match &found.git {
+        None => lockfile::load(&found.path).map_err(|e| advisories_cache::load::one_line(&e)),
+        Some(g) => {
+            let bytes = repos
+                .get(g.repo)
+                .ok_or_else(|| "repository not open".to_string())?
+                .read_lockfile(g.blob)?;
+            lockfile::parse_bytes(&bytes).map_err(|reason| {
+                format!(
+                    "{} is not a valid Cargo.lock: {reason}",
+                    pathtext::display(&found.path)
+                )
+            })
+        }
+    }
 }
 
 /// A root's folder name, read off its canonical path (so `.` has one).
@@ -134,13 +257,15 @@ pub struct Entry {
     pub path: PathBuf,
     /// Its key in baselines ([`Found::key`]).
     pub key: String,
+    /// Where it is in git, when it was read from there.
+    pub git: Option<Box<GitSource>>,
     /// The audit, or the one-line error.
     pub result: Result<AuditReport, String>,
 }
 
 /// Each lockfile's audit options, or why there are none (a repository policy file that
 /// cannot be read is that lockfile's error, not the scan's end).
-pub type OptionsFor<'o> = dyn Fn(&Path) -> Result<Cow<'o, AuditOptions>, String> + Sync + 'o;
+pub type OptionsFor<'o> = dyn Fn(&Found) -> Result<Cow<'o, AuditOptions>, String> + Sync + 'o;
 
 /// Audits `lockfiles` with `jobs` threads and hands each result to `then` in the thread
 /// that audited it (so the report can be turned into something small right away), then
@@ -148,7 +273,7 @@ pub type OptionsFor<'o> = dyn Fn(&Path) -> Result<Cow<'o, AuditOptions>, String>
 /// can be streamed instead of held); results keep the input order.
 pub fn audit_each<'o, T: Send>(
     db: &Database,
-    lockfiles: &[Found],
+    found: &Discovered,
     opts_for: &OptionsFor<'o>,
     jobs: usize,
     progress: &(dyn Fn(usize) + Sync),
@@ -157,6 +282,7 @@ pub fn audit_each<'o, T: Send>(
 ) -> Vec<T> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
+    let (lockfiles, repos) = (&found.lockfiles, &found.repos);
     let slots: Vec<Mutex<Option<T>>> = lockfiles.iter().map(|_| Mutex::new(None)).collect();
     // The first result not yet handed to `in_order`; whoever holds it hands on the run
     // of finished results that starts there.
@@ -168,14 +294,14 @@ pub fn audit_each<'o, T: Send>(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(found) = lockfiles.get(i) else { break };
                     let path = &found.path;
-                    let result = opts_for(path).and_then(|opts| {
-                        lockfile::load(path)
+                    let result = opts_for(found).and_then(|opts| {
+                        load(found, repos)
                             .map(|lock| audit::audit(db, &lock, path, &opts, Vec::new()))
-                            .map_err(|e| advisories_cache::load::one_line(&e))
                     });
                     let out = then(Entry {
                         path: path.clone(),
                         key: found.key.clone(),
+                        git: found.git.clone(),
                         result,
                     });
                     if let Ok(mut slot) = slots[i].lock() {
@@ -225,12 +351,13 @@ pub struct Policies {
 const REPO_POLICY_FILES: [&str; 3] = [policy::FILE_NAME, ".cargo/audit.toml", "deny.toml"];
 
 impl Policies {
-    /// The options for the lockfile at `path`.
-    pub fn options(&self, path: &Path) -> Result<Cow<'_, AuditOptions>, String> {
-        let Some(overrides) = &self.repo else {
+    /// The options for a found lockfile. A lockfile read from git gets the fleet's: the
+    /// policy files in its tree are not read.
+    pub fn options(&self, found: &Found) -> Result<Cow<'_, AuditOptions>, String> {
+        let Some(overrides) = self.repo.as_ref().filter(|_| found.git.is_none()) else {
             return Ok(Cow::Borrowed(&self.base));
         };
-        let root = path.parent().unwrap_or(Path::new(""));
+        let root = found.path.parent().unwrap_or(Path::new(""));
         let mut any = false;
         for name in REPO_POLICY_FILES {
             let p = root.join(name);
@@ -414,12 +541,12 @@ impl Lines<'_> {
     pub fn line(&self, e: Entry) -> Line {
         let path = pathtext::display(&e.path);
         match &e.result {
-            Err(msg) => self.error_line(&path, &e.key, msg),
-            Ok(report) => self.report_line(&path, &e.key, report),
+            Err(msg) => self.error_line(&path, &e.key, e.git.as_deref(), msg),
+            Ok(report) => self.report_line(&path, &e.key, e.git.as_deref(), report),
         }
     }
 
-    fn error_line(&self, path: &str, key: &str, msg: &str) -> Line {
+    fn error_line(&self, path: &str, key: &str, git: Option<&GitSource>, msg: &str) -> Line {
         let tally = Tally {
             error: true,
             new_error: self
@@ -427,7 +554,10 @@ impl Lines<'_> {
                 .is_none_or(|b| !b.contains_key(&error_key(key))),
             ..Tally::default()
         };
-        let value = json!({"type": "lockfile", "path": path, "key": key, "packages": null, "findings": [], "error": msg});
+        let mut value = json!({"type": "lockfile", "path": path, "key": key, "packages": null, "findings": [], "error": msg});
+        if let Some(g) = git {
+            value["git"] = json!(g);
+        }
         self.finish(value, tally)
     }
 
@@ -446,7 +576,13 @@ impl Lines<'_> {
         }
     }
 
-    fn report_line(&self, path: &str, lock_key: &str, report: &AuditReport) -> Line {
+    fn report_line(
+        &self,
+        path: &str,
+        lock_key: &str,
+        git: Option<&GitSource>,
+        report: &AuditReport,
+    ) -> Line {
         let mut t = Tally::default();
         let mut statuses = Vec::with_capacity(report.findings.len());
         let mut seen_keys = HashSet::new();
@@ -496,6 +632,7 @@ impl Lines<'_> {
         let line = crate::report::json::ScanLine {
             path,
             key: lock_key,
+            git: git.map(|g| serde_json::to_value(g).unwrap_or_default()),
             packages: report.lockfile.packages,
             findings: &report.findings,
             statuses: &statuses,
@@ -534,7 +671,7 @@ pub fn summarize(
     let mut texts = Vec::new();
     let walk_lines = walk_errors.iter().map(|(p, msg)| {
         let path = pathtext::display(p);
-        how.error_line(&path, &path, msg)
+        how.error_line(&path, &path, None, msg)
     });
     for line in lines.into_iter().chain(walk_lines) {
         let t = line.tally;

@@ -287,24 +287,14 @@ impl Repo {
         Ok(())
     }
 
-    /// A lockfile blob's bytes; one larger than [`MAX_LOCKFILE_BYTES`] is refused from
-    /// its header, before it is inflated.
+    /// A lockfile blob's bytes ([`read_blob`]).
     pub fn read_lockfile(&self, blob: ObjectId) -> Result<Vec<u8>, String> {
-        let header = self
-            .repo
-            .find_header(blob)
-            .map_err(|e| format!("object {blob}: {}", line(&e)))?;
-        if header.size() > MAX_LOCKFILE_BYTES {
-            return Err(format!(
-                "larger than {} MiB",
-                MAX_LOCKFILE_BYTES / (1024 * 1024)
-            ));
-        }
-        let b = self
-            .repo
-            .find_blob(blob)
-            .map_err(|e| format!("object {blob}: {}", line(&e)))?;
-        Ok(b.data.clone())
+        read_blob(&self.repo, blob)
+    }
+
+    /// A handle other threads can read blobs through ([`Shared::read_lockfile`]).
+    pub fn shared(&self) -> Shared {
+        Shared(self.repo.clone().into_sync())
     }
 
     /// The lockfile changes along the first-parent history of `tip`, oldest first,
@@ -387,6 +377,34 @@ impl Repo {
             stopped,
         }
     }
+}
+
+/// A repository shared by a scan's threads.
+pub struct Shared(gix::ThreadSafeRepository);
+
+impl Shared {
+    /// A lockfile blob's bytes ([`read_blob`]).
+    pub fn read_lockfile(&self, blob: ObjectId) -> Result<Vec<u8>, String> {
+        read_blob(&self.0.to_thread_local(), blob)
+    }
+}
+
+/// A blob's bytes; one larger than [`MAX_LOCKFILE_BYTES`] is refused from its header,
+/// before it is inflated.
+fn read_blob(repo: &gix::Repository, blob: ObjectId) -> Result<Vec<u8>, String> {
+    let header = repo
+        .find_header(blob)
+        .map_err(|e| format!("object {blob}: {}", line(&e)))?;
+    if header.size() > MAX_LOCKFILE_BYTES {
+        return Err(format!(
+            "larger than {} MiB",
+            MAX_LOCKFILE_BYTES / (1024 * 1024)
+        ));
+    }
+    let mut b = repo
+        .find_blob(blob)
+        .map_err(|e| format!("object {blob}: {}", line(&e)))?;
+    Ok(b.take_data())
 }
 
 fn join(prefix: &str, name: &[u8]) -> String {

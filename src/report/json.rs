@@ -99,6 +99,10 @@ mod compact {
             key_of(out, "fixed");
             let _ = serde_json::to_writer(&mut *out, fixed);
         }
+        if let Some(git) = &line.git {
+            key_of(out, "git");
+            let _ = serde_json::to_writer(&mut *out, git);
+        }
         text_field(out, "key", line.key);
         key_of(out, "packages");
         out.extend_from_slice(line.packages.to_string().as_bytes());
@@ -363,6 +367,8 @@ pub struct ScanLine<'a> {
     pub path: &'a str,
     /// Its key in baselines: the path relative to the scan root.
     pub key: &'a str,
+    /// Where it is in git (repository, ref, commit, lockfile), when read from there.
+    pub git: Option<Value>,
     /// Its package count.
     pub packages: usize,
     /// Its findings.
@@ -408,6 +414,9 @@ pub fn scan_line_value(line: &ScanLine) -> Value {
     });
     if let Some(fixed) = line.fixed {
         value["fixed"] = json!(fixed);
+    }
+    if let Some(git) = &line.git {
+        value["git"] = git.clone();
     }
     value
 }
@@ -728,6 +737,7 @@ mod tests {
             let line = ScanLine {
                 path: "repo/\u{1}\"x/Cargo.lock",
                 key: "x/\u{1}\"/Cargo.lock",
+                git: None,
                 packages: 123,
                 findings: &report.findings,
                 statuses,

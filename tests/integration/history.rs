@@ -69,7 +69,7 @@ pub fn commit(dir: &Path, date: &str, files: &[(&str, Option<&str>)]) -> String 
 }
 
 /// The story of the windows test; returns the repository and its commits in order.
-fn story() -> (tempfile::TempDir, Vec<String>) {
+pub fn story() -> (tempfile::TempDir, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     git(d, &["init", "-q", "-b", "main"], "2098-12-01T00:00:00Z");
@@ -402,4 +402,143 @@ fn hostile_objects_are_revision_errors_and_the_walk_goes_on() {
         "{v:#}"
     );
     assert_eq!(v["windows"][0]["introduced"]["commit"], first.as_str());
+}
+
+fn scan_git(args: &[&str]) -> Run {
+    let cache = tempfile::tempdir().unwrap();
+    let db = fixture_db();
+    let mut all = vec!["scan", "--git", "--db", s(&db), "-n"];
+    all.extend_from_slice(args);
+    run_in(cache.path(), &all)
+}
+
+fn scan_lines(r: &Run) -> Vec<Value> {
+    r.stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[test]
+fn scan_git_reads_the_lockfiles_of_head_or_each_ref_without_a_checkout() {
+    let (dir, c) = story();
+    let d = dir.path();
+    // A second branch where the lockfile is fixed.
+    git(
+        d,
+        &["checkout", "-q", "-b", "fixed"],
+        "2099-03-20T00:00:00Z",
+    );
+    let fixed = commit(
+        d,
+        "2099-03-20T00:00:00Z",
+        &[("Cargo.lock", Some(&lock_with(&[("vulncrate", "1.2.3")])))],
+    );
+    git(d, &["checkout", "-q", "main"], "2099-03-20T00:00:00Z");
+    let mirror_dir = tempfile::tempdir().unwrap();
+    git(
+        mirror_dir.path(),
+        &["clone", "-q", "--mirror", s(d), "m.git"],
+        "2099-04-01T00:00:00Z",
+    );
+    let mirror = mirror_dir.path().join("m.git");
+    let before = listing(&mirror);
+    let r = scan_git(&[s(&mirror)]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        listing(&mirror),
+        before,
+        "nothing is written into the repository"
+    );
+    let out = scan_lines(&r);
+    let locks: Vec<&Value> = out.iter().filter(|l| l["type"] == "lockfile").collect();
+    // HEAD (main, at c[7]) has only the root lockfile: sub/ was deleted, and target/
+    // and .hidden/ were never read.
+    assert_eq!(locks.len(), 1, "{out:#?}");
+    assert_eq!(locks[0]["git"]["commit"], c[7].as_str());
+    assert_eq!(locks[0]["git"]["ref"], "HEAD");
+    assert_eq!(locks[0]["git"]["lockfile"], "Cargo.lock");
+    assert_eq!(locks[0]["key"], "m.git@HEAD:Cargo.lock");
+    // The same findings as a scan of a checkout of that commit.
+    let ids = |l: &Value| -> Vec<String> {
+        let mut v: Vec<String> = l["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{} {}", f["advisory"]["id"], f["package"]["version"]))
+            .collect();
+        v.sort();
+        v
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let db = fixture_db();
+    let disk = run_in(
+        cache.path(),
+        &["scan", s(&d.join("Cargo.lock")), "--db", s(&db), "-n"],
+    );
+    assert_eq!(ids(locks[0]), ids(&scan_lines(&disk)[0]));
+    assert!(!ids(locks[0]).is_empty());
+    // Each branch, by pattern.
+    let r = scan_git(&[s(&mirror), "--refs", "refs/heads/*"]);
+    let refs: Vec<(String, String, usize)> = scan_lines(&r)
+        .iter()
+        .filter(|l| l["type"] == "lockfile")
+        .map(|l| {
+            (
+                l["git"]["ref"].as_str().unwrap().to_string(),
+                l["git"]["commit"].as_str().unwrap().to_string(),
+                l["findings"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        refs,
+        vec![
+            ("refs/heads/fixed".to_string(), fixed.clone(), 0),
+            (
+                "refs/heads/main".to_string(),
+                c[7].clone(),
+                ids(locks[0]).len()
+            ),
+        ]
+    );
+    // A baseline of the mirror matches the next night's scan of it.
+    let base = cache.path().join("base.jsonl");
+    std::fs::write(&base, &r.stdout).unwrap();
+    let again = scan_git(&[
+        s(&mirror),
+        "--refs",
+        "refs/heads/*",
+        "--baseline",
+        s(&base),
+        "--fail-on",
+        "new",
+    ]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(scan_lines(&again).pop().unwrap()["baseline"]["new"], 0);
+    // A path that is not a repository is an error line and the scan goes on; nothing at
+    // all to scan is exit 2.
+    let plain = tempfile::tempdir().unwrap();
+    let r = scan_git(&[s(plain.path()), s(&mirror)]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let errors: Vec<Value> = scan_lines(&r)
+        .into_iter()
+        .filter(|l| l["type"] == "lockfile" && !l["error"].is_null())
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", r.stdout);
+    assert!(
+        errors[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a git repository")
+    );
+    let r = scan_git(&[s(plain.path())]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    let r = scan_git(&[s(&mirror), "--refs", "refs/heads/nothing-*"]);
+    assert_eq!(
+        r.code, 0,
+        "no ref matched: nothing found, nothing failing: {}",
+        r.stderr
+    );
 }

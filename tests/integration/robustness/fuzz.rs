@@ -650,3 +650,99 @@ fn fuzz_lockfiles() {
     }
     eprintln!("fuzz lockfile: {e2e} cases through the binary");
 }
+
+/// Copies a folder tree (files and folders only).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let t = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &t);
+        } else {
+            std::fs::copy(e.path(), &t).unwrap();
+        }
+    }
+}
+
+/// Git objects (commits, trees, lockfile blobs) of a small repository, mutated after
+/// inflating and stored again: opening the repository, resolving HEAD, listing its
+/// lockfiles, walking the history and reading every lockfile revision never panic or
+/// hang, whatever the objects hold.
+#[test]
+fn fuzz_git_objects() {
+    use flate2::{Compression, read::ZlibDecoder, write::ZlibEncoder};
+    use std::io::{Read, Write};
+    let (cases, _) = fuzz_cases();
+    let (repo, _) = crate::history::story();
+    let git_dir = repo.path().join(".git");
+    let seeds: Vec<Seed> = files_under(&git_dir.join("objects"), |p| {
+        p.parent()
+            .and_then(|d| d.file_name())
+            .is_some_and(|n| n.len() == 2)
+    })
+    .into_iter()
+    .map(|p| {
+        let mut bytes = Vec::new();
+        ZlibDecoder::new(std::fs::File::open(&p).unwrap())
+            .read_to_end(&mut bytes)
+            .unwrap();
+        Seed {
+            rel: p.strip_prefix(&git_dir).unwrap().display().to_string(),
+            bytes,
+        }
+    })
+    .collect();
+    assert!(seeds.len() > 20, "{} objects", seeds.len());
+    // One copy of the repository; each case writes its mutated object over the original
+    // and puts the original back afterwards.
+    let work = tempfile::tempdir().unwrap();
+    copy_tree(&git_dir, &work.path().join(".git"));
+    let work_path = work.path().to_path_buf();
+    let tally = in_process("git", seeds, 0x617, cases, move |seed, bytes| {
+        let target = work_path.join(".git").join(&seed.rel);
+        let original = std::fs::read(&target).unwrap();
+        let mut z = ZlibEncoder::new(Vec::new(), Compression::fast());
+        z.write_all(bytes).unwrap();
+        let mut perms = std::fs::metadata(&target).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        std::fs::set_permissions(&target, perms).unwrap();
+        std::fs::write(&target, z.finish().unwrap()).unwrap();
+        let outcome = walk_git(&work_path);
+        std::fs::write(&target, original).unwrap();
+        outcome
+    });
+    assert!(tally.contains_key("walked"), "{tally:?}");
+    assert!(tally.len() > 1, "some mutations must be noticed: {tally:?}");
+}
+
+/// Everything `history` and `scan --git` read from a repository, for the fuzzer.
+fn walk_git(dir: &Path) -> &'static str {
+    {
+        use cargo_depaudit::input::git::{Repo, Skip};
+        let Ok(repo) = Repo::open(dir) else {
+            return "not opened";
+        };
+        let Ok((_, head)) = repo.resolve(None) else {
+            return "no head";
+        };
+        let _ = repo.lockfiles_at(head, Skip::default());
+        let history = repo.history(head, None, Skip::default());
+        let mut read = 0;
+        for rev in &history.revisions {
+            for (_, blob) in &rev.changes {
+                if let Some(b) = blob
+                    && let Ok(bytes) = repo.read_lockfile(*b)
+                {
+                    let _ = cargo_depaudit::input::lockfile::parse_bytes(&bytes);
+                    read += 1;
+                }
+            }
+        }
+        match (history.stopped.is_some(), read) {
+            (true, _) => "history cut",
+            (false, 0) => "nothing read",
+            _ => "walked",
+        }
+    }
+}
