@@ -64,8 +64,14 @@ fn from_sarif(v: &Value) -> (Keys, Keys) {
     let mut all = Keys::new();
     let mut ignored = Keys::new();
     for r in v["runs"][0]["results"].as_array().unwrap() {
+        let rule_id = r["ruleId"].as_str().unwrap();
+        let id = if rule_id.starts_with("yanked/") {
+            "yanked"
+        } else {
+            rule_id
+        };
         let key = (
-            r["ruleId"].as_str().unwrap().to_string(),
+            id.to_string(),
             r["properties"]["crate"].as_str().unwrap().to_string(),
             r["properties"]["version"].as_str().unwrap().to_string(),
         );
@@ -223,14 +229,19 @@ fn sarif_rules_results_locations_and_suppressions() {
             .unwrap()
             .contains(">=1.1.0")
     );
-    assert_eq!(
-        rule(&s, "RUSTSEC-2023-9003")["properties"]["security-severity"],
-        "5.0"
-    );
-    assert_eq!(
-        rule(&s, "RUSTSEC-2023-9004")["properties"]["security-severity"],
-        "2.0"
-    );
+    // security-severity is the CVSS base score of the advisory's vector, and absent
+    // without one (gamma's vulnerability and delta's unmaintained notice have none).
+    for (id, score) in [("RUSTSEC-2023-9002", "1.8"), ("RUSTSEC-2023-9006", "9.8")] {
+        assert_eq!(
+            rule(&s, id)["properties"]["security-severity"],
+            score,
+            "{id}"
+        );
+    }
+    for id in ["RUSTSEC-2023-9003", "RUSTSEC-2023-9004"] {
+        let props = &rule(&s, id)["properties"];
+        assert!(props.get("security-severity").is_none(), "{id}: {props}");
+    }
     assert_eq!(
         rule(&s, "RUSTSEC-2023-9004")["properties"]["tags"][1],
         "unmaintained"
@@ -241,6 +252,7 @@ fn sarif_rules_results_locations_and_suppressions() {
     assert_eq!(r["level"], "error");
     let loc = &r["locations"][0]["physicalLocation"];
     assert_eq!(loc["artifactLocation"]["uri"], "Cargo.lock");
+    assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
     assert_eq!(loc["region"]["startLine"], package_line(&lock, "alpha"));
     assert_eq!(
         result(&s, "RUSTSEC-2023-9006")["locations"][0]["physicalLocation"]["region"]["startLine"],
@@ -265,6 +277,132 @@ fn sarif_rules_results_locations_and_suppressions() {
             .get("suppressions")
             .is_none()
     );
+}
+
+/// The SARIF of auditing `lockfile` (as passed to `--file`) from the folder `cwd`.
+fn sarif_from(ws: &Ws, cwd: &std::path::Path, lockfile: &str) -> Value {
+    let db = crate::fixture::fixtures().join("policy-db");
+    let run = ws.run_from(
+        cwd,
+        &[
+            "audit",
+            "--db",
+            db.to_str().unwrap(),
+            "--offline",
+            "--file",
+            lockfile,
+            "--format",
+            "sarif",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+/// Every `artifactLocation` of a SARIF log (results and the artifacts list).
+fn artifact_locations(s: &Value) -> Vec<&Value> {
+    let run = &s["runs"][0];
+    let mut out: Vec<&Value> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["locations"][0]["physicalLocation"]["artifactLocation"])
+        .collect();
+    out.push(&run["artifacts"][0]["location"]);
+    out
+}
+
+#[test]
+fn sarif_uri_is_relative_to_the_repository_root_wherever_it_runs() {
+    let ws = Ws::new();
+    let lock = ws.read("Cargo.lock");
+    // repo/.git (a folder) above a nested workspace repo/sub/ws; audited from elsewhere/.
+    ws.write("repo/sub/ws/Cargo.lock", &lock);
+    std::fs::create_dir_all(ws.path("repo/.git")).unwrap();
+    std::fs::create_dir_all(ws.path("elsewhere/deeper")).unwrap();
+    let top = ws.dir.path().to_str().unwrap().to_string();
+    let absolute = ws.path("repo/sub/ws/Cargo.lock");
+    for (cwd, file) in [
+        ("elsewhere", absolute.to_str().unwrap()),
+        ("elsewhere/deeper", "../../repo/sub/ws/Cargo.lock"),
+        ("repo/sub", "ws/Cargo.lock"),
+    ] {
+        let s = sarif_from(&ws, &ws.path(cwd), file);
+        for loc in artifact_locations(&s) {
+            assert_eq!(loc["uri"], "sub/ws/Cargo.lock", "from {cwd}: {loc}");
+            assert_eq!(loc["uriBaseId"], "%SRCROOT%", "from {cwd}: {loc}");
+        }
+        let base = &s["runs"][0]["originalUriBaseIds"]["%SRCROOT%"];
+        assert!(base.is_object(), "{s:#}");
+        assert!(base.get("uri").is_none(), "no machine path: {base}");
+        let text = serde_json::to_string(&s).unwrap();
+        assert!(
+            !text.contains(&top),
+            "a machine path in the SARIF log: {text}"
+        );
+    }
+
+    // A work tree's `.git` is a file; the nearest one wins (repo/sub is a submodule).
+    ws.write("repo/sub/.git", "gitdir: ../.git/modules/sub\n");
+    let s = sarif_from(&ws, &ws.path("elsewhere"), absolute.to_str().unwrap());
+    for loc in artifact_locations(&s) {
+        assert_eq!(loc["uri"], "ws/Cargo.lock", "{loc}");
+    }
+
+    // No repository above it: the workspace root.
+    ws.write("alone/ws/Cargo.lock", &lock);
+    let s = sarif_from(&ws, &ws.path("elsewhere"), "../alone/ws/Cargo.lock");
+    for loc in artifact_locations(&s) {
+        assert_eq!(loc["uri"], "Cargo.lock", "{loc}");
+    }
+}
+
+#[test]
+fn each_yanked_package_has_its_own_sarif_rule() {
+    use super::localreg::Scenario;
+    let s = Scenario::new();
+    s.publish("oldlib", "1.0.0", &[]);
+    s.publish("otherlib", "2.0.0", &[]);
+    s.publish("vulnlib", "0.3.1", &[]);
+    s.app("oldlib = \"1\"\notherlib = \"2\"\nvulnlib = \"0.3\"\n");
+    s.lock();
+    s.advisory("RUSTSEC-2099-0301", "vulnlib", &[">=0.3.2"], &[]);
+    // Yank two of them after the lockfile was made.
+    for (idx, version) in [("ol/dl/oldlib", "1.0.0"), ("ot/he/otherlib", "2.0.0")] {
+        let idx = s.registry().join("index").join(idx);
+        let text = std::fs::read_to_string(&idx).unwrap();
+        assert!(text.contains(version));
+        std::fs::write(&idx, text.replace("\"yanked\":false", "\"yanked\":true")).unwrap();
+    }
+    let run = s.depaudit(&["audit", "-n", "--format", "sarif"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let unique: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "rule ids are unique: {ids:?}");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let mut yanked = BTreeSet::new();
+    for r in results {
+        let rule = &rules[r["ruleIndex"].as_u64().unwrap() as usize];
+        assert_eq!(rule["id"], r["ruleId"], "ruleIndex points to its own rule");
+        let (name, version) = (
+            r["properties"]["crate"].as_str().unwrap(),
+            r["properties"]["version"].as_str().unwrap(),
+        );
+        if r["properties"]["kind"] == "yanked" {
+            assert_eq!(r["ruleId"], format!("yanked/{name}@{version}"));
+            let text = rule["shortDescription"]["text"].as_str().unwrap();
+            assert!(text.contains(&format!("{name} {version}")), "{text}");
+            yanked.insert(name.to_string());
+        } else {
+            assert_eq!(r["ruleId"], "RUSTSEC-2099-0301");
+        }
+    }
+    assert_eq!(yanked, BTreeSet::from(["oldlib".into(), "otherlib".into()]));
+    assert_eq!(rules.len(), 3, "{ids:?}");
 }
 
 #[test]
