@@ -161,6 +161,15 @@ fn odd_file_names_are_escaped_in_every_audit_format() {
                         assert_eq!(loc, uri, "{context}");
                     }
                 }
+                // Markdown names the lockfile relative to its repository.
+                "markdown" => {
+                    let rel = as_text(&format!("{shown}/Cargo.lock"));
+                    assert!(
+                        text.contains(&format!("`{rel}`")),
+                        "{context}: lacks {rel}:\n{text}"
+                    );
+                    assert!(!text.contains(s(root.path())), "{context}: a machine path");
+                }
                 _ => assert!(
                     text.contains(&as_text(&full)),
                     "{context}: lacks {}:\n{text}",
