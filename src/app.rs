@@ -66,12 +66,32 @@ fn run_fetch(args: &FetchArgs, out: &mut Output) -> Result<i32, AppError> {
             outcome.removed.len(),
             outcome.advisory_count
         ));
-        for id in &outcome.added {
-            text.push_str(&format!("  new: {id}\n"));
+        for (what, list) in [
+            ("new", &outcome.added),
+            ("changed", &outcome.modified),
+            ("removed", &outcome.removed),
+        ] {
+            for a in list {
+                text.push_str(&format!("  {what}: {}\n", change_line(a)));
+            }
         }
     }
     out.stdout(&text);
     Ok(exit::OK)
+}
+
+/// `ID crate: title`, escaped for a terminal (a database's text is not ours).
+fn change_line(a: &advisories_cache::AdvisoryChange) -> String {
+    let mut line = a.id.clone();
+    if !a.package.is_empty() {
+        line.push(' ');
+        line.push_str(&a.package);
+    }
+    if !a.title.is_empty() {
+        line.push_str(": ");
+        line.push_str(a.title.trim());
+    }
+    crate::pathtext::for_text(&line)
 }
 
 fn run_policy(args: &PolicyArgs, out: &mut Output) -> Result<i32, AppError> {

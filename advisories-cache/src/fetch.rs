@@ -45,16 +45,42 @@ pub struct FetchOutcome {
     pub commit_time: i64,
     /// Whether the folder was replaced (false: already at that commit).
     pub updated: bool,
-    /// Advisory ids present now but not before (empty on a first fetch).
-    pub added: Vec<String>,
-    /// Advisory ids whose content changed.
-    pub modified: Vec<String>,
-    /// Advisory ids gone since before.
-    pub removed: Vec<String>,
+    /// Advisories present now but not before (empty on a first fetch), by id.
+    pub added: Vec<AdvisoryChange>,
+    /// Advisories whose content changed, as they are now, by id.
+    pub modified: Vec<AdvisoryChange>,
+    /// Advisories gone since before, as they were, by id.
+    pub removed: Vec<AdvisoryChange>,
     /// Advisory count now.
     pub advisory_count: usize,
     /// Whether this was the first fetch into an empty place.
     pub first_fetch: bool,
+}
+
+/// An advisory a fetch added, changed or removed: what a person needs to tell it apart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdvisoryChange {
+    /// The advisory id.
+    pub id: String,
+    /// The crate it is about (empty when its record could not be read).
+    pub package: String,
+    /// Its title (empty when its record could not be read).
+    pub title: String,
+}
+
+impl AdvisoryChange {
+    /// Advisory `id` as `db` holds it.
+    fn of(db: &Database, id: &str) -> AdvisoryChange {
+        let (package, title) = db
+            .get(id)
+            .map(|r| (r.package.clone(), r.title.clone()))
+            .unwrap_or_default();
+        AdvisoryChange {
+            id: id.to_string(),
+            package,
+            title,
+        }
+    }
 }
 
 /// A new temporary sibling of the database folder: `.<name>.<tag>-<pid>-<n>`.
@@ -177,15 +203,23 @@ pub fn fetch(opts: &FetchOptions) -> Result<FetchOutcome> {
     })
 }
 
-fn diff(prev: &Database, now: &Database) -> (Vec<String>, Vec<String>, Vec<String>) {
+type Changes = Vec<AdvisoryChange>;
+
+fn diff(prev: &Database, now: &Database) -> (Changes, Changes, Changes) {
     let before: BTreeSet<&str> = prev.ids().collect();
     let after: BTreeSet<&str> = now.ids().collect();
-    let added = after.difference(&before).map(|s| s.to_string()).collect();
-    let removed = before.difference(&after).map(|s| s.to_string()).collect();
+    let added = after
+        .difference(&before)
+        .map(|id| AdvisoryChange::of(now, id))
+        .collect();
+    let removed = before
+        .difference(&after)
+        .map(|id| AdvisoryChange::of(prev, id))
+        .collect();
     let modified = after
         .intersection(&before)
         .filter(|id| prev.get(id) != now.get(id))
-        .map(|s| s.to_string())
+        .map(|id| AdvisoryChange::of(now, id))
         .collect();
     (added, modified, removed)
 }

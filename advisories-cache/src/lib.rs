@@ -19,5 +19,5 @@ pub mod record;
 
 pub use database::{Database, DbInfo, IndexStatus, OpenOptions};
 pub use error::{CacheError, Result};
-pub use fetch::{FetchOptions, FetchOutcome, fetch};
+pub use fetch::{AdvisoryChange, FetchOptions, FetchOutcome, fetch};
 pub use record::{AdvisoryRecord, Collection, Severity, SourceKey};

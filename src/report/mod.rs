@@ -90,3 +90,72 @@ pub fn describe_edge(k: &crate::audit::findings::EdgeKind) -> String {
 pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
+
+/// Where the audited lockfile sits: its workspace root and the repository that holds it,
+/// both absolute. Reports name files relative to these, never by a machine path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Roots {
+    /// The lockfile's folder (the workspace root).
+    pub workspace: std::path::PathBuf,
+    /// The nearest folder at or above the workspace that holds `.git` (a folder, or a file
+    /// in a git work tree or submodule); the workspace root when there is none.
+    pub repository: std::path::PathBuf,
+    /// The lockfile's file name.
+    pub file_name: std::ffi::OsString,
+}
+
+impl Roots {
+    /// Finds the roots of `lockfile` (as given: relative to the current directory or
+    /// absolute). Symlinks in the folder are resolved when the folder exists, so the
+    /// repository found is the one that really holds the file.
+    pub fn of(lockfile: &std::path::Path) -> Roots {
+        let file_name = lockfile
+            .file_name()
+            .map_or_else(|| "Cargo.lock".into(), |n| n.to_os_string());
+        let parent = match lockfile.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let workspace = std::fs::canonicalize(&parent)
+            .unwrap_or_else(|_| normalize(&std::path::absolute(&parent).unwrap_or(parent.clone())));
+        let repository = workspace
+            .ancestors()
+            .find(|d| std::fs::symlink_metadata(d.join(".git")).is_ok())
+            .unwrap_or(&workspace)
+            .to_path_buf();
+        Roots {
+            workspace,
+            repository,
+            file_name,
+        }
+    }
+
+    /// The workspace folder relative to the repository root (empty when they are one).
+    pub fn workspace_in_repository(&self) -> std::path::PathBuf {
+        self.workspace
+            .strip_prefix(&self.repository)
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
+    /// The lockfile relative to the repository root.
+    pub fn lockfile_in_repository(&self) -> std::path::PathBuf {
+        self.workspace_in_repository().join(&self.file_name)
+    }
+}
+
+/// Drops `.` and folds `..` lexically.
+pub fn normalize(p: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}

@@ -1,43 +1,45 @@
 //! SARIF 2.1.0, for code-scanning services (GitHub code scanning and other SARIF
-//! viewers). One rule per advisory, one result per finding, located at the package's
-//! `[[package]]` line in the lockfile. Fingerprints hash the advisory id, crate and
+//! viewers). One rule per advisory (and one per yanked package), one result per finding,
+//! located at the package's `[[package]]` line in the lockfile, which is named relative
+//! to the repository root (`%SRCROOT%`). Fingerprints hash the advisory id, crate and
 //! version (never the line) so a finding keeps its identity when the lockfile shifts.
 //! Ignored findings are kept as results with an external suppression and its reason, so
 //! the viewer shows them as dismissed rather than hiding them.
 
+use super::Roots;
 use crate::audit::findings::{AuditReport, Finding, FindingKind};
 use advisories_cache::fingerprint::Fnv;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 /// The schema URI written into `$schema`.
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// Where the tool is documented.
 pub const INFORMATION_URI: &str = "https://github.com/cargo-depaudit/cargo-depaudit";
+/// The base every artifact URI is relative to: the repository root.
+pub const SRCROOT: &str = "%SRCROOT%";
 
-/// Renders SARIF with the lockfile path made relative to the current directory.
+/// Renders SARIF, the lockfile named relative to its repository root.
 pub fn render(r: &AuditReport) -> String {
-    let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    render_relative_to(r, &base)
+    render_with(r, &Roots::of(&r.lockfile.location))
 }
 
-/// Renders SARIF with the lockfile path made relative to `base`.
-pub fn render_relative_to(r: &AuditReport, base: &Path) -> String {
-    let mut s = serde_json::to_string_pretty(&sarif_value(r, base)).unwrap_or_default();
+/// Renders SARIF with the lockfile's roots already found.
+pub fn render_with(r: &AuditReport, roots: &Roots) -> String {
+    let mut s = serde_json::to_string_pretty(&sarif_value(r, roots)).unwrap_or_default();
     s.push('\n');
     s
 }
 
 /// The SARIF log as a JSON value.
-pub fn sarif_value(r: &AuditReport, base: &Path) -> Value {
-    let uri = artifact_uri(&r.lockfile.location, base);
-    // One rule per advisory (and one for yanked crates), in first-seen order.
+pub fn sarif_value(r: &AuditReport, roots: &Roots) -> Value {
+    let uri = artifact_uri(&roots.lockfile_in_repository());
+    // One rule per advisory and per yanked package, in first-seen order.
     let mut rule_index: BTreeMap<String, usize> = BTreeMap::new();
     let mut rules = Vec::new();
     for f in &r.findings {
-        let id = f.id().to_string();
-        if let std::collections::btree_map::Entry::Vacant(e) = rule_index.entry(id) {
+        if let std::collections::btree_map::Entry::Vacant(e) = rule_index.entry(rule_id(f)) {
             e.insert(rules.len());
             rules.push(rule(f));
         }
@@ -45,7 +47,7 @@ pub fn sarif_value(r: &AuditReport, base: &Path) -> Value {
     let results: Vec<Value> = r
         .findings
         .iter()
-        .map(|f| result(r, f, rule_index[f.id()], &uri))
+        .map(|f| result(r, f, rule_index[&rule_id(f)], &uri))
         .collect();
     json!({
         "$schema": SCHEMA,
@@ -60,8 +62,15 @@ pub fn sarif_value(r: &AuditReport, base: &Path) -> Value {
                     "rules": rules,
                 }
             },
+            "originalUriBaseIds": {
+                SRCROOT: {
+                    "description": {
+                        "text": "The repository root: the nearest folder at or above the lockfile that holds .git, else the lockfile's workspace.",
+                    },
+                },
+            },
             "artifacts": [{
-                "location": { "uri": uri },
+                "location": { "uri": uri, "uriBaseId": SRCROOT },
                 "mimeType": "text/x-toml",
             }],
             "results": results,
@@ -70,17 +79,21 @@ pub fn sarif_value(r: &AuditReport, base: &Path) -> Value {
     })
 }
 
-/// `security-severity` for GitHub: the CVSS score, else a default by kind.
-fn security_severity(f: &Finding) -> String {
-    match f.advisory.as_ref().and_then(|a| a.cvss_score) {
-        Some(score) => format!("{score:.1}"),
-        None => match f.kind {
-            FindingKind::Vulnerability => "5.0",
-            FindingKind::Unsound => "4.0",
-            _ => "2.0",
-        }
-        .to_string(),
+/// The rule of a finding: its advisory id, or `yanked/NAME@VERSION` for a yanked package
+/// (each yanked package is its own problem, with its own rule).
+pub fn rule_id(f: &Finding) -> String {
+    match &f.advisory {
+        Some(a) => a.id.clone(),
+        None => format!("yanked/{}@{}", f.package.name, f.package.version),
     }
+}
+
+/// `security-severity` for GitHub: the CVSS base score of the advisory's vector (as the
+/// `cvss` crate computes it for CVSS 3.x and 4.0), one decimal. None without a vector:
+/// a made-up score would rank the alert as if someone had rated it.
+fn security_severity(f: &Finding) -> Option<String> {
+    let score = f.advisory.as_ref()?.cvss_score?;
+    (score.is_finite() && (0.0..=10.0).contains(&score)).then(|| format!("{score:.1}"))
 }
 
 /// A PascalCase rule name: the kind, then the crate (`VulnerabilityInTime`).
@@ -129,7 +142,7 @@ fn rule(f: &Finding) -> Value {
         .as_ref()
         .and_then(|a| a.rustsec_url.clone().or_else(|| a.url.clone()));
     let mut rule = json!({
-        "id": f.id(),
+        "id": rule_id(f),
         "name": rule_name(f),
         "shortDescription": { "text": title },
         "fullDescription": { "text": ensure_period(&description) },
@@ -142,9 +155,11 @@ fn rule(f: &Finding) -> Value {
         },
         "properties": {
             "tags": ["security", f.kind.as_str()],
-            "security-severity": security_severity(f),
         },
     });
+    if let Some(score) = security_severity(f) {
+        rule["properties"]["security-severity"] = json!(score);
+    }
     if let Some(uri) = help_uri {
         rule["helpUri"] = json!(uri);
     }
@@ -174,7 +189,7 @@ fn result(r: &AuditReport, f: &Finding, rule_index: usize, uri: &str) -> Value {
         (None, p) => format!(" Upgrade to {}.", p.join(" OR ")),
     };
     let mut v = json!({
-        "ruleId": f.id(),
+        "ruleId": rule_id(f),
         "ruleIndex": rule_index,
         "level": level,
         "kind": "fail",
@@ -189,7 +204,7 @@ fn result(r: &AuditReport, f: &Finding, rule_index: usize, uri: &str) -> Value {
         },
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": { "uri": uri, "index": 0 },
+                "artifactLocation": { "uri": uri, "uriBaseId": SRCROOT, "index": 0 },
                 "region": { "startLine": f.package_line.max(1) },
             }
         }],
@@ -223,15 +238,9 @@ fn result(r: &AuditReport, f: &Finding, rule_index: usize, uri: &str) -> Value {
     v
 }
 
-/// The lockfile path relative to `base`, with forward slashes, as a relative URI (each
-/// segment percent-encoded from the name's bytes).
-pub fn artifact_uri(path: &Path, base: &Path) -> String {
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        base.join(path)
-    };
-    let rel = relative(&normalize(&abs), &normalize(base)).unwrap_or(abs);
+/// A relative path as a relative URI: forward slashes, each segment percent-encoded
+/// from the name's bytes.
+pub fn artifact_uri(rel: &Path) -> String {
     let parts: Vec<String> = rel
         .components()
         .map(|c| crate::pathtext::uri_segment(c.as_os_str().as_encoded_bytes()))
@@ -239,53 +248,16 @@ pub fn artifact_uri(path: &Path, base: &Path) -> String {
     parts.join("/")
 }
 
-/// Drops `.` and folds `..` lexically.
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-fn relative(path: &Path, base: &Path) -> Option<PathBuf> {
-    let p: Vec<Component> = path.components().collect();
-    let b: Vec<Component> = base.components().collect();
-    if p.first() != b.first() {
-        return None;
-    }
-    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let mut out = PathBuf::new();
-    for _ in common..b.len() {
-        out.push("..");
-    }
-    for c in &p[common..] {
-        out.push(c);
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn artifact_uri_is_relative_with_forward_slashes() {
-        let base = Path::new("/work/wt5");
-        assert_eq!(artifact_uri(Path::new("Cargo.lock"), base), "Cargo.lock");
+    fn artifact_uri_has_forward_slashes_and_encoded_segments() {
+        assert_eq!(artifact_uri(Path::new("Cargo.lock")), "Cargo.lock");
         assert_eq!(
-            artifact_uri(Path::new("/work/shared/corpus/x/Cargo.lock"), base),
-            "../shared/corpus/x/Cargo.lock"
-        );
-        assert_eq!(
-            artifact_uri(Path::new("./sub/../a b/Cargo.lock"), base),
-            "a%20b/Cargo.lock"
+            artifact_uri(Path::new("sub/a b/Cargo.lock")),
+            "sub/a%20b/Cargo.lock"
         );
     }
 }

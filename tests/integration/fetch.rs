@@ -1,6 +1,6 @@
 //! `fetch` against a local git source made from `../shared/advisory-db.bundle` (no
-//! network): a first fetch, an update that lists the advisories added between the two
-//! bundle commits, an up-to-date fetch, a failing fetch that leaves the database intact,
+//! network): a first fetch, an update that lists the advisories added and changed
+//! between the two bundle commits (id, crate and title), an up-to-date fetch, a failing fetch that leaves the database intact,
 //! and refusing to overwrite a folder we did not create.
 
 use crate::common::*;
@@ -38,6 +38,33 @@ fn ids_at(repo: &Path, commit: &str) -> BTreeSet<String> {
                 .map(str::to_string)
         })
         .filter(|id| id.starts_with("RUSTSEC-") && id != "RUSTSEC-0000-0000")
+        .collect()
+}
+
+/// `(id, crate, title)` of the advisory files that `git diff --diff-filter=FILTER` shows
+/// between OLD and `commit`: the crate is the file's folder and the title its first
+/// `# ` heading below the front matter.
+fn described(repo: &Path, commit: &str, filter: &str) -> BTreeSet<(String, String, String)> {
+    let filter = format!("--diff-filter={filter}");
+    git(repo, &["diff", "--name-only", &filter, OLD, commit])
+        .lines()
+        .filter(|p| p.starts_with("crates/") || p.starts_with("rust/"))
+        .filter_map(|p| {
+            let mut parts = p.rsplit('/');
+            let id = parts.next()?.strip_suffix(".md")?.to_string();
+            let krate = parts.next()?.to_string();
+            let text = git(repo, &["show", &format!("{commit}:{p}")]);
+            // The first heading after the front matter's ```toml block (which may hold
+            // `# ` comments of its own).
+            let body = text.splitn(3, "```").nth(2).unwrap_or(&text);
+            let title = body
+                .lines()
+                .find_map(|l| l.strip_prefix("# "))
+                .unwrap_or_else(|| panic!("no title in {p}"))
+                .trim()
+                .to_string();
+            Some((id, krate, title))
+        })
         .collect()
 }
 
@@ -89,17 +116,47 @@ fn fetch_then_update_lists_new_advisories() {
     git(&src, &["checkout", "-q", NEW]);
     let second = run_in(&cache, &["fetch", "--db-url", &url, "--db", s(&db)]);
     assert_eq!(second.code, 0, "{}", second.stderr);
-    let listed: BTreeSet<String> = second
-        .stdout
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("new: ").map(str::to_string))
-        .collect();
-    let expected: BTreeSet<String> = ids_at(&src, NEW)
+    // Each new and each changed advisory is listed as `ID crate: title`, as the newer
+    // commit's file names it.
+    let listed = |what: &str| -> BTreeSet<(String, String, String)> {
+        let prefix = format!("  {what}: ");
+        second
+            .stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix(prefix.as_str()))
+            .map(|l| {
+                let (head, title) = l.split_once(": ").unwrap_or_else(|| panic!("{l}"));
+                let (id, krate) = head.split_once(' ').unwrap_or_else(|| panic!("{l}"));
+                (id.to_string(), krate.to_string(), title.to_string())
+            })
+            .collect()
+    };
+    let new_ids: BTreeSet<String> = ids_at(&src, NEW)
         .difference(&ids_at(&src, OLD))
         .cloned()
         .collect();
-    assert!(!expected.is_empty());
-    assert_eq!(listed, expected);
+    let expected_new = described(&src, NEW, "A");
+    assert!(!expected_new.is_empty());
+    assert_eq!(
+        expected_new
+            .iter()
+            .map(|e| e.0.clone())
+            .collect::<BTreeSet<_>>(),
+        new_ids
+    );
+    assert_eq!(listed("new"), expected_new);
+    let expected_changed = described(&src, NEW, "M");
+    assert!(!expected_changed.is_empty());
+    assert_eq!(listed("changed"), expected_changed);
+    assert!(
+        second.stdout.contains(&format!(
+            ": {} new, {} changed, 0 removed",
+            expected_new.len(),
+            expected_changed.len()
+        )),
+        "{}",
+        second.stdout
+    );
     let commit = audited_commit(&cache, &db);
     assert!(commit.starts_with(NEW), "{commit}");
     let lock = lockfile("basic.lock");

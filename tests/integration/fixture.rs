@@ -67,9 +67,14 @@ impl Ws {
 
     /// Runs the binary with exactly `args`, in the workspace.
     pub fn run_raw(&self, args: &[&str]) -> Run {
+        self.run_from(self.dir.path(), args)
+    }
+
+    /// Runs the binary with exactly `args`, in the folder `cwd`.
+    pub fn run_from(&self, cwd: &Path, args: &[&str]) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_cargo-depaudit"))
             .args(args)
-            .current_dir(self.dir.path())
+            .current_dir(cwd)
             .env("DEPAUDIT_CACHE_DIR", self.cache.path())
             .env("NO_COLOR", "1")
             .env("COLUMNS", "400")

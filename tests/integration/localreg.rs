@@ -223,10 +223,15 @@ impl Scenario {
 
     /// Runs cargo-depaudit in the workspace.
     pub fn depaudit(&self, args: &[&str]) -> Run {
+        self.depaudit_from(&self.ws(), args)
+    }
+
+    /// Runs cargo-depaudit in the folder `cwd`.
+    pub fn depaudit_from(&self, cwd: &Path, args: &[&str]) -> Run {
         finish(
             Command::new(bin())
                 .args(args)
-                .current_dir(self.ws())
+                .current_dir(cwd)
                 .env("CARGO_HOME", self.tmp.path().join("home"))
                 .env("DEPAUDIT_CACHE_DIR", self.tmp.path().join("cache"))
                 .env("DEPAUDIT_DB", self.db())

@@ -34,8 +34,11 @@ fn as_text(shown: &str) -> String {
     cargo_depaudit::pathtext::for_text(shown)
 }
 
+/// A repository (`.git` at the top, which `scan` skips as hidden) with a lockfile in each
+/// odd folder: reports that name files relative to the repository show the odd names.
 fn odd_tree() -> (tempfile::TempDir, Vec<PathBuf>) {
     let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(root.path().join(".git")).unwrap();
     let locks = ODD
         .iter()
         .map(|(raw, _)| {
@@ -144,22 +147,28 @@ fn odd_file_names_are_escaped_in_every_audit_format() {
                     assert_eq!(summary["lockfile"]["path"], full.as_str(), "{context}");
                 }
                 "sarif" => {
-                    // The URI percent-encodes the name's bytes.
+                    // The URI (relative to the repository) percent-encodes the name's bytes.
                     let mut want = cargo_depaudit::pathtext::uri_segment(raw);
                     want.push_str("/Cargo.lock");
                     let v = r.json();
                     let uri = v["runs"][0]["artifacts"][0]["location"]["uri"]
                         .as_str()
                         .unwrap();
-                    assert!(
-                        uri.ends_with(&want),
-                        "{context}: {uri} does not end with {want}"
-                    );
+                    assert_eq!(uri, want, "{context}");
                     for res in v["runs"][0]["results"].as_array().unwrap() {
                         let loc =
                             &res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
                         assert_eq!(loc, uri, "{context}");
                     }
+                }
+                // Markdown names the lockfile relative to its repository.
+                "markdown" => {
+                    let rel = as_text(&format!("{shown}/Cargo.lock"));
+                    assert!(
+                        text.contains(&format!("`{rel}`")),
+                        "{context}: lacks {rel}:\n{text}"
+                    );
+                    assert!(!text.contains(s(root.path())), "{context}: a machine path");
                 }
                 _ => assert!(
                     text.contains(&as_text(&full)),
