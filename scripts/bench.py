@@ -9,7 +9,11 @@ Prints medians and ratios for
      only;
   3. a scan of 1,000 lockfiles (the corpus repeated in a temp dir) against running
      `cargo audit` once per lockfile (both without the yanked check), and the
-     per-lockfile cost at 100 and 1,000.
+     per-lockfile cost at 100 and 1,000;
+  4. `history` on the first-parent history of three real repositories (bare mirrors cloned
+     from ../shared/git/*.bundle) against the naive loop a team would write: git log for
+     the commits that change a Cargo.lock, then `git show COMMIT:PATH` and `cargo audit`
+     per lockfile revision (scripts/history-check.py's loop, imported).
 Runs of the two tools are interleaved, so a slow stretch of a shared machine weighs on
 both sides. Each process is started with posix_spawn and reaped with wait4, so the times are the
 child's own wall time. Peak RSS is measured through GNU time (`/usr/bin/time -f %M`): a
@@ -17,7 +21,8 @@ child spawned straight from Python reports Python's own peak RSS (vfork shares t
 parent's memory until exec, and the kernel folds that high-water mark into the child's
 ru_maxrss), which made both tools look like ~15 MiB.
 
-Usage: scripts/bench.py [--runs N]   (cargo-audit: $CARGO_AUDIT, PATH, or installed into $TMPDIR)
+Usage: scripts/bench.py [--runs N] [--history-only]
+       (cargo-audit: $CARGO_AUDIT, PATH, or installed into $TMPDIR)
 """
 import os, shutil, statistics, subprocess, sys, tempfile, time
 
@@ -72,8 +77,45 @@ def measure_pair(mine, theirs, env, n=runs, rss=True):
 ca, dp = cargo_audit(), ours()
 cache = tempfile.mkdtemp(prefix="depaudit-bench-")
 env = dict(os.environ, DEPAUDIT_CACHE_DIR=cache)
+
+def history_section():
+    """`history` against the naive loop on the three repositories' first-parent histories:
+    ours is the median of `runs` runs (half before the naive loop, half after), the naive
+    loop (sequential, as written) runs once."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "history_check", os.path.join(os.path.dirname(os.path.abspath(__file__)), "history-check.py"))
+    hc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hc)
+    repos = hc.clone_bundles()
+    print("history: first-parent history of a repository, `history` against git log + git show +")
+    print("cargo audit once per lockfile revision")
+    if not repos:
+        print("  skip: ../shared/git/*.bundle is absent")
+        return
+    print("  repository      commits  lockfile revisions     ours    naive loop   speed-up  revisions/s")
+    for repo_dir in repos:
+        mine = [dp, "history", repo_dir, "--db", db, "-n", "--format", "json", "-o", os.devnull]
+        spawn(mine, env)  # warm the compiled index
+        report = hc.our_history(dp, repo_dir, db=db)
+        revs, commits = report["lockfile_revisions"], report["commits"]
+        samples = [spawn(mine, env)[0] for _ in range((runs + 1) // 2)]
+        t0 = time.perf_counter()
+        _, _, audited = hc.naive_windows(repo_dir, ca, db=db)
+        t_naive = time.perf_counter() - t0
+        samples += [spawn(mine, env)[0] for _ in range(runs // 2)]
+        t = statistics.median(samples)
+        name = os.path.basename(repo_dir)[:-len(".git")]
+        print(f"  {name:17s} {commits:5d}  {revs:5d} (naive {audited:3d})  {t*1000:7.1f} ms"
+              f"  {t_naive:8.1f} s   {t_naive/t:6.0f}x   {revs/t:8.0f}")
+    shutil.rmtree(os.path.dirname(repos[0]), ignore_errors=True)
+
 print(f"machine: {os.cpu_count()} CPUs; medians of {runs} runs; database {os.path.abspath(db)}")
 print()
+if "--history-only" in sys.argv:
+    history_section()
+    shutil.rmtree(cache, ignore_errors=True)
+    sys.exit(0)
 print("single audit, warm cache          ours        cargo audit   speed-up   RSS ours / theirs")
 for target in (400, 1100):
     lock, n = pick(target)
@@ -150,4 +192,6 @@ t_yanked, _ = measure([dp, "scan", root, "--db", db, "--offline", "-q", "-o", os
                       rss=False)
 print(f"  with the yanked check (the scan's default): {t_yanked:.3f} s over 1000")
 shutil.rmtree(work, ignore_errors=True)
+print()
+history_section()
 shutil.rmtree(cache, ignore_errors=True)

@@ -142,6 +142,23 @@ fn lockfile_only_modes_start_no_process() {
         ),
         ("why --file", vec!["why", "gonecrate", "-f", s(&lock)]),
     ];
+    // Git repositories are read in process: no git binary, no hook, no configured
+    // program (a repository config that would run one if git were asked anything).
+    let (story, _) = crate::history::story();
+    let story_path = story.path().to_path_buf();
+    std::fs::write(
+        story_path.join(".git/config"),
+        "[core]\n\tfsmonitor = /bin/false\n\thooksPath = /bin\n",
+    )
+    .unwrap();
+    runs.push((
+        "history",
+        vec!["history", s(&story_path), "--db", s(&db), "-n"],
+    ));
+    runs.push((
+        "scan --git",
+        vec!["scan", "--git", s(&story_path), "--db", s(&db), "-n"],
+    ));
     if let Some(url) = &url {
         runs.push((
             "fetch",
