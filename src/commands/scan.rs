@@ -15,7 +15,7 @@ use advisories_cache::Database;
 use hashbrown::HashSet;
 use serde_json::{Value, json};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -522,13 +522,30 @@ pub struct Line {
     tally: Tally,
 }
 
+/// What one upgrade (a crate to a target version) fixes.
+#[derive(Debug, Default, Clone)]
+struct FixTally {
+    /// Findings it removes.
+    findings: usize,
+    /// Lockfiles it fixes something in.
+    lockfiles: usize,
+    /// The versions it starts from.
+    from: BTreeSet<String>,
+    /// The commands, one per starting point.
+    commands: BTreeSet<String>,
+    /// One `cargo update` step everywhere.
+    runnable: bool,
+    /// Every plan checked against index data.
+    verified: bool,
+}
+
 /// A lockfile's contribution to the summary counts.
 #[derive(Debug, Default)]
 struct Tally {
     by_kind: BTreeMap<&'static str, usize>,
     by_severity: BTreeMap<&'static str, usize>,
-    /// Fix command → findings it fixes in this lockfile.
-    fixes: BTreeMap<String, usize>,
+    /// Upgrade (crate → target version) → what it fixes in this lockfile.
+    fixes: BTreeMap<String, FixTally>,
     failing: usize,
     new: usize,
     fixed: usize,
@@ -599,11 +616,31 @@ impl Lines<'_> {
                     .entry(f.severity().map_or("unknown", |s| s.as_str()))
                     .or_default() += 1;
                 if f.kind == crate::audit::findings::FindingKind::Vulnerability {
-                    let fix = match f.remediation.as_ref().and_then(|r| r.command.clone()) {
-                        Some(c) => c,
-                        None => format!("{}: no fix published ({})", f.package.name, f.id()),
-                    };
-                    *t.fixes.entry(fix).or_default() += 1;
+                    let r = f.remediation.as_ref();
+                    let (label, command) =
+                        match r.and_then(|r| r.command.clone().zip(r.target.clone())) {
+                            Some((command, target)) => {
+                                let label = match target.split_once(' ') {
+                                    Some((name, version)) => format!("{name} → {version}"),
+                                    None => target,
+                                };
+                                (label, Some(command))
+                            }
+                            None => (
+                                format!("{}: no fix published ({})", f.package.name, f.id()),
+                                None,
+                            ),
+                        };
+                    let e = t.fixes.entry(label).or_insert_with(|| FixTally {
+                        runnable: true,
+                        verified: true,
+                        ..FixTally::default()
+                    });
+                    e.findings += 1;
+                    e.from.insert(f.package.version.clone());
+                    e.runnable &= command.is_some() && r.is_some_and(|r| r.steps.len() == 1);
+                    e.verified &= r.is_some_and(|r| r.verified);
+                    e.commands.extend(command);
                 }
             }
             if report.is_denied(f) && (!self.fail_on_new_only || is_new) {
@@ -663,7 +700,7 @@ pub fn summarize(
 ) -> ScanOutput {
     let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
     let mut by_severity: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut fixes: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut fixes: BTreeMap<String, FixTally> = BTreeMap::new();
     let (mut failing, mut errors, mut new_count, mut fixed_count) = (0, 0, 0, 0);
     let mut new_errors = 0;
     let lockfiles = lines.len();
@@ -682,9 +719,17 @@ pub fn summarize(
             *by_severity.entry(k).or_default() += n;
         }
         for (fix, n) in t.fixes {
-            let e = fixes.entry(fix).or_default();
-            e.0 += n;
-            e.1 += 1;
+            let e = fixes.entry(fix).or_insert_with(|| FixTally {
+                runnable: true,
+                verified: true,
+                ..FixTally::default()
+            });
+            e.findings += n.findings;
+            e.lockfiles += 1;
+            e.from.extend(n.from);
+            e.commands.extend(n.commands);
+            e.runnable &= n.runnable;
+            e.verified &= n.verified;
         }
         failing += t.failing;
         errors += usize::from(t.error);
@@ -694,12 +739,30 @@ pub fn summarize(
         values.extend(line.value);
         texts.extend(line.text);
     }
+    // One upgrade per (crate → target), whatever version each lockfile starts from:
+    // runnable, verified ones first, by findings removed; then the rest, marked.
     let mut top: Vec<_> = fixes.into_iter().collect();
-    top.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    top.sort_by(|a, b| {
+        let first = |f: &FixTally| !(f.runnable && f.verified && !f.commands.is_empty());
+        first(&a.1)
+            .cmp(&first(&b.1))
+            .then(b.1.findings.cmp(&a.1.findings))
+            .then(a.0.cmp(&b.0))
+    });
     let top_fixes: Vec<Value> = top
         .iter()
         .take(10)
-        .map(|(fix, (n, locks))| json!({"fix": fix, "findings": n, "lockfiles": locks}))
+        .map(|(fix, t)| {
+            json!({
+                "fix": fix,
+                "findings": t.findings,
+                "lockfiles": t.lockfiles,
+                "from": by_version(&t.from),
+                "commands": t.commands,
+                "runnable": t.runnable && !t.commands.is_empty(),
+                "verified": t.verified,
+            })
+        })
         .collect();
     let info = &db.info;
     let mut summary = json!({
@@ -795,17 +858,48 @@ fn table(result: &ScanOutput) -> String {
     let mut t = table.to_string();
     t.push_str("\nTop fixes:\n");
     for f in result.summary["top_fixes"].as_array().into_iter().flatten() {
-        let pl = crate::report::plural;
-        let n = f["findings"].as_u64().unwrap_or(0) as usize;
-        let k = f["lockfiles"].as_u64().unwrap_or(0) as usize;
-        t.push_str(&format!(
-            "  {} ({n} {} in {k} {})\n",
-            f["fix"].as_str().unwrap_or_default(),
-            pl(n, "finding", "findings"),
-            pl(k, "lockfile", "lockfiles")
-        ));
+        t.push_str(&format!("  {}\n", fix_line(f)));
     }
     t
+}
+
+/// Versions in semver order (text order for any that do not parse).
+fn by_version(v: &BTreeSet<String>) -> Vec<&String> {
+    let mut out: Vec<&String> = v.iter().collect();
+    out.sort_by_key(|s| semver::Version::parse(s).ok());
+    out
+}
+
+/// A top fix as a line: the upgrade, what it removes, where it starts from, and a mark
+/// when it is not one verified `cargo update`.
+fn fix_line(f: &Value) -> String {
+    let pl = crate::report::plural;
+    let n = f["findings"].as_u64().unwrap_or(0) as usize;
+    let k = f["lockfiles"].as_u64().unwrap_or(0) as usize;
+    let from: Vec<&str> = f["from"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut line = format!(
+        "{} ({n} {} in {k} {}",
+        pathtext::for_text(f["fix"].as_str().unwrap_or_default()),
+        pl(n, "finding", "findings"),
+        pl(k, "lockfile", "lockfiles")
+    );
+    let has_command = f["commands"].as_array().is_some_and(|c| !c.is_empty());
+    if has_command {
+        line.push_str(&format!("; from {}", from.join(", ")));
+    }
+    line.push(')');
+    if has_command && f["runnable"] != true {
+        line.push_str(" [several steps]");
+    }
+    if has_command && f["verified"] != true {
+        line.push_str(" [unverified]");
+    }
+    line
 }
 
 /// Markdown for an issue or a nightly report: a verdict with counts, the database, one
@@ -975,15 +1069,10 @@ fn markdown(result: &ScanOutput) -> String {
     if !fixes.is_empty() {
         out.push_str("\n#### Top fixes\n\n");
         for (i, f) in fixes.iter().enumerate() {
-            let n = f["findings"].as_u64().unwrap_or(0) as usize;
-            let l = f["lockfiles"].as_u64().unwrap_or(0) as usize;
-            out.push_str(&format!(
-                "{}. {} ({n} {} in {l} {})\n",
-                i + 1,
-                str_of(&f["fix"]),
-                pl(n, "finding", "findings"),
-                pl(l, "lockfile", "lockfiles")
-            ));
+            out.push_str(&format!("{}. {}\n", i + 1, fix_line(f)));
+            for c in f["commands"].as_array().into_iter().flatten() {
+                out.push_str(&format!("   - `{}`\n", str_of(c)));
+            }
         }
     }
 

@@ -302,7 +302,8 @@ fn markdown_scan_has_every_lockfile_the_same_findings_and_baseline_status() {
         .collect();
     assert_eq!(rows, jsonl_findings(&jsonl));
     assert!(
-        text.contains("#### Top fixes\n\n1. cargo update -p vulncrate@1.1.0 --precise 1.2.3"),
+        text.contains("#### Top fixes\n\n1. vulncrate → 1.2.3 (")
+            && text.contains("   - `cargo update -p vulncrate@1.1.0 --precise 1.2.3`\n"),
         "{text}"
     );
     let errors = text.split("#### Errors").nth(1).expect("an Errors section");
@@ -726,4 +727,38 @@ fn each_repository_policy_applies_merged_with_the_fleet_config() {
         errors.len() == 1 && errors[0].contains("symbolic link"),
         "{errors:?}"
     );
+}
+
+#[test]
+fn top_fixes_group_one_upgrade_across_starting_versions() {
+    let dir = fixture_tree(3);
+    let cache = tempfile::tempdir().unwrap();
+    let db = fixture_db();
+    let r = run_in(cache.path(), &["scan", s(dir.path()), "--db", s(&db), "-n"]);
+    let summary = lines(&r).pop().unwrap();
+    let top = summary["top_fixes"].as_array().unwrap();
+    let vuln: Vec<&serde_json::Value> = top
+        .iter()
+        .filter(|f| f["fix"].as_str().unwrap().starts_with("vulncrate"))
+        .collect();
+    // vulncrate 1.1.0 and 1.2.0 both end at 1.2.3: one upgrade, two starting points,
+    // every finding of the three lockfiles.
+    assert_eq!(vuln.len(), 1, "{top:#?}");
+    assert_eq!(vuln[0]["fix"], "vulncrate → 1.2.3");
+    assert_eq!(vuln[0]["from"], serde_json::json!(["1.1.0", "1.2.0"]));
+    assert_eq!(vuln[0]["lockfiles"], 3);
+    let per_lockfile: usize = lines(&r)
+        .iter()
+        .filter(|l| l["type"] == "lockfile" && l["error"].is_null())
+        .map(|l| {
+            l["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["package"]["name"] == "vulncrate" && f["kind"] == "vulnerability")
+                .count()
+        })
+        .sum();
+    assert_eq!(vuln[0]["findings"], per_lockfile);
+    assert_eq!(vuln[0]["commands"].as_array().unwrap().len(), 2);
 }
