@@ -90,6 +90,7 @@ pub fn overrides(flags: &PolicyFlags, max_db_age: Option<u32>) -> Overrides {
         target_arch: flags.target_arch.clone(),
         severity_threshold: flags.severity_threshold.clone(),
         max_db_age,
+        vex: flags.vex.clone(),
     }
 }
 

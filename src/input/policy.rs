@@ -35,8 +35,10 @@ pub struct IgnoreRule {
     pub krate: Option<String>,
     /// Only versions matching this requirement.
     pub version: Option<semver::VersionReq>,
-    /// Where the rule came from: a file path, or `--ignore`.
+    /// Where the rule came from: a file path, `--ignore`, or a VEX file's statement.
     pub origin: String,
+    /// What the VEX statement said, for a rule read from `--vex` (see [`super::vex`]).
+    pub vex: Option<super::vex::VexClaim>,
 }
 
 impl IgnoreRule {
@@ -204,6 +206,8 @@ pub struct Overrides {
     pub severity_threshold: Option<String>,
     /// `--max-db-age DAYS`.
     pub max_db_age: Option<u32>,
+    /// `--vex FILE`: OpenVEX or CycloneDX VEX whose not-affected claims are ignores.
+    pub vex: Vec<PathBuf>,
 }
 
 /// `depaudit.toml` as written.
@@ -424,6 +428,7 @@ pub fn parse(text: &str, path: &Path) -> Result<FilePolicy, PolicyError> {
             krate: e.krate.as_ref().map(|c| c.get_ref().trim().to_string()),
             version,
             origin: origin.clone(),
+            vex: None,
         });
     }
     if let Some(deny) = &raw.deny {
@@ -700,6 +705,9 @@ pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, Policy
         }
     }
     ignores.extend(flag_ignores(&flags.ignore)?);
+    let (vex_rules, vex_warnings) = super::vex::load(&flags.vex)?;
+    ignores.extend(vex_rules);
+    warnings.extend(vex_warnings);
     strictest_dates(&mut ignores, &mut warnings);
     for r in &ignores {
         if r.expired(today) {
