@@ -67,8 +67,14 @@ impl Ws {
 
     /// Runs the binary with exactly `args`, in the workspace.
     pub fn run_raw(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    /// Runs the binary with exactly `args` and these environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_cargo-depaudit"))
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(self.dir.path())
             .env("DEPAUDIT_CACHE_DIR", self.cache.path())
             .env("NO_COLOR", "1")
@@ -85,6 +91,11 @@ impl Ws {
 
     /// Audits the workspace's Cargo.lock against the fixture database, plus `args`.
     pub fn audit(&self, args: &[&str]) -> Run {
+        self.audit_env(args, &[])
+    }
+
+    /// [`Ws::audit`] with these environment variables.
+    pub fn audit_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let db = fixtures().join("policy-db");
         let mut all = vec![
             "audit",
@@ -95,7 +106,7 @@ impl Ws {
             "Cargo.lock",
         ];
         all.extend_from_slice(args);
-        self.run_raw(&all)
+        self.run_env(&all, env)
     }
 
     /// Audits with `--format json`.
