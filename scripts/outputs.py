@@ -5,7 +5,8 @@
   scripts/outputs.py compare DIR_A DIR_B  list the files that differ; exit 1 if any
 
 Runs, per corpus lockfile (../shared/corpus/lockfiles), `audit --lockfile-only --offline`
-with the shared database in each format (table, json, sarif, markdown, jsonl), with and
+with the shared database in each format (table, json, sarif, markdown, jsonl, cyclonedx,
+openvex; SOURCE_DATE_EPOCH fixed so the last two are reproducible), with and
 without `--no-yanked`; then `scan` of the whole corpus in each scan format. The exit code
 of each run is written beside its output. Nothing here needs the network; record both sides
 the same day (database ages are in days). Both sides run with an empty CARGO_HOME and cache folder of their own, so
@@ -24,12 +25,13 @@ def record(binary, out):
     os.makedirs(out, exist_ok=True)
     home = tempfile.mkdtemp(prefix="depaudit-outputs-")
     env = dict(os.environ, NO_COLOR="1", CARGO_HOME=os.path.join(home, "cargo"),
+               SOURCE_DATE_EPOCH="1700000000",
                DEPAUDIT_CACHE_DIR=os.path.join(home, "cache"))
     env.pop("DEPAUDIT_DB", None)
     runs = []
     for name in sorted(os.listdir(corpus)):
         lock = os.path.join(corpus, name, "Cargo.lock")
-        for fmt in ["table", "json", "sarif", "markdown", "jsonl"]:
+        for fmt in ["table", "json", "sarif", "markdown", "jsonl", "cyclonedx", "openvex"]:
             for yanked in [True, False]:
                 extra = [] if yanked else ["--no-yanked"]
                 tag = f"{name}.{fmt}{'' if yanked else '.no-yanked'}"

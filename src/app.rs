@@ -141,6 +141,11 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
             out.warn(n);
         }
     }
+    let inventory = report::Inventory {
+        lock: &prepared.lock,
+        roots: crate::audit::paths::roots(&prepared.lock, prepared.opts.members.as_deref()),
+        time: report::document_time(),
+    };
     for (format, path) in &targets {
         let terminal = path.is_none() && std::io::stdout().is_terminal();
         let rendered = report::render(
@@ -149,6 +154,7 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
             color && path.is_none(),
             !args.no_tree,
             terminal,
+            &inventory,
         );
         write_report(path.as_deref(), &rendered, out)?;
     }
@@ -160,6 +166,7 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
     } else {
         exit::OK
     };
+    drop(inventory);
     exit_soon((report, prepared));
     Ok(code)
 }

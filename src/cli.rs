@@ -358,6 +358,10 @@ pub struct PolicyFlags {
     /// Findings below this severity (low, medium, high, critical) do not fail the run.
     #[arg(long, value_name = "LEVEL")]
     pub severity_threshold: Option<String>,
+    /// An OpenVEX or CycloneDX VEX file (repeatable): each explicit not_affected
+    /// statement for a crate suppresses that finding as an ignore does; nothing else does.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
 }
 
 /// `policy` options.

@@ -91,6 +91,7 @@ pub fn overrides(flags: &PolicyFlags, max_db_age: Option<u32>) -> Overrides {
         max_db_age,
         extra: None,
         skip_workspace_files: false,
+        vex: flags.vex.clone(),
     }
 }
 

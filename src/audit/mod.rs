@@ -421,6 +421,7 @@ pub fn apply_ignores(
             f.ignore_reason = rule.reason.clone();
             f.ignore_origin = Some(rule.origin.clone());
             f.ignore_until = rule.until.clone();
+            f.ignore_vex = rule.vex.clone();
         } else if let Some(i) = ignores.iter().position(|r| r.covers(f)) {
             let rule = &ignores[i];
             let until = rule.until.clone().unwrap_or_default();

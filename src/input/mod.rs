@@ -1,7 +1,7 @@
 //! What a run reads, before anything is matched: the lockfile and its resolved graph
 //! ([`lockfile`]), the workspace's members and manifests ([`workspace`], [`manifest`]),
 //! the registry index cargo would use ([`registry`]), dependency kinds ([`depkind`]) and
-//! the policy files ([`policy`]). Nothing here knows about advisories' findings beyond
+//! the policy files ([`policy`]) with VEX files ([`vex`]) and package URLs ([`purl`]). Nothing here knows about advisories' findings beyond
 //! the types it is handed.
 
 pub mod depkind;
@@ -10,5 +10,7 @@ pub mod lockfile;
 pub mod manifest;
 pub mod policy;
 pub mod policy_import;
+pub mod purl;
 pub mod registry;
+pub mod vex;
 pub mod workspace;

@@ -38,8 +38,10 @@ pub struct IgnoreRule {
     pub krate: Option<String>,
     /// Only versions matching this requirement.
     pub version: Option<semver::VersionReq>,
-    /// Where the rule came from: a file path, or `--ignore`.
+    /// Where the rule came from: a file path, `--ignore`, or a VEX file's statement.
     pub origin: String,
+    /// What the VEX statement said, for a rule read from `--vex` (see [`super::vex`]).
+    pub vex: Option<super::vex::VexClaim>,
 }
 
 impl IgnoreRule {
@@ -270,6 +272,8 @@ pub struct Overrides {
     /// Read only `--config` and `extra`, none of the workspace's own files (`scan
     /// --no-repo-policy`).
     pub skip_workspace_files: bool,
+    /// `--vex FILE`: OpenVEX or CycloneDX VEX whose not-affected claims are ignores.
+    pub vex: Vec<PathBuf>,
 }
 
 /// `depaudit.toml` as written.
@@ -567,6 +571,7 @@ pub fn parse(text: &str, path: &Path) -> Result<FilePolicy, PolicyError> {
             krate,
             version,
             origin: origin.clone(),
+            vex: None,
         });
     }
     if let Some(scope) = &raw.scope {
@@ -848,6 +853,9 @@ pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, Policy
         .flat_map(|(_, f)| f.ignores.iter().cloned())
         .collect();
     ignores.extend(flag_ignores(&flags.ignore)?);
+    let (vex_rules, vex_warnings) = super::vex::load(&flags.vex)?;
+    ignores.extend(vex_rules);
+    warnings.extend(vex_warnings);
     strictest_dates(&mut ignores, &mut warnings);
     for r in &ignores {
         if r.expired(today) {

@@ -590,6 +590,7 @@ mod tests {
             ignore_origin: None,
             ignore_until: None,
             ignore_expired: None,
+            ignore_vex: None,
             package_line: 3,
             paths: vec![vec!["app 0.1.0".into(), "demo 1.0.0".into()], vec![]],
             path_kinds: vec![vec![None], vec![]],

@@ -2,9 +2,11 @@
 //! format and does nothing else. One module per format, so adding a format never touches
 //! another.
 
+pub mod cyclonedx;
 pub mod json;
 pub mod jsonl;
 pub mod markdown;
+pub mod openvex;
 pub mod sarif;
 pub mod table;
 
@@ -21,17 +23,71 @@ pub enum Format {
     Markdown,
     /// JSON Lines: one object per finding, then a summary object.
     Jsonl,
+    /// CycloneDX 1.6 JSON: every locked package, its dependencies, and the findings as
+    /// vulnerabilities (ignored ones with their analysis).
+    Cyclonedx,
+    /// OpenVEX 0.2.0: one statement per advisory finding (ignored ones not_affected).
+    Openvex,
+}
+
+/// What the SBOM and VEX formats describe besides the findings: every locked package
+/// and edge, the roots, and the document time.
+pub struct Inventory<'a> {
+    /// The audited lockfile.
+    pub lock: &'a crate::input::lockfile::Lockfile,
+    /// Indices of the root packages (the workspace members, else the packages nothing
+    /// depends on).
+    pub roots: Vec<u32>,
+    /// The document time, seconds since the epoch (see [`document_time`]).
+    pub time: i64,
+}
+
+/// A document's time: `SOURCE_DATE_EPOCH` when it is set to a number (reproducible
+/// builds' convention, and what tests use), else now.
+pub fn document_time() -> i64 {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .filter(|&t| (0..=253_402_300_799).contains(&t))
+        .unwrap_or_else(advisories_cache::info::now_unix)
+}
+
+/// A `urn:uuid:` made from a hash of `parts` (a version-4-shaped UUID: the formats want
+/// a UUID, and the same inputs give the same document identity).
+pub fn document_uuid(parts: &[&[u8]]) -> String {
+    let mut a = advisories_cache::fingerprint::Fnv::default();
+    let mut b = advisories_cache::fingerprint::Fnv::default();
+    b.write(b"cargo-depaudit");
+    for p in parts {
+        a.write_u64(p.len() as u64);
+        a.write(p);
+        b.write(p);
+        b.write_u64(p.len() as u64);
+    }
+    let (x, y) = (a.finish(), b.finish());
+    let hex = format!("{x:016x}{y:016x}");
+    let variant = ["8", "9", "a", "b"][(y & 3) as usize];
+    format!(
+        "urn:uuid:{}-{}-4{}-{variant}{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[17..20],
+        &hex[20..32]
+    )
 }
 
 /// Renders `report` in `format`; `color` adds ANSI colour and `tree` the dependency
 /// trees (table only); `terminal` says the text goes to a terminal, where JSON is
-/// indented for reading (elsewhere it is one line, like `cargo audit --json`).
+/// indented for reading (elsewhere it is one line, like `cargo audit --json`);
+/// `inventory` is what the SBOM and VEX formats list besides the findings.
 pub fn render(
     report: &crate::audit::findings::AuditReport,
     format: Format,
     color: bool,
     tree: bool,
     terminal: bool,
+    inventory: &Inventory<'_>,
 ) -> String {
     match format {
         Format::Table => table::render(report, color, tree),
@@ -39,6 +95,8 @@ pub fn render(
         Format::Sarif => sarif::render(report),
         Format::Markdown => markdown::render(report),
         Format::Jsonl => jsonl::render(report),
+        Format::Cyclonedx => cyclonedx::render(report, inventory),
+        Format::Openvex => openvex::render(report, inventory),
     }
 }
 

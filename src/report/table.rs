@@ -47,6 +47,20 @@ pub fn render(r: &AuditReport, color: bool, tree: bool) -> String {
             out.push_str(&trees(r));
         }
     }
+    for f in r
+        .findings
+        .iter()
+        .filter(|f| f.ignored && f.ignore_vex.is_some())
+    {
+        out.push_str(&format!(
+            "note: {} in {} {} is suppressed by {}: {}\n",
+            f.id(),
+            f.package.name,
+            f.package.version,
+            f.ignore_origin.as_deref().unwrap_or("a VEX statement"),
+            f.ignore_reason.as_deref().unwrap_or("not affected"),
+        ));
+    }
     for n in r.notes.iter().chain(&r.yanked_unknown) {
         out.push_str(&format!("note: {n}\n"));
     }

@@ -67,13 +67,23 @@ impl Ws {
 
     /// Runs the binary with exactly `args`, in the workspace.
     pub fn run_raw(&self, args: &[&str]) -> Run {
-        self.run_from(self.dir.path(), args)
+        self.run_in_env(self.dir.path(), args, &[])
     }
 
     /// Runs the binary with exactly `args`, in the folder `cwd`.
     pub fn run_from(&self, cwd: &Path, args: &[&str]) -> Run {
+        self.run_in_env(cwd, args, &[])
+    }
+
+    /// Runs the binary with exactly `args` and these environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        self.run_in_env(self.dir.path(), args, env)
+    }
+
+    fn run_in_env(&self, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_cargo-depaudit"))
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(cwd)
             .env("DEPAUDIT_CACHE_DIR", self.cache.path())
             .env("NO_COLOR", "1")
@@ -90,6 +100,11 @@ impl Ws {
 
     /// Audits the workspace's Cargo.lock against the fixture database, plus `args`.
     pub fn audit(&self, args: &[&str]) -> Run {
+        self.audit_env(args, &[])
+    }
+
+    /// [`Ws::audit`] with these environment variables.
+    pub fn audit_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let db = fixtures().join("policy-db");
         let mut all = vec![
             "audit",
@@ -100,7 +115,7 @@ impl Ws {
             "Cargo.lock",
         ];
         all.extend_from_slice(args);
-        self.run_raw(&all)
+        self.run_env(&all, env)
     }
 
     /// Audits with `--format json`.

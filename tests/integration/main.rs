@@ -17,4 +17,5 @@ mod policy;
 mod remediation;
 mod reports;
 mod robustness;
+mod sbom;
 mod scan;

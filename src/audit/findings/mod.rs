@@ -103,6 +103,8 @@ pub struct Finding {
     pub ignore_until: Option<String>,
     /// A rule covered this finding but expired on this date, so it is no longer ignored.
     pub ignore_expired: Option<String>,
+    /// For a finding a VEX statement suppresses: what it claimed (SBOM and VEX outputs).
+    pub ignore_vex: Option<crate::input::vex::VexClaim>,
     /// 1-based line of the package's `[[package]]` header in the lockfile (0 = unknown).
     pub package_line: u32,
     /// For each path, the kind of each step (`path_kinds[p][i]` is the edge from
