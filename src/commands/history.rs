@@ -104,6 +104,8 @@ pub fn windows(
     let mut revisions = 0;
     // lockfile → (advisory, crate) → index of its open window
     let mut open: HashMap<String, BTreeMap<(String, String), usize>> = HashMap::new();
+    // window index → the crate's versions in the last revision it was open in
+    let mut last_versions: HashMap<usize, BTreeSet<String>> = HashMap::new();
     let settings = MatchSettings::default();
     for rev in &history.revisions {
         let day = rev.time.div_euclid(86_400);
@@ -118,6 +120,7 @@ pub fn windows(
             let Some(blob) = blob else {
                 // The lockfile is gone: what it carried left with it.
                 for (_, i) in std::mem::take(here) {
+                    last_versions.remove(&i);
                     out[i].fixed = Some(point(None));
                 }
                 continue;
@@ -135,21 +138,25 @@ pub fn windows(
                     continue;
                 }
             };
-            let versions_of = |name: &str| -> Option<String> {
-                let v: BTreeSet<String> = lock
-                    .packages
+            let versions_of = |name: &str| -> BTreeSet<String> {
+                lock.packages
                     .iter()
                     .filter(|p| p.name == name)
                     .map(|p| crate::version_text::version_text(&p.version))
-                    .collect();
-                (!v.is_empty()).then(|| v.into_iter().collect::<Vec<_>>().join(", "))
+                    .collect()
             };
-            let mut now: BTreeMap<(String, String), (FindingKind, Option<&'static str>, String)> =
-                BTreeMap::new();
+            let mut now: BTreeMap<(String, String), Hit> = BTreeMap::new();
             for f in matching::find(db, &lock, &settings) {
                 let Some(a) = &f.advisory else { continue };
                 now.entry((a.id.clone(), f.package.name.clone()))
-                    .or_insert((f.kind, a.severity.map(|s| s.as_str()), a.date.clone()));
+                    .or_insert_with(|| Hit {
+                        kind: f.kind,
+                        severity: a.severity.map(|s| s.as_str()),
+                        disclosed: a.date.clone(),
+                        versions: BTreeSet::new(),
+                    })
+                    .versions
+                    .insert(f.package.version.clone());
             }
             let gone: Vec<(String, String)> = here
                 .keys()
@@ -158,22 +165,29 @@ pub fn windows(
                 .collect();
             for k in gone {
                 if let Some(i) = here.remove(&k) {
-                    out[i].fixed = Some(point(versions_of(&k.1)));
+                    // The version it moved to: what is new since the window's last
+                    // revision, else what is left; none when the crate is gone.
+                    let left = versions_of(&k.1);
+                    let before = last_versions.remove(&i).unwrap_or_default();
+                    let new: BTreeSet<String> = left.difference(&before).cloned().collect();
+                    out[i].fixed = Some(point(joined(if new.is_empty() { left } else { new })));
                 }
             }
-            for (k, (kind, severity, disclosed)) in now {
-                if here.contains_key(&k) {
+            for (k, hit) in now {
+                if let Some(&i) = here.get(&k) {
+                    last_versions.insert(i, versions_of(&k.1));
                     continue;
                 }
                 here.insert(k.clone(), out.len());
+                last_versions.insert(out.len(), versions_of(&k.1));
                 out.push(Window {
                     lockfile: path.clone(),
                     advisory: k.0,
-                    kind: kind.as_str(),
-                    introduced: point(versions_of(&k.1)),
+                    kind: hit.kind.as_str(),
+                    introduced: point(joined(hit.versions)),
                     krate: k.1,
-                    severity,
-                    disclosed,
+                    severity: hit.severity,
+                    disclosed: hit.disclosed,
                     fixed: None,
                     days_exposed: 0,
                     days_after_disclosure: 0,
@@ -197,6 +211,22 @@ pub fn windows(
         ))
     });
     (out, errors, revisions)
+}
+
+/// An advisory's match in one revision: its kind, severity, date and the affected
+/// versions of the crate.
+struct Hit {
+    kind: FindingKind,
+    severity: Option<&'static str>,
+    disclosed: String,
+    versions: BTreeSet<String>,
+}
+
+/// Versions as one text (`1.2.0, 2.0.1`), or `None` for none.
+fn joined(v: BTreeSet<String>) -> Option<String> {
+    let mut v: Vec<String> = v.into_iter().collect();
+    v.sort_by_key(|s| semver::Version::parse(s).ok());
+    (!v.is_empty()).then(|| v.join(", "))
 }
 
 /// The repository-level summary of the vulnerability windows: how many, how many still

@@ -542,3 +542,32 @@ fn scan_git_reads_the_lockfiles_of_head_or_each_ref_without_a_checkout() {
         r.stderr
     );
 }
+
+#[test]
+fn a_window_names_the_affected_version_not_every_version_of_the_crate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"], "2099-01-05T00:00:00Z");
+    let two = "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"vulncrate 1.1.0\",\n \"vulncrate 1.2.3\",\n]\n\n[[package]]\nname = \"vulncrate\"\nversion = \"1.1.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"vulncrate\"\nversion = \"1.2.3\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
+    let opened = commit(d, "2099-01-05T00:00:00Z", &[("Cargo.lock", Some(two))]);
+    let closed = commit(
+        d,
+        "2099-01-09T00:00:00Z",
+        &[("Cargo.lock", Some(&lock_with(&[("vulncrate", "1.2.3")])))],
+    );
+    let (_, v) = json(d, &[]);
+    let w: Vec<&Value> = v["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["advisory"] == "RUSTSEC-2099-0001")
+        .collect();
+    assert_eq!(w.len(), 1, "{v:#}");
+    assert_eq!(w[0]["introduced"]["commit"], opened.as_str());
+    assert_eq!(
+        w[0]["introduced"]["version"], "1.1.0",
+        "only the affected version"
+    );
+    assert_eq!(w[0]["fixed"]["commit"], closed.as_str());
+    assert_eq!(w[0]["fixed"]["version"], "1.2.3");
+}
