@@ -306,10 +306,20 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let progress = crate::progress::Progress::stderr(found.lockfiles.len(), args.quiet);
-    let jsonl = args.format == crate::cli::ScanFormat::Jsonl;
+    for id in &args.advisory {
+        if !policy::valid_id(id) {
+            return Err(AppError::Usage(format!(
+                "--advisory `{id}` is not an advisory id (RUSTSEC-YYYY-NNNN, CVE-YYYY-NNNN or GHSA-xxxx-xxxx-xxxx)"
+            )));
+        }
+    }
+    let by_advisory = args.by == crate::cli::ScanBy::Advisory;
+    // The by-advisory view regroups every line at the end: nothing is streamed.
+    let jsonl = args.format == crate::cli::ScanFormat::Jsonl && !by_advisory;
     let how = scan::Lines {
         baseline: baseline.as_ref().map(|b| &b.keys),
         roots: &roots,
+        advisories: (!args.advisory.is_empty()).then_some(args.advisory.as_slice()),
         fail_on_new_only,
         as_text: jsonl,
     };
@@ -340,7 +350,11 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     policies.base.save_registry_digest();
     let scanned = lines.len();
     let result = scan::summarize(&db, lines, &found.errors, &how);
-    let text = scan::render(&result, args.format);
+    let text = if by_advisory {
+        scan::render_by_advisory(&result, args.format)
+    } else {
+        scan::render(&result, args.format)
+    };
     match stream {
         Some(stream) => stream
             .into_inner()

@@ -45,6 +45,15 @@ pub enum Command {
     History(HistoryArgs),
 }
 
+/// How `scan` groups its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScanBy {
+    /// One entry per lockfile.
+    Lockfile,
+    /// One entry per advisory.
+    Advisory,
+}
+
 /// `history` output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum HistoryFormat {
@@ -225,6 +234,14 @@ pub struct ScanArgs {
     /// own policy toward the stricter gate.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Only these advisories (ids or aliases; repeatable): "are we affected?". The exit
+    /// code is 1 when any of their findings fails the policy.
+    #[arg(long, value_name = "ID")]
+    pub advisory: Vec<String>,
+    /// Group the report by lockfile (one line per lockfile, the default) or by advisory
+    /// (one entry per advisory with every lockfile, crate, version and fix it hits).
+    #[arg(long, value_enum, default_value = "lockfile")]
+    pub by: ScanBy,
     /// The paths are git repositories (work trees or bare mirrors): read every
     /// Cargo.lock in the tree of HEAD (or of each ref matching --refs) straight from the
     /// object database, with no checkout.

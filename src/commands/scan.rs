@@ -326,6 +326,127 @@ pub fn audit_each<'o, T: Send>(
         .collect()
 }
 
+/// Does `ids` name the advisory `id` (or one of its aliases)?
+fn names_any(ids: &[String], id: &str, aliases: &[String]) -> bool {
+    ids.iter().any(|i| i == id || aliases.contains(i))
+}
+
+/// The scan regrouped by advisory: for each, the lockfiles, crates and versions it hits
+/// and the fix for each, from the same per-lockfile lines (so the two views always
+/// agree). Advisories sort by id; hits by lockfile.
+pub fn by_advisory(result: &ScanOutput) -> Vec<Value> {
+    let mut groups: BTreeMap<String, (Value, Vec<Value>)> = BTreeMap::new();
+    for l in &result.lines {
+        for f in l["findings"].as_array().into_iter().flatten() {
+            let a = &f["advisory"];
+            let Some(id) = a["id"].as_str() else { continue };
+            let mut hit = json!({
+                "path": l["path"],
+                "key": l["key"],
+                "crate": f["package"]["name"],
+                "version": f["package"]["version"],
+                "ignored": f["ignored"],
+                "fix": f["remediation"]["command"],
+            });
+            if !l["git"].is_null() {
+                hit["git"] = l["git"].clone();
+            }
+            if !f["status"].is_null() {
+                hit["status"] = f["status"].clone();
+            }
+            let e = groups
+                .entry(id.to_string())
+                .or_insert_with(|| (json!({"advisory": a, "kind": f["kind"]}), Vec::new()));
+            e.1.push(hit);
+        }
+    }
+    groups
+        .into_values()
+        .map(|(mut head, hits)| {
+            let lockfiles: BTreeSet<&str> = hits.iter().filter_map(|h| h["key"].as_str()).collect();
+            let live = hits.iter().filter(|h| h["ignored"] == false).count();
+            head["type"] = json!("advisory");
+            head["lockfiles"] = json!(lockfiles.len());
+            head["hits"] = json!(hits.len());
+            head["live"] = json!(live);
+            head["found_in"] = json!(hits);
+            head
+        })
+        .collect()
+}
+
+/// Renders the by-advisory view in `format`.
+pub fn render_by_advisory(result: &ScanOutput, format: ScanFormat) -> String {
+    let groups = by_advisory(result);
+    match format {
+        ScanFormat::Jsonl => {
+            let mut t = String::new();
+            for v in groups.iter().chain(std::iter::once(&result.summary)) {
+                t.push_str(&serde_json::to_string(v).unwrap_or_default());
+                t.push('\n');
+            }
+            t
+        }
+        ScanFormat::Json => {
+            let mut t = serde_json::to_string_pretty(&json!({
+                "advisories": groups,
+                "summary": result.summary,
+            }))
+            .unwrap_or_default();
+            t.push('\n');
+            t
+        }
+        ScanFormat::Table | ScanFormat::Markdown => {
+            let md = format == ScanFormat::Markdown;
+            let mut out = String::new();
+            if md {
+                out.push_str("### cargo-depaudit scan, by advisory\n\n| Advisory | Crate | Lockfile | Version | Fix |\n|---|---|---|---|---|\n");
+            }
+            let mut table = comfy_table::Table::new();
+            table
+                .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .set_header(vec!["Advisory", "Crate", "Lockfile", "Version", "Fix"]);
+            for g in &groups {
+                let a = &g["advisory"];
+                let title = format!(
+                    "{} ({}{})",
+                    a["id"].as_str().unwrap_or_default(),
+                    g["kind"].as_str().unwrap_or_default(),
+                    a["severity"]
+                        .as_str()
+                        .map(|s| format!(", {s}"))
+                        .unwrap_or_default()
+                );
+                for h in g["found_in"].as_array().into_iter().flatten() {
+                    let mut fix = h["fix"].as_str().unwrap_or("no fix published").to_string();
+                    if h["ignored"] == true {
+                        fix = format!("(ignored) {fix}");
+                    }
+                    let row = [
+                        title.clone(),
+                        h["crate"].as_str().unwrap_or_default().to_string(),
+                        pathtext::for_text(h["path"].as_str().unwrap_or_default()),
+                        h["version"].as_str().unwrap_or_default().to_string(),
+                        fix,
+                    ];
+                    if md {
+                        let cells: Vec<String> =
+                            row.iter().map(|c| c.replace('|', "\\|")).collect();
+                        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+                    } else {
+                        table.add_row(row.to_vec());
+                    }
+                }
+            }
+            if !md {
+                out.push_str(&table.to_string());
+                out.push('\n');
+            }
+            out
+        }
+    }
+}
+
 /// How a scan chooses each lockfile's options: the fleet's (flags and `--config`), merged
 /// with the repository's own policy files beside the lockfile unless `--no-repo-policy`.
 /// Both merge toward the stricter gate (see [`policy::load`]): a fleet file can add
@@ -506,6 +627,8 @@ pub struct Lines<'a> {
     pub baseline: Option<&'a BTreeMap<String, Value>>,
     /// The scan's canonical roots, recorded in the summary.
     pub roots: &'a [String],
+    /// `--advisory ID…`: only these advisories (ids or aliases).
+    pub advisories: Option<&'a [String]>,
     /// Only new findings count as failing.
     pub fail_on_new_only: bool,
     /// Keep each line as JSON Lines text (for `--format jsonl`) instead of a value.
@@ -601,9 +724,27 @@ impl Lines<'_> {
         report: &AuditReport,
     ) -> Line {
         let mut t = Tally::default();
-        let mut statuses = Vec::with_capacity(report.findings.len());
+        // `--advisory ID`: only those advisories' findings count and are shown.
+        let kept: Vec<Finding>;
+        let findings: &[Finding] = match self.advisories {
+            Some(ids) => {
+                kept = report
+                    .findings
+                    .iter()
+                    .filter(|f| {
+                        f.advisory
+                            .as_deref()
+                            .is_some_and(|a| names_any(ids, &a.id, &a.aliases))
+                    })
+                    .cloned()
+                    .collect();
+                &kept
+            }
+            None => &report.findings,
+        };
+        let mut statuses = Vec::with_capacity(findings.len());
         let mut seen_keys = HashSet::new();
-        for f in &report.findings {
+        for f in findings {
             // The key is only needed against a baseline.
             let key = self.baseline.map(|_| finding_key(lock_key, f));
             let is_new = match (self.baseline, &key) {
@@ -662,6 +803,18 @@ impl Lines<'_> {
             b.range(prefix.clone()..)
                 .take_while(|(k, _)| k.starts_with(&prefix))
                 .filter(|(k, _)| !seen_keys.contains(*k))
+                .filter(|(_, v)| {
+                    self.advisories.is_none_or(|ids| {
+                        let a = &v["advisory"];
+                        let aliases: Vec<String> = a["aliases"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|x| x.as_str().map(String::from))
+                            .collect();
+                        names_any(ids, a["id"].as_str().unwrap_or_default(), &aliases)
+                    })
+                })
                 .map(|(_, v)| v)
                 .collect()
         });
@@ -671,7 +824,7 @@ impl Lines<'_> {
             key: lock_key,
             git: git.map(|g| serde_json::to_value(g).unwrap_or_default()),
             packages: report.lockfile.packages,
-            findings: &report.findings,
+            findings,
             statuses: &statuses,
             fixed: fixed.as_deref(),
         };

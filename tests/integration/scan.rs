@@ -762,3 +762,98 @@ fn top_fixes_group_one_upgrade_across_starting_versions() {
     assert_eq!(vuln[0]["findings"], per_lockfile);
     assert_eq!(vuln[0]["commands"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn by_advisory_regroups_the_same_findings_and_advisory_answers_are_we_affected() {
+    let dir = fixture_tree(3);
+    let cache = tempfile::tempdir().unwrap();
+    let db = fixture_db();
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", s(dir.path()), "--db", s(&db), "-n"];
+        args.extend_from_slice(extra);
+        run_in(cache.path(), &args)
+    };
+    let per_lockfile = scan(&[]);
+    let mut want: BTreeSet<(String, String, String, String)> = BTreeSet::new();
+    for l in lines(&per_lockfile)
+        .iter()
+        .filter(|l| l["type"] == "lockfile")
+    {
+        for f in l["findings"].as_array().unwrap() {
+            if let Some(id) = f["advisory"]["id"].as_str() {
+                want.insert((
+                    id.to_string(),
+                    l["key"].as_str().unwrap().to_string(),
+                    f["package"]["name"].as_str().unwrap().to_string(),
+                    f["package"]["version"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    let grouped = scan(&["--by", "advisory"]);
+    assert_eq!(grouped.code, per_lockfile.code);
+    let mut got = BTreeSet::new();
+    let out = lines(&grouped);
+    for g in out.iter().filter(|g| g["type"] == "advisory") {
+        for h in g["found_in"].as_array().unwrap() {
+            got.insert((
+                g["advisory"]["id"].as_str().unwrap().to_string(),
+                h["key"].as_str().unwrap().to_string(),
+                h["crate"].as_str().unwrap().to_string(),
+                h["version"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    assert_eq!(got, want);
+    assert_eq!(out.last().unwrap()["type"], "summary");
+    // "Are we affected?": one advisory, by id or by alias.
+    let one = scan(&["--by", "advisory", "--advisory", "RUSTSEC-2099-0001"]);
+    assert_eq!(one.code, 1, "{}", one.stderr);
+    let ids: Vec<String> = lines(&one)
+        .iter()
+        .filter(|g| g["type"] == "advisory")
+        .map(|g| g["advisory"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["RUSTSEC-2099-0001"]);
+    assert_eq!(lines(&one).last().unwrap()["failing"], 3);
+    let alias = scan(&["--by", "advisory", "--advisory", "CVE-2099-0001"]);
+    let ids: Vec<String> = lines(&alias)
+        .iter()
+        .filter(|g| g["type"] == "advisory")
+        .map(|g| g["advisory"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["RUSTSEC-2099-0001"], "an alias names its advisory");
+    // An informational advisory does not fail the gate.
+    let warning = scan(&["--advisory", "RUSTSEC-2099-0003"]);
+    assert_eq!(
+        warning.code, 1,
+        "the broken lockfile still fails: {}",
+        warning.stderr
+    );
+    assert_eq!(lines(&warning).last().unwrap()["failing"], 0);
+    let ignored = scan(&[
+        "--advisory",
+        "RUSTSEC-2099-0001",
+        "--ignore",
+        "RUSTSEC-2099-0001",
+        "--fail-on",
+        "new",
+    ]);
+    assert_eq!(ignored.code, 2, "--fail-on new needs a baseline");
+    let table = scan(&[
+        "--by",
+        "advisory",
+        "--format",
+        "table",
+        "--advisory",
+        "RUSTSEC-2099-0001",
+    ]);
+    assert_eq!(
+        table.stdout.matches("RUSTSEC-2099-0001").count(),
+        3,
+        "{}",
+        table.stdout
+    );
+    let bad = scan(&["--advisory", "nope"]);
+    assert_eq!(bad.code, 2);
+}
