@@ -182,6 +182,32 @@ fn exit_soon<T>(values: T) {
 fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppError> {
     use crate::commands::scan;
     out.quiet = args.quiet;
+    if let Some(crate::cli::ScanCommand::Merge(m)) = &args.merge {
+        let result = scan::merge(&m.files).map_err(AppError::Usage)?;
+        let text = match m.by {
+            crate::cli::ScanBy::Advisory => scan::render_by_advisory(&result, m.format),
+            crate::cli::ScanBy::Lockfile => scan::render(&result, m.format),
+        };
+        write_report(m.output.as_deref(), &text, out)?;
+        let fails = result.failing > 0 || result.errors > 0;
+        return Ok(if fails { exit::FINDINGS } else { exit::OK });
+    }
+    let shard = match &args.shard {
+        None => None,
+        Some(text) => {
+            let parsed = text
+                .split_once('/')
+                .and_then(|(k, n)| {
+                    Some((k.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?))
+                })
+                .filter(|(k, n)| *n > 0 && k < n);
+            Some(parsed.ok_or_else(|| {
+                AppError::Usage(format!(
+                    "--shard `{text}`: expected K/N with 0 <= K < N (as in 0/4)"
+                ))
+            })?)
+        }
+    };
     // `--fail-on any` (the default): any denied finding or unreadable lockfile;
     // `new`: only new ones against the baseline (an unreadable lockfile is new when it
     // was readable in the baseline, or not in it); `errors` (alone or added): any
@@ -286,11 +312,12 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     let discover = scan::Discover {
         all_dirs: args.all_dirs,
     };
-    let found = if args.git {
+    let mut found = if args.git {
         scan::discover_git(&args.paths, args.refs.as_deref(), &discover)
     } else {
         scan::discover(&args.paths, &discover)
     };
+
     if args.git && found.lockfiles.is_empty() && !found.errors.is_empty() {
         let all: Vec<String> = found
             .errors
@@ -301,6 +328,10 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
             "nothing could be scanned: {}",
             all.join("; ")
         )));
+    }
+    // The shard is taken after that check: a shard may hold nothing.
+    if let Some((k, n)) = shard {
+        scan::shard(&mut found, k, n);
     }
     let jobs = args
         .jobs

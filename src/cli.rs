@@ -45,6 +45,31 @@ pub enum Command {
     History(HistoryArgs),
 }
 
+/// `scan` subcommands.
+#[derive(Debug, Subcommand, Clone)]
+pub enum ScanCommand {
+    /// Combine the JSON Lines of `scan --shard K/N` runs into the report one unsharded
+    /// run gives.
+    Merge(MergeArgs),
+}
+
+/// `scan merge` options.
+#[derive(Debug, Args, Clone)]
+pub struct MergeArgs {
+    /// The shards' JSON Lines.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: ScanFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Group the report by lockfile or by advisory.
+    #[arg(long, value_enum, default_value = "lockfile")]
+    pub by: ScanBy,
+}
+
 /// How `scan` groups its report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ScanBy {
@@ -196,10 +221,18 @@ pub enum ScanFormat {
 
 /// `scan` options.
 #[derive(Debug, Args, Clone)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ScanArgs {
-    /// Folders (or lockfiles) to scan.
+    /// `scan merge`: combine shards.
+    #[command(subcommand)]
+    pub merge: Option<ScanCommand>,
+    /// Folders (or lockfiles) to scan (a folder named `merge`: `./merge`).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Scan only shard K of N (0 <= K < N): the repositories whose name hashes to K, so
+    /// N runs cover every repository exactly once; `scan merge` combines their JSON Lines.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
     /// Database options.
     #[command(flatten)]
     pub db: DbArgs,

@@ -109,6 +109,7 @@ pub fn discover(roots: &[PathBuf], opts: &Discover) -> Discovered {
     }
     found.sort();
     found.dedup_by(|a, b| a.path == b.path);
+    errors.sort();
     Discovered {
         lockfiles: found,
         errors,
@@ -168,6 +169,8 @@ pub fn discover_git(repos: &[PathBuf], refs: Option<&str>, opts: &Discover) -> D
             }
         }
     }
+    found.sort();
+    errors.sort();
     Discovered {
         lockfiles: found,
         errors,
@@ -851,100 +854,298 @@ pub fn summarize(
     walk_errors: &[(PathBuf, String)],
     how: &Lines<'_>,
 ) -> ScanOutput {
-    let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut by_severity: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut fixes: BTreeMap<String, FixTally> = BTreeMap::new();
-    let (mut failing, mut errors, mut new_count, mut fixed_count) = (0, 0, 0, 0);
-    let mut new_errors = 0;
-    let lockfiles = lines.len();
+    let mut totals = Totals {
+        lockfiles: lines.len(),
+        ..Totals::default()
+    };
     let mut values = Vec::new();
     let mut texts = Vec::new();
     let walk_lines = walk_errors.iter().map(|(p, msg)| {
         let path = pathtext::display(p);
-        how.error_line(&path, &path, None, msg)
+        let mut line = how.error_line(&path, &path, None, msg);
+        // A folder or repository that could not be read, not a lockfile.
+        if let Some(v) = line.value.as_mut() {
+            v["walk_error"] = json!(true);
+        }
+        if let Some(t) = line.text.as_mut() {
+            let mut v: Value = serde_json::from_str(t).unwrap_or_default();
+            v["walk_error"] = json!(true);
+            *t = serde_json::to_string(&v).unwrap_or_default();
+        }
+        line
     });
     for line in lines.into_iter().chain(walk_lines) {
         let t = line.tally;
         for (k, n) in t.by_kind {
-            *by_kind.entry(k).or_default() += n;
+            *totals.by_kind.entry(k.to_string()).or_default() += n;
         }
         for (k, n) in t.by_severity {
-            *by_severity.entry(k).or_default() += n;
+            *totals.by_severity.entry(k.to_string()).or_default() += n;
         }
-        for (fix, n) in t.fixes {
-            let e = fixes.entry(fix).or_insert_with(|| FixTally {
-                runnable: true,
-                verified: true,
-                ..FixTally::default()
-            });
-            e.findings += n.findings;
-            e.lockfiles += 1;
-            e.from.extend(n.from);
-            e.commands.extend(n.commands);
-            e.runnable &= n.runnable;
-            e.verified &= n.verified;
+        for (fix, mut n) in t.fixes {
+            n.lockfiles = 1;
+            totals.add_fix(fix, n);
         }
-        failing += t.failing;
-        errors += usize::from(t.error);
-        new_errors += usize::from(t.new_error);
-        new_count += t.new;
-        fixed_count += t.fixed;
+        totals.failing += t.failing;
+        totals.errors += usize::from(t.error);
+        totals.new_errors += usize::from(t.new_error);
+        totals.new += t.new;
+        totals.fixed += t.fixed;
         values.extend(line.value);
         texts.extend(line.text);
     }
-    // One upgrade per (crate → target), whatever version each lockfile starts from:
-    // runnable, verified ones first, by findings removed; then the rest, marked.
-    let mut top: Vec<_> = fixes.into_iter().collect();
-    top.sort_by(|a, b| {
-        let first = |f: &FixTally| !(f.runnable && f.verified && !f.commands.is_empty());
-        first(&a.1)
-            .cmp(&first(&b.1))
-            .then(b.1.findings.cmp(&a.1.findings))
-            .then(a.0.cmp(&b.0))
-    });
-    let top_fixes: Vec<Value> = top
-        .iter()
-        .take(10)
-        .map(|(fix, t)| {
-            json!({
-                "fix": fix,
-                "findings": t.findings,
-                "lockfiles": t.lockfiles,
-                "from": by_version(&t.from),
-                "commands": t.commands,
-                "runnable": t.runnable && !t.commands.is_empty(),
-                "verified": t.verified,
-            })
-        })
-        .collect();
-    let info = &db.info;
-    let mut summary = json!({
-        "type": "summary",
-        "lockfiles": lockfiles,
-        "errors": errors,
-        "findings": {"by_kind": by_kind, "by_severity": by_severity},
-        "database": {
-            "path": info.path.display().to_string(),
-            "commit": info.commit.as_ref().map(|c| c.id.clone()),
-            "advisory_count": info.advisory_count,
-            "age_days": info.age_days,
-        },
-        "top_fixes": top_fixes,
-        "failing": failing,
-        "roots": how.roots,
-    });
-    if how.baseline.is_some() {
-        summary["baseline"] =
-            json!({"new": new_count, "fixed": fixed_count, "new_errors": new_errors});
-    }
+    let summary = totals.summary(database_value(db), how.roots, how.baseline.is_some());
     ScanOutput {
         lines: values,
         text_lines: texts,
         summary,
-        failing,
-        errors,
-        new_errors,
+        failing: totals.failing,
+        errors: totals.errors,
+        new_errors: totals.new_errors,
     }
+}
+
+/// What the summary says of the database.
+fn database_value(db: &Database) -> Value {
+    let info = &db.info;
+    json!({
+        "path": info.path.display().to_string(),
+        "commit": info.commit.as_ref().map(|c| c.id.clone()),
+        "advisory_count": info.advisory_count,
+        "age_days": info.age_days,
+    })
+}
+
+/// A scan's counts: what its summary says, and what shards add up to.
+#[derive(Debug, Default)]
+pub struct Totals {
+    lockfiles: usize,
+    errors: usize,
+    failing: usize,
+    new_errors: usize,
+    new: usize,
+    fixed: usize,
+    by_kind: BTreeMap<String, usize>,
+    by_severity: BTreeMap<String, usize>,
+    fixes: BTreeMap<String, FixTally>,
+}
+
+impl Totals {
+    fn add_fix(&mut self, label: String, n: FixTally) {
+        let e = self.fixes.entry(label).or_insert_with(|| FixTally {
+            runnable: true,
+            verified: true,
+            ..FixTally::default()
+        });
+        e.findings += n.findings;
+        e.lockfiles += n.lockfiles;
+        e.from.extend(n.from);
+        e.commands.extend(n.commands);
+        e.runnable &= n.runnable;
+        e.verified &= n.verified;
+    }
+
+    /// Adds another scan's (a shard's) counts.
+    fn add(&mut self, other: Totals) {
+        self.lockfiles += other.lockfiles;
+        self.errors += other.errors;
+        self.failing += other.failing;
+        self.new_errors += other.new_errors;
+        self.new += other.new;
+        self.fixed += other.fixed;
+        for (k, n) in other.by_kind {
+            *self.by_kind.entry(k).or_default() += n;
+        }
+        for (k, n) in other.by_severity {
+            *self.by_severity.entry(k).or_default() += n;
+        }
+        for (label, n) in other.fixes {
+            self.add_fix(label, n);
+        }
+    }
+
+    /// Reads the counts back from a summary line.
+    fn from_summary(v: &Value) -> Result<Totals, String> {
+        let n = |x: &Value| x.as_u64().map(|n| n as usize);
+        let counts = |x: &Value| -> BTreeMap<String, usize> {
+            x.as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_u64()? as usize)))
+                .collect()
+        };
+        let strings = |x: &Value| -> BTreeSet<String> {
+            x.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        };
+        let mut t = Totals {
+            lockfiles: n(&v["lockfiles"]).ok_or("no lockfile count")?,
+            errors: n(&v["errors"]).ok_or("no error count")?,
+            failing: n(&v["failing"]).ok_or("no failing count")?,
+            new_errors: n(&v["baseline"]["new_errors"]).unwrap_or(0),
+            new: n(&v["baseline"]["new"]).unwrap_or(0),
+            fixed: n(&v["baseline"]["fixed"]).unwrap_or(0),
+            by_kind: counts(&v["findings"]["by_kind"]),
+            by_severity: counts(&v["findings"]["by_severity"]),
+            fixes: BTreeMap::new(),
+        };
+        for f in v["all_fixes"].as_array().ok_or("no all_fixes list")? {
+            t.fixes.insert(
+                f["fix"].as_str().ok_or("a fix without a name")?.to_string(),
+                FixTally {
+                    findings: n(&f["findings"]).unwrap_or(0),
+                    lockfiles: n(&f["lockfiles"]).unwrap_or(0),
+                    from: strings(&f["from"]),
+                    commands: strings(&f["commands"]),
+                    runnable: f["runnable"] == true,
+                    verified: f["verified"] == true,
+                },
+            );
+        }
+        Ok(t)
+    }
+
+    /// The summary line.
+    fn summary(&self, database: Value, roots: &[String], baseline: bool) -> Value {
+        // One upgrade per (crate → target), whatever version each lockfile starts from:
+        // runnable, verified ones first, by findings removed; then the rest, marked.
+        let mut all: Vec<(&String, &FixTally)> = self.fixes.iter().collect();
+        all.sort_by(|a, b| {
+            let first = |f: &FixTally| !(f.runnable && f.verified && !f.commands.is_empty());
+            first(a.1)
+                .cmp(&first(b.1))
+                .then(b.1.findings.cmp(&a.1.findings))
+                .then(a.0.cmp(b.0))
+        });
+        let all: Vec<Value> = all
+            .iter()
+            .map(|(fix, t)| {
+                json!({
+                    "fix": fix,
+                    "findings": t.findings,
+                    "lockfiles": t.lockfiles,
+                    "from": by_version(&t.from),
+                    "commands": t.commands,
+                    "runnable": t.runnable && !t.commands.is_empty(),
+                    "verified": t.verified,
+                })
+            })
+            .collect();
+        let top: Vec<Value> = all.iter().take(10).cloned().collect();
+        let mut summary = json!({
+            "type": "summary",
+            "lockfiles": self.lockfiles,
+            "errors": self.errors,
+            "findings": {"by_kind": self.by_kind, "by_severity": self.by_severity},
+            "database": database,
+            "top_fixes": top,
+            "all_fixes": all,
+            "failing": self.failing,
+            "roots": roots,
+        });
+        if baseline {
+            summary["baseline"] =
+                json!({"new": self.new, "fixed": self.fixed, "new_errors": self.new_errors});
+        }
+        summary
+    }
+}
+
+/// Combines shards' JSON Lines (`scan --shard K/N`, each run with the same roots,
+/// database and flags) into the output one unsharded run gives.
+pub fn merge(files: &[PathBuf]) -> Result<ScanOutput, String> {
+    let mut totals = Totals::default();
+    let mut lockfiles: Vec<(PathBuf, Value)> = Vec::new();
+    let mut walk: Vec<(PathBuf, Value)> = Vec::new();
+    let mut first: Option<(Value, Value, bool)> = None;
+    for file in files {
+        let shown = file.display();
+        let bytes =
+            lockfile::read_bounded(file).map_err(|e| advisories_cache::load::one_line(&e))?;
+        let text = String::from_utf8(bytes).map_err(|_| format!("{shown}: not UTF-8"))?;
+        let mut summaries = 0;
+        for (n, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let v: Value = serde_json::from_str(line)
+                .map_err(|e| format!("{shown} line {}: not JSON: {e}", n + 1))?;
+            match v["type"].as_str() {
+                Some("lockfile") => {
+                    let path = PathBuf::from(v["path"].as_str().unwrap_or_default());
+                    if v["walk_error"] == true {
+                        walk.push((path, v));
+                    } else {
+                        lockfiles.push((path, v));
+                    }
+                }
+                Some("summary") => {
+                    summaries += 1;
+                    let t = Totals::from_summary(&v)
+                        .map_err(|e| format!("{shown} line {}: {e}", n + 1))?;
+                    let same = (
+                        v["database"].clone(),
+                        v["roots"].clone(),
+                        !v["baseline"].is_null(),
+                    );
+                    match &first {
+                        None => first = Some(same),
+                        Some(f) if *f != same => {
+                            return Err(format!(
+                                "{shown}: a shard of another scan (its roots, database or baseline differ)"
+                            ));
+                        }
+                        Some(_) => {}
+                    }
+                    totals.add(t);
+                }
+                _ => {
+                    return Err(format!(
+                        "{shown} line {}: not a line of `cargo depaudit scan --format jsonl`",
+                        n + 1
+                    ));
+                }
+            }
+        }
+        if summaries != 1 {
+            return Err(format!(
+                "{shown}: not one scan's JSON Lines ({summaries} summary lines)"
+            ));
+        }
+    }
+    let (database, roots, baseline) = first.ok_or("no shard to merge")?;
+    let roots: Vec<String> = roots
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str().map(String::from))
+        .collect();
+    lockfiles.sort_by(|a, b| a.0.cmp(&b.0));
+    walk.sort_by(|a, b| a.0.cmp(&b.0));
+    let summary = totals.summary(database, &roots, baseline);
+    Ok(ScanOutput {
+        lines: lockfiles.into_iter().chain(walk).map(|(_, v)| v).collect(),
+        text_lines: Vec::new(),
+        summary,
+        failing: totals.failing,
+        errors: totals.errors,
+        new_errors: totals.new_errors,
+    })
+}
+
+/// Keeps shard `k` of `n`: the lockfiles (and unreadable folders) whose repository — the
+/// first segment of the key, the repository's folder or name — hashes to `k`. Every
+/// repository lands in exactly one shard, whatever order the paths were given in.
+pub fn shard(found: &mut Discovered, k: u32, n: u32) {
+    let of = |identity: &str| {
+        let repo = identity.split(['/', '@']).next().unwrap_or(identity);
+        crc32fast::hash(repo.as_bytes()) % n == k
+    };
+    found.lockfiles.retain(|f| of(&f.key));
+    found.errors.retain(|(p, _)| of(&pathtext::display(p)));
 }
 
 /// Renders a scan: JSON Lines (one object per lockfile, then the summary), one JSON

@@ -857,3 +857,96 @@ fn by_advisory_regroups_the_same_findings_and_advisory_answers_are_we_affected()
     let bad = scan(&["--advisory", "nope"]);
     assert_eq!(bad.code, 2);
 }
+
+#[test]
+fn merged_shards_equal_one_run_byte_for_byte() {
+    let dir = fixture_tree(9);
+    // Lockfiles nested in repositories, one unreadable folder.
+    for i in 0..3 {
+        let d = dir.path().join(format!("repo{i:02}/tools/sub"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(lockfile("basic.lock"), d.join("Cargo.lock")).unwrap();
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let db = fixture_db();
+    let base = cache.path().join("base.jsonl");
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", s(dir.path()), "--db", s(&db), "-n"];
+        args.extend_from_slice(extra);
+        run_in(cache.path(), &args)
+    };
+    // A baseline missing one repository's findings, so new and fixed are counted too.
+    let first = scan(&[]);
+    let trimmed: String = first
+        .stdout
+        .lines()
+        .filter(|l| !l.contains("repo03/Cargo.lock"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&base, trimmed).unwrap();
+    for extra in [vec![], vec!["--baseline", s(&base)]] {
+        let single = scan(&extra);
+        let by_advisory = {
+            let mut e = extra.clone();
+            e.extend(["--by", "advisory", "--format", "table"]);
+            scan(&e).stdout
+        };
+        for n in [1u32, 3, 7] {
+            let mut files = Vec::new();
+            let mut seen = 0;
+            for k in 0..n {
+                let shard = format!("{k}/{n}");
+                let mut e = extra.clone();
+                e.extend(["--shard", &shard]);
+                let r = scan(&e);
+                assert!(r.code < 2, "{}", r.stderr);
+                seen += lines(&r).iter().filter(|l| l["type"] == "lockfile").count();
+                let f = cache.path().join(format!("shard-{k}-of-{n}.jsonl"));
+                std::fs::write(&f, &r.stdout).unwrap();
+                files.push(f);
+            }
+            let total = lines(&single)
+                .iter()
+                .filter(|l| l["type"] == "lockfile")
+                .count();
+            assert_eq!(seen, total, "N={n}: every lockfile in exactly one shard");
+            let mut args = vec!["scan", "merge"];
+            args.extend(files.iter().map(|f| s(f)));
+            let merged = run_in(cache.path(), &args);
+            assert_eq!(merged.code, single.code, "{}", merged.stderr);
+            assert!(
+                merged.stdout == single.stdout,
+                "N={n} {extra:?}:\n{}\n---\n{}",
+                merged.stdout,
+                single.stdout
+            );
+            args.extend(["--by", "advisory", "--format", "table"]);
+            assert_eq!(run_in(cache.path(), &args).stdout, by_advisory, "N={n}");
+        }
+    }
+    // Shards of different scans do not merge; a file that is not a scan is an error.
+    let other = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(other.path().join("x")).unwrap();
+    std::fs::copy(lockfile("basic.lock"), other.path().join("x/Cargo.lock")).unwrap();
+    let a = cache.path().join("a.jsonl");
+    let b = cache.path().join("b.jsonl");
+    std::fs::write(&a, scan(&["--shard", "0/2"]).stdout).unwrap();
+    std::fs::write(
+        &b,
+        run_in(
+            cache.path(),
+            &["scan", s(other.path()), "--db", s(&db), "-n"],
+        )
+        .stdout,
+    )
+    .unwrap();
+    let r = run_in(cache.path(), &["scan", "merge", s(&a), s(&b)]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("another scan"), "{}", r.stderr);
+    std::fs::write(&b, "{}\n").unwrap();
+    assert_eq!(
+        run_in(cache.path(), &["scan", "merge", s(&a), s(&b)]).code,
+        2
+    );
+    assert_eq!(scan(&["--shard", "3/3"]).code, 2);
+}
