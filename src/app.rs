@@ -192,6 +192,9 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         let fails = result.failing > 0 || result.errors > 0;
         return Ok(if fails { exit::FINDINGS } else { exit::OK });
     }
+    if args.history {
+        return crate::commands::history::fleet(args, out);
+    }
     let shard = match &args.shard {
         None => None,
         Some(text) => {

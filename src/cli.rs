@@ -284,6 +284,16 @@ pub struct ScanArgs {
     /// default HEAD.
     #[arg(long, value_name = "PATTERN", requires = "git")]
     pub refs: Option<String>,
+    /// With --git: each repository's exposure history (as `history` gives it) instead of
+    /// the lockfiles of today, for the whole fleet.
+    #[arg(long, requires = "git")]
+    pub history: bool,
+    /// With --history: only commits from this day on (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", requires = "history")]
+    pub since: Option<String>,
+    /// With --history: count open windows to this day (YYYY-MM-DD; default: today).
+    #[arg(long, value_name = "DATE", requires = "history")]
+    pub as_of: Option<String>,
     /// Do not read the scanned repositories' own policy files (depaudit.toml,
     /// .cargo/audit.toml, deny.toml): only --config and the flags apply.
     #[arg(long)]

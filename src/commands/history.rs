@@ -432,54 +432,337 @@ fn text(report: &HistoryReport, summary: &Value, markdown: bool) -> String {
     out
 }
 
+/// One repository's report: the ref's first-parent history read and turned into
+/// windows. `since` is in seconds, `as_of` in days since the epoch.
+pub fn report_of(
+    db: &Database,
+    path: &std::path::Path,
+    refname: Option<&str>,
+    head: Option<(String, gix::ObjectId)>,
+    since: Option<i64>,
+    as_of: i64,
+    skip: Skip,
+) -> Result<HistoryReport, String> {
+    let repo = crate::input::git::Repo::open(path)?;
+    let (refname, head) = match head {
+        Some(h) => h,
+        None => repo.resolve(refname)?,
+    };
+    let history = repo.history(head, since, skip);
+    let (windows, errors, revisions) = windows(db, &history, &|b| repo.read_lockfile(b), as_of);
+    Ok(HistoryReport {
+        repository: crate::pathtext::display(path),
+        refname,
+        head: head.to_string(),
+        as_of: format_days(as_of),
+        commits: history.commits,
+        lockfile_revisions: revisions,
+        stopped: history.stopped,
+        windows,
+        errors,
+    })
+}
+
+/// `--since` and `--as-of` as (seconds, days).
+pub fn dates(
+    since: Option<&str>,
+    as_of: Option<&str>,
+) -> Result<(Option<i64>, i64), crate::error::AppError> {
+    let day_of = |flag: &str, d: &str| {
+        parse_date_days(d).filter(|_| d.len() == 10).ok_or_else(|| {
+            crate::error::AppError::Usage(format!("{flag} `{d}` is not a date (YYYY-MM-DD)"))
+        })
+    };
+    let since = match since {
+        Some(d) => Some(day_of("--since", d)? * 86_400),
+        None => None,
+    };
+    let as_of = match as_of {
+        Some(d) => day_of("--as-of", d)?,
+        None => advisories_cache::info::today_days(),
+    };
+    Ok((since, as_of))
+}
+
+/// Does the report hold an open vulnerability window?
+pub fn has_open(report: &HistoryReport) -> bool {
+    report
+        .windows
+        .iter()
+        .any(|w| w.kind == "vulnerability" && w.fixed.is_none())
+}
+
 /// `cargo depaudit history`.
 pub fn run(
     args: &crate::cli::HistoryArgs,
     out: &mut crate::output::Output,
 ) -> Result<i32, crate::error::AppError> {
     use crate::error::{AppError, exit};
-    let repo = crate::input::git::Repo::open(&args.repo).map_err(AppError::Usage)?;
-    let (refname, head) = repo
-        .resolve(args.refname.as_deref())
+    // The repository and ref are checked before the database is opened.
+    let head = crate::input::git::Repo::open(&args.repo)
+        .and_then(|r| r.resolve(args.refname.as_deref()))
         .map_err(AppError::Usage)?;
-    let day_of = |flag: &str, d: &str| {
-        parse_date_days(d)
-            .filter(|_| d.len() == 10)
-            .ok_or_else(|| AppError::Usage(format!("{flag} `{d}` is not a date (YYYY-MM-DD)")))
-    };
-    let since = match &args.since {
-        Some(d) => Some(day_of("--since", d)? * 86_400),
-        None => None,
-    };
-    let as_of = match &args.as_of {
-        Some(d) => day_of("--as-of", d)?,
-        None => advisories_cache::info::today_days(),
-    };
+    let (since, as_of) = dates(args.since.as_deref(), args.as_of.as_deref())?;
     let db = crate::prepare::open_database(&args.db, args.offline, args.db.max_db_age, None, out)?;
     let skip = Skip {
         all_dirs: args.all_dirs,
     };
-    let history = repo.history(head, since, skip);
-    let (windows, errors, revisions) = windows(&db, &history, &|b| repo.read_lockfile(b), as_of);
-    let report = HistoryReport {
-        repository: crate::pathtext::display(&args.repo),
-        refname,
-        head: head.to_string(),
-        as_of: format_days(as_of),
-        commits: history.commits,
-        lockfile_revisions: revisions,
-        stopped: history.stopped.clone(),
-        windows,
-        errors,
-    };
+    let report = report_of(&db, &args.repo, None, Some(head), since, as_of, skip)
+        .map_err(AppError::Usage)?;
     if let Some(s) = &report.stopped {
         out.warn(s);
     }
     let text = render(&report, args.format);
     crate::app::write_report(args.output.as_deref(), &text, out)?;
-    let open = report
-        .windows
+    Ok(if has_open(&report) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
+}
+
+/// A repository's ref to walk, or (repository, why) when it cannot be read.
+type Job = Result<(std::path::PathBuf, String, gix::ObjectId), (String, String)>;
+
+/// `scan --git REPO… --history`: every repository's (and with `--refs`, every matching
+/// ref's) exposure history, in parallel. JSON Lines: each window with its repository and
+/// ref, one `repository` line per history with its summary, then a fleet summary.
+pub fn fleet(
+    args: &crate::cli::ScanArgs,
+    out: &mut crate::output::Output,
+) -> Result<i32, crate::error::AppError> {
+    use crate::error::{AppError, exit};
+    let (since, as_of) = dates(args.since.as_deref(), args.as_of.as_deref())?;
+    let skip = Skip {
+        all_dirs: args.all_dirs,
+    };
+    // (repository, ref) pairs, or the error for a repository that cannot be read.
+    let mut jobs: Vec<Job> = Vec::new();
+    for path in &args.paths {
+        let heads = crate::input::git::Repo::open(path).and_then(|r| match &args.refs {
+            None => r.resolve(None).map(|h| vec![h]),
+            Some(p) => r.refs_matching(p),
+        });
+        match heads {
+            Ok(h) => jobs.extend(h.into_iter().map(|(r, id)| Ok((path.clone(), r, id)))),
+            Err(e) => jobs.push(Err((crate::pathtext::display(path), e))),
+        }
+    }
+    if !jobs.iter().any(|j| j.is_ok()) {
+        let all: Vec<String> = jobs
+            .iter()
+            .filter_map(|j| j.as_ref().err().map(|(_, e)| crate::pathtext::for_text(e)))
+            .collect();
+        return Err(AppError::Usage(format!(
+            "nothing could be read: {}",
+            all.join("; ")
+        )));
+    }
+    let db = crate::prepare::open_database(&args.db, args.offline, args.db.max_db_age, None, out)?;
+    let threads = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<HistoryReport, String>>>> =
+        jobs.iter().map(|_| Default::default()).collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(jobs.len()) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    let r = match job {
+                        Ok((path, refname, head)) => report_of(
+                            &db,
+                            path,
+                            None,
+                            Some((refname.clone(), *head)),
+                            since,
+                            as_of,
+                            skip,
+                        ),
+                        Err((_, e)) => Err(e.clone()),
+                    };
+                    *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                }
+            });
+        }
+    });
+    let mut lines: Vec<Value> = Vec::new();
+    let mut all_ttr: Vec<i64> = Vec::new();
+    let (mut open, mut windows, mut errors, mut repos) = (0usize, 0usize, 0usize, 0usize);
+    for (job, r) in jobs.iter().zip(results) {
+        let r = r.into_inner().unwrap_or_else(|e| e.into_inner());
+        match r {
+            Some(Ok(report)) => {
+                repos += 1;
+                for w in &report.windows {
+                    let mut v = serde_json::to_value(w).unwrap_or_default();
+                    v["type"] = json!("window");
+                    v["repository"] = json!(report.repository);
+                    v["ref"] = json!(report.refname);
+                    lines.push(v);
+                    if w.kind == "vulnerability" {
+                        windows += 1;
+                        match &w.fixed {
+                            None => open += 1,
+                            Some(_) if w.days_after_disclosure > 0 => {
+                                all_ttr.push(w.days_after_disclosure)
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                }
+                let mut v = summary(&report);
+                v["type"] = json!("repository");
+                v["repository"] = json!(report.repository);
+                v["ref"] = json!(report.refname);
+                v["head"] = json!(report.head);
+                v["commits"] = json!(report.commits);
+                v["lockfile_revisions"] = json!(report.lockfile_revisions);
+                v["stopped"] = json!(report.stopped);
+                v["revision_errors"] = json!(report.errors);
+                lines.push(v);
+            }
+            other => {
+                errors += 1;
+                let repo = match job {
+                    Ok((p, _, _)) => crate::pathtext::display(p),
+                    Err((p, _)) => p.clone(),
+                };
+                let error = match other {
+                    Some(Err(e)) => e,
+                    _ => "not read".to_string(),
+                };
+                lines.push(json!({"type": "repository", "repository": repo, "error": error}));
+            }
+        }
+    }
+    all_ttr.sort_unstable();
+    let median = (!all_ttr.is_empty()).then(|| {
+        let n = all_ttr.len();
+        if n % 2 == 1 {
+            all_ttr[n / 2] as f64
+        } else {
+            (all_ttr[n / 2 - 1] + all_ttr[n / 2]) as f64 / 2.0
+        }
+    });
+    let fleet = json!({
+        "type": "summary",
+        "repositories": repos,
+        "errors": errors,
+        "vulnerability_windows": windows,
+        "open": open,
+        "time_to_remediate_days": {"median": median, "worst": all_ttr.last()},
+        "as_of": format_days(as_of),
+    });
+    let text = match args.format {
+        crate::cli::ScanFormat::Json => {
+            let mut t = serde_json::to_string_pretty(&json!({"lines": lines, "summary": fleet}))
+                .unwrap_or_default();
+            t.push('\n');
+            t
+        }
+        crate::cli::ScanFormat::Jsonl => {
+            let mut t = String::new();
+            for v in lines.iter().chain(std::iter::once(&fleet)) {
+                t.push_str(&v.to_string());
+                t.push('\n');
+            }
+            t
+        }
+        crate::cli::ScanFormat::Table | crate::cli::ScanFormat::Markdown => fleet_text(
+            &lines,
+            &fleet,
+            args.format == crate::cli::ScanFormat::Markdown,
+        ),
+    };
+    crate::app::write_report(args.output.as_deref(), &text, out)?;
+    Ok(if open > 0 || errors > 0 {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
+}
+
+/// The fleet's histories as a table (or Markdown): one row per repository and ref.
+fn fleet_text(lines: &[Value], fleet: &Value, markdown: bool) -> String {
+    use crate::pathtext::for_text;
+    let header = [
+        "Repository",
+        "Ref",
+        "Windows",
+        "Open",
+        "Median days to remediate",
+        "Worst",
+        "Note",
+    ];
+    let rows: Vec<Vec<String>> = lines
         .iter()
-        .any(|w| w.kind == "vulnerability" && w.fixed.is_none());
-    Ok(if open { exit::FINDINGS } else { exit::OK })
+        .filter(|l| l["type"] == "repository")
+        .map(|l| {
+            let t = &l["time_to_remediate_days"];
+            let num = |v: &Value| {
+                if v.is_null() {
+                    "-".to_string()
+                } else {
+                    v.to_string()
+                }
+            };
+            vec![
+                for_text(l["repository"].as_str().unwrap_or_default()),
+                for_text(l["ref"].as_str().unwrap_or_default()),
+                num(&l["vulnerability_windows"]),
+                num(&l["open"]),
+                num(&t["median"]),
+                num(&t["worst"]),
+                for_text(l["error"].as_str().or(l["stopped"].as_str()).unwrap_or("")),
+            ]
+        })
+        .collect();
+    let t = &fleet["time_to_remediate_days"];
+    let head = format!(
+        "{} repositories, {} vulnerability windows, {} open; time to remediate: median {}, worst {} days (as of {})\n",
+        fleet["repositories"],
+        fleet["vulnerability_windows"],
+        fleet["open"],
+        if t["median"].is_null() {
+            "-".to_string()
+        } else {
+            t["median"].to_string()
+        },
+        if t["worst"].is_null() {
+            "-".to_string()
+        } else {
+            t["worst"].to_string()
+        },
+        fleet["as_of"].as_str().unwrap_or_default()
+    );
+    let mut out = String::new();
+    if markdown {
+        out.push_str("## Fleet exposure history\n\n");
+        out.push_str(&head);
+        out.push_str(&format!(
+            "\n| {} |\n|{}\n",
+            header.join(" | "),
+            "---|".repeat(header.len())
+        ));
+        for r in rows {
+            let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
+            out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+    } else {
+        out.push_str(&head);
+        let mut table = comfy_table::Table::new();
+        table
+            .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+            .set_header(header.to_vec());
+        for r in rows {
+            table.add_row(r);
+        }
+        out.push_str(&table.to_string());
+        out.push('\n');
+    }
+    out
 }

@@ -571,3 +571,93 @@ fn a_window_names_the_affected_version_not_every_version_of_the_crate() {
     assert_eq!(w[0]["fixed"]["commit"], closed.as_str());
     assert_eq!(w[0]["fixed"]["version"], "1.2.3");
 }
+
+#[test]
+fn scan_git_history_gives_each_repository_its_own_history() {
+    let (a, _) = story();
+    let b = tempfile::tempdir().unwrap();
+    git(
+        b.path(),
+        &["init", "-q", "-b", "main"],
+        "2099-01-05T00:00:00Z",
+    );
+    commit(
+        b.path(),
+        "2099-01-05T00:00:00Z",
+        &[("Cargo.lock", Some(&lock_with(&[("vulncrate", "1.1.0")])))],
+    );
+    commit(
+        b.path(),
+        "2099-02-05T00:00:00Z",
+        &[("Cargo.lock", Some(&lock_with(&[("vulncrate", "1.2.3")])))],
+    );
+    let plain = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let db = fixture_db();
+    let r = run_in(
+        cache.path(),
+        &[
+            "scan",
+            "--git",
+            "--history",
+            s(a.path()),
+            s(b.path()),
+            s(plain.path()),
+            "--db",
+            s(&db),
+            "-n",
+            "--as-of",
+            "2099-04-01",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let out = scan_lines(&r);
+    for repo in [a.path(), b.path()] {
+        let (_, single) = json(repo, &[]);
+        let windows: Vec<Value> = out
+            .iter()
+            .filter(|l| l["type"] == "window" && l["repository"] == s(repo))
+            .map(|l| {
+                let mut w = l.clone();
+                let o = w.as_object_mut().unwrap();
+                for k in ["type", "repository", "ref"] {
+                    o.remove(k);
+                }
+                w
+            })
+            .collect();
+        assert_eq!(
+            Value::from(windows),
+            single["windows"],
+            "{}",
+            repo.display()
+        );
+        let summary = out
+            .iter()
+            .find(|l| l["type"] == "repository" && l["repository"] == s(repo))
+            .unwrap();
+        assert_eq!(summary["open"], single["summary"]["open"]);
+    }
+    let errors: Vec<&Value> = out.iter().filter(|l| !l["error"].is_null()).collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "the plain folder is an error line: {out:#?}"
+    );
+    let fleet = out.last().unwrap();
+    assert_eq!(fleet["repositories"], 2);
+    assert_eq!(fleet["errors"], 1);
+    let r = run_in(
+        cache.path(),
+        &[
+            "scan",
+            "--git",
+            "--history",
+            s(plain.path()),
+            "--db",
+            s(&db),
+            "-n",
+        ],
+    );
+    assert_eq!(r.code, 2, "nothing readable: {}", r.stderr);
+}
