@@ -263,6 +263,8 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         registry: Some(Arc::new(Registry::for_workspace(None))),
         check_yanked: !args.no_yanked,
         prefetch_registry: false,
+        // Reading every dependent's source is for a single audit, not a fleet.
+        reachability: false,
         today,
         ..Default::default()
     };

@@ -4,6 +4,7 @@
 pub mod findings;
 pub mod matching;
 pub mod paths;
+pub mod reachability;
 pub mod remediation;
 pub mod requirements;
 
@@ -50,6 +51,11 @@ pub struct AuditOptions {
     pub exclude_dev: bool,
     /// Warning kinds counted only on members and their direct dependencies (`[scope]`).
     pub direct_only: Vec<FindingKind>,
+    /// Read dependents' sources for a reachability verdict on findings whose advisory
+    /// lists affected functions.
+    pub reachability: bool,
+    /// `reachability = "gate"`: a `not-referenced` vulnerability does not fail the run.
+    pub reachability_gate: bool,
     /// Work out a remediation for every advisory finding.
     pub remediate: bool,
     /// What shapes those plans beyond the lockfile and index (`fix` sets it).
@@ -75,6 +81,7 @@ impl AuditOptions {
         self.fail_without_severity = p.fail_without_severity.value;
         self.deny_stale_ignores = p.deny.value.stale_ignores;
         self.direct_only = p.direct_only.value.clone();
+        self.reachability_gate = p.reachability_gate.value;
         self.exclude_dev |= p.exclude_dev.value;
         self.check_yanked &= p.check_yanked.value;
     }
@@ -105,6 +112,8 @@ impl Default for AuditOptions {
             check_yanked: false,
             exclude_dev: false,
             direct_only: Vec::new(),
+            reachability: true,
+            reachability_gate: false,
             remediate: true,
             remediation: Default::default(),
             prefetch_registry: true,
@@ -184,6 +193,16 @@ pub fn audit(
     }
     if opts.remediate {
         crate::audit::remediation::remediate(&mut findings, &reqs, &opts.remediation);
+    }
+    if opts.reachability {
+        let roots = crate::input::sources::SourceRoots::for_lockfile(
+            lockfile_path,
+            opts.workspace.as_deref(),
+        );
+        reachability::annotate(&mut findings, lock, &roots);
+        if opts.reachability_gate {
+            gate_unreferenced(&mut findings);
+        }
     }
     let mut report = AuditReport {
         database: DatabaseSummary::of(db),
@@ -324,6 +343,31 @@ fn direct_scope(
             kind.as_str(),
             kind.as_str()
         ));
+    }
+}
+
+/// `reachability = "gate"`: a vulnerability no dependent references is recorded as not
+/// affected (`vulnerable_code_not_in_execute_path`) with its evidence, and does not fail
+/// the run. `unknown` and `referenced` relax nothing.
+fn gate_unreferenced(findings: &mut [Finding]) {
+    for f in findings.iter_mut() {
+        let Some(r) = &f.reachability else { continue };
+        if f.ignored || r.state != "not-referenced" || f.kind != FindingKind::Vulnerability {
+            continue;
+        }
+        f.ignored = true;
+        f.ignore_origin = Some("reachability = \"gate\"".into());
+        f.ignore_reason = Some(format!(
+            "no crate that depends on {} names {} (read: {})",
+            f.package.name,
+            r.functions.join(", "),
+            r.crates_read.join(", ")
+        ));
+        f.ignore_vex = Some(crate::input::vex::VexClaim {
+            state: "not_affected",
+            cyclonedx_justification: Some("code_not_reachable"),
+            openvex_justification: Some("vulnerable_code_not_in_execute_path"),
+        });
     }
 }
 

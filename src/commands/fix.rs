@@ -429,6 +429,8 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
     let prepare = |settings: &Settings, out: &mut Output| -> Result<Prepared, AppError> {
         let mut p = prepare_audit(&audit_args, out)?;
         p.opts.remediation = settings.clone();
+        // Re-audits judge which findings are gone; reading sources adds nothing there.
+        p.opts.reachability = false;
         Ok(p)
     };
     let mut first = prepare(&settings, out)?;

@@ -12,5 +12,6 @@ pub mod policy;
 pub mod policy_import;
 pub mod purl;
 pub mod registry;
+pub mod sources;
 pub mod vex;
 pub mod workspace;

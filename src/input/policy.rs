@@ -241,6 +241,8 @@ pub struct Policy {
     /// Check for yanked crates (off only when a file turns it off and nothing denies
     /// yanked crates).
     pub check_yanked: Setting<bool>,
+    /// `reachability = "gate"`: vulnerabilities no dependent references do not fail.
+    pub reachability_gate: Setting<bool>,
     /// Policy files that were read.
     pub files: Vec<PathBuf>,
     /// Things the user should know (expired ignores, imports skipped, …).
@@ -297,6 +299,8 @@ pub struct RawPolicy {
     pub target: Option<Vec<Spanned<String>>>,
     /// `[scope]`.
     pub scope: Option<RawScope>,
+    /// `reachability = "report" | "gate"`.
+    pub reachability: Option<Spanned<String>>,
 }
 
 /// `[scope]` as written: `KIND = "all" | "direct"` for the warning kinds.
@@ -353,6 +357,8 @@ pub struct FilePolicy {
     pub scope: Vec<(FindingKind, Scope)>,
     /// Whether to check for yanked crates (set by imported files only).
     pub check_yanked: Option<bool>,
+    /// `reachability = "gate"` (true) or `"report"` (false).
+    pub reachability_gate: Option<bool>,
 }
 
 /// Ignore rules for `--ignore ID` flags; a value that is not an advisory id is an error.
@@ -610,6 +616,19 @@ pub fn parse(text: &str, path: &Path) -> Result<FilePolicy, PolicyError> {
         out.severity_threshold = Some(
             parse_threshold(s.get_ref()).map_err(|m| invalid(s.span(), "severity-threshold", m))?,
         );
+    }
+    if let Some(r) = &raw.reachability {
+        out.reachability_gate = Some(match r.get_ref().trim() {
+            "report" => false,
+            "gate" => true,
+            other => {
+                return Err(invalid(
+                    r.span(),
+                    "reachability",
+                    format!("`{other}` is not report or gate"),
+                ));
+            }
+        });
     }
     out.fail_without_severity = raw.fail_without_severity;
     out.exclude_dev = raw.exclude_dev;
@@ -925,6 +944,8 @@ pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, Policy
     };
     let fail_without_severity = either(|f| f.fail_without_severity, true, true);
     let exclude_dev = either(|f| f.exclude_dev, false, false);
+    // The gate relaxes: it holds only when no file says `report`.
+    let reachability_gate = either(|f| f.reachability_gate, false, false);
     if exclude_dev.value != layers.iter().any(|(_, f)| f.exclude_dev == Some(true)) {
         warnings.push(format!(
             "exclude-dev: {} sets it, {} does not; dev-only findings are kept",
@@ -1036,6 +1057,7 @@ pub fn load(root: &Path, flags: &Overrides, today: i64) -> Result<Policy, Policy
         targets,
         direct_only,
         check_yanked,
+        reachability_gate,
         files,
         warnings,
     })
@@ -1233,6 +1255,12 @@ pub fn describe(p: &Policy) -> String {
             p.targets.source,
             toml_list(&t.os),
             toml_list(&t.arch)
+        ));
+    }
+    if p.reachability_gate.value {
+        out.push_str(&format!(
+            "reachability = \"gate\"  # {}\n",
+            p.reachability_gate.source
         ));
     }
     if !p.check_yanked.value {

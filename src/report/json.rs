@@ -38,6 +38,9 @@ pub fn finding_value(f: &Finding) -> Value {
     if let Some(r) = &f.remediation {
         v["remediation"] = json!(r);
     }
+    if let Some(r) = &f.reachability {
+        v["reachability"] = json!(r);
+    }
     if let Some(reason) = &f.ignore_reason {
         v["ignore_reason"] = json!(reason);
     }
@@ -155,6 +158,10 @@ mod compact {
         });
         key_of(out, "paths");
         list(out, &f.paths, |out, p| strs(out, p));
+        if let Some(r) = &f.reachability {
+            key_of(out, "reachability");
+            let _ = serde_json::to_writer(&mut *out, r);
+        }
         if let Some(r) = &f.remediation {
             key_of(out, "remediation");
             remediation(out, r);
@@ -480,6 +487,8 @@ struct FindingJson<'a> {
     patched: &'a [String],
     path_kinds: &'a [Vec<Option<crate::audit::findings::EdgeKind>>],
     paths: &'a [Vec<String>],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reachability: Option<&'a crate::audit::reachability::Reachability>,
     /// Its fields are declared in sorted order, as [`finding_value`]'s keys are.
     #[serde(skip_serializing_if = "Option::is_none")]
     remediation: Option<&'a crate::audit::remediation::Remediation>,
@@ -531,6 +540,7 @@ impl<'a> FindingJson<'a> {
             patched: a.map_or(&[], |a| &a.patched),
             path_kinds: &f.path_kinds,
             paths: &f.paths,
+            reachability: f.reachability.as_ref(),
             remediation: f.remediation.as_ref(),
             unaffected: a.map_or(&[], |a| &a.unaffected),
         }
@@ -595,6 +605,7 @@ mod tests {
             paths: vec![vec!["app 0.1.0".into(), "demo 1.0.0".into()], vec![]],
             path_kinds: vec![vec![None], vec![]],
             remediation: None,
+            reachability: None,
         }
     }
 

@@ -361,6 +361,12 @@ fn advisory_line(r: &AuditReport, f: &Finding, shown: &Shown) -> String {
         )),
         None => {}
     }
+    if let Some(reach) = &f.reachability {
+        line.push_str(&format!(
+            " {}.",
+            cell(&capitalized(&crate::report::reachability_line(reach)))
+        ));
+    }
     line.push('\n');
     line
 }

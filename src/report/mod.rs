@@ -217,3 +217,28 @@ pub fn normalize(p: &std::path::Path) -> std::path::PathBuf {
     }
     out
 }
+
+/// A reachability verdict in one line: the state and the first piece of evidence, or why
+/// it is unknown.
+pub fn reachability_line(r: &crate::audit::reachability::Reachability) -> String {
+    let mut line = format!("reachability: {}", r.state);
+    if let Some(only) = r.only_in {
+        line.push_str(&format!(" ({only} only)"));
+    }
+    match (r.evidence.first(), &r.unknown_because) {
+        (Some(e), _) => line.push_str(&format!(
+            " — {} {}:{}: {}",
+            e.krate,
+            crate::pathtext::for_text(&e.file),
+            e.line,
+            crate::pathtext::for_text(&e.text)
+        )),
+        (None, Some(why)) => line.push_str(&format!(" — {}", crate::pathtext::for_text(why))),
+        (None, None) => line.push_str(&format!(
+            " — {} named by none of {}",
+            r.functions.join(", "),
+            r.crates_read.join(", ")
+        )),
+    }
+    line
+}

@@ -103,6 +103,9 @@ pub fn trees(r: &AuditReport) -> String {
                 out.push_str(&format!("{}└── {step}{kind}\n", "    ".repeat(depth)));
             }
         }
+        if let Some(r) = &f.reachability {
+            out.push_str(&format!("  {}\n", crate::report::reachability_line(r)));
+        }
         if let Some(rem) = &f.remediation {
             out.push_str(&format!("  fix ({}", rem.outcome.as_str()));
             if !rem.verified {

@@ -14,6 +14,7 @@ mod history;
 mod index;
 mod localreg;
 mod policy;
+mod reachability;
 mod remediation;
 mod reports;
 mod robustness;

@@ -112,6 +112,8 @@ pub struct Finding {
     pub path_kinds: Vec<Vec<Option<EdgeKind>>>,
     /// What removes it (advisory findings).
     pub remediation: Option<Remediation>,
+    /// Whether a dependent names an affected function (advisories that list them).
+    pub reachability: Option<crate::audit::reachability::Reachability>,
 }
 
 /// What is known about one step of a dependency path.

@@ -1,0 +1,592 @@
+//! Is the vulnerable function used? For a finding whose advisory lists affected
+//! functions, the crates that depend directly on the vulnerable crate are read from
+//! source (never built, never run) and their tokens searched for those functions.
+//!
+//! The verdict is sound by construction: every uncertain case resolves toward
+//! `referenced` or `unknown`, never toward `not-referenced`.
+//! - Any occurrence of the function's name (or of a macro of the vulnerable crate whose
+//!   body names it) counts: in calls, paths, method calls (`.parse(` for
+//!   `vuln::Parser::parse`), trait methods and macro bodies, and in `#[cfg]`-gated code.
+//!   Only three occurrences are left out: a definition (`fn bad`), one qualified by
+//!   another crate that cannot reach the vulnerable one (`other::bad`), and an
+//!   unqualified one in a file that imports that name from such a crate.
+//! - A dependent that re-exports from the vulnerable crate (`pub use vuln::…`), or that
+//!   names the type of an affected method, has its own dependents read in turn.
+//! - A dependent whose source is not on this machine, or cannot be read or lexed, makes
+//!   the verdict `unknown`, with the reason.
+//! - Occurrences only in tests, benches, examples or `#[cfg(test)]` code are `referenced`
+//!   with `only_in: "test"`; only in a build script, `only_in: "build-script"`.
+
+use crate::audit::findings::Finding;
+use crate::input::lockfile::Lockfile;
+use crate::input::sources::{SourceRoots, dependency_aliases, read_rust_files};
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap};
+use std::str::FromStr;
+
+/// A reachability verdict with its evidence. Fields are declared in sorted order, as
+/// every JSON object of the reports is written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Reachability {
+    /// The crates read (`name version`).
+    pub crates_read: Vec<String>,
+    /// Where the functions are named (at most 20; runtime ones first).
+    pub evidence: Vec<Evidence>,
+    /// The affected functions looked for.
+    pub functions: Vec<String>,
+    /// For `referenced` with no runtime occurrence: `test` or `build-script`.
+    pub only_in: Option<&'static str>,
+    /// `referenced`, `not-referenced` or `unknown`.
+    pub state: &'static str,
+    /// Why the verdict is `unknown`.
+    pub unknown_because: Option<String>,
+}
+
+/// One place a crate names an affected function.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// `runtime`, `test` or `build-script`.
+    pub context: &'static str,
+    /// `name version` of the crate.
+    #[serde(rename = "crate")]
+    pub krate: String,
+    /// File, relative to the crate's folder.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// The line's text, trimmed.
+    pub text: String,
+}
+
+/// A lexed token, flattened, with its line and whether it sits in `#[cfg(test)]` code.
+#[derive(Debug, Clone)]
+struct Tok {
+    text: String,
+    ident: bool,
+    line: usize,
+    test: bool,
+}
+
+fn flatten(ts: TokenStream, test: bool, out: &mut Vec<Tok>) {
+    let mut pending_test = false;
+    let mut prev_hash = false;
+    for tt in ts {
+        match tt {
+            TokenTree::Group(g) => {
+                let (open, close) = match g.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Brace => ("{", "}"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::None => ("", ""),
+                };
+                let line = g.span().start().line;
+                if prev_hash && g.delimiter() == Delimiter::Bracket {
+                    let attr = g.stream().to_string();
+                    let is_test =
+                        attr.starts_with("cfg") && attr.contains("test") && !attr.contains("not");
+                    pending_test |= is_test;
+                }
+                let inner_test = test || (pending_test && g.delimiter() == Delimiter::Brace);
+                if g.delimiter() == Delimiter::Brace {
+                    pending_test = false;
+                }
+                if !open.is_empty() {
+                    out.push(Tok {
+                        text: open.into(),
+                        ident: false,
+                        line,
+                        test,
+                    });
+                }
+                flatten(g.stream(), inner_test, out);
+                if !close.is_empty() {
+                    out.push(Tok {
+                        text: close.into(),
+                        ident: false,
+                        line: g.span().end().line,
+                        test,
+                    });
+                }
+                prev_hash = false;
+            }
+            TokenTree::Ident(i) => {
+                out.push(Tok {
+                    text: i.to_string(),
+                    ident: true,
+                    line: i.span().start().line,
+                    test,
+                });
+                prev_hash = false;
+            }
+            TokenTree::Punct(p) => {
+                if p.as_char() == ';' {
+                    pending_test = false;
+                }
+                prev_hash = p.as_char() == '#';
+                out.push(Tok {
+                    text: p.as_char().to_string(),
+                    ident: false,
+                    line: p.span().start().line,
+                    test,
+                });
+            }
+            TokenTree::Literal(l) => {
+                out.push(Tok {
+                    text: l.to_string(),
+                    ident: false,
+                    line: l.span().start().line,
+                    test,
+                });
+                prev_hash = false;
+            }
+        }
+    }
+}
+
+fn lex(text: &str) -> Result<Vec<Tok>, String> {
+    let ts = TokenStream::from_str(text).map_err(|e| format!("cannot be lexed ({e})"))?;
+    let mut out = Vec::new();
+    flatten(ts, false, &mut out);
+    Ok(out)
+}
+
+/// What reading one crate found.
+#[derive(Default)]
+struct Outcome {
+    evidence: Vec<Evidence>,
+    /// It re-exports from the vulnerable crate (or its re-exporter).
+    reexports: bool,
+    /// It names the type of an affected method.
+    names_type: bool,
+    /// Names the function is re-exported under (`pub use vuln::bad as good`).
+    renamed: Vec<String>,
+}
+
+/// What to look for.
+struct Target<'a> {
+    names: &'a BTreeSet<String>,
+    macros: &'a BTreeSet<String>,
+    types: &'a BTreeSet<String>,
+}
+
+/// Reads one crate's files for the target, where `aliases` are the names its code gives
+/// the crate it depends on (the vulnerable one or a re-exporter) and `others` the crates
+/// it depends on that cannot reach the vulnerable one.
+fn read_crate(
+    label: &str,
+    files: &[(String, String)],
+    target: &Target,
+    aliases: &[String],
+    others: &BTreeSet<String>,
+) -> Result<Outcome, String> {
+    let mut out = Outcome::default();
+    // First every file's `use` statements (a rename in one file names the function in
+    // all of them), then the occurrences.
+    struct File<'t> {
+        rel: &'t str,
+        text: &'t str,
+        toks: Vec<Tok>,
+        in_use: Vec<bool>,
+        shadowed: BTreeSet<String>,
+        from_target_side: bool,
+    }
+    let mut lexed = Vec::with_capacity(files.len());
+    for (rel, text) in files {
+        let toks = lex(text).map_err(|e| format!("{label}: {rel} {e}"))?;
+        // Names imported from crates that cannot reach the vulnerable one, and whether
+        // this file imports anything of the target's from the vulnerable side.
+        let mut shadowed = BTreeSet::new();
+        let mut from_target_side = false;
+        let mut in_use: Vec<bool> = vec![false; toks.len()];
+        let mut i = 0;
+        while i < toks.len() {
+            let t = &toks[i];
+            let after_path = i > 0 && matches!(toks[i - 1].text.as_str(), "." | ":");
+            let is_use = t.ident
+                && (t.text == "use"
+                    || (t.text == "extern" && toks.get(i + 1).is_some_and(|n| n.text == "crate")))
+                && !after_path;
+            if !is_use {
+                i += 1;
+                continue;
+            }
+            let public = i > 0 && toks[i - 1].text == "pub";
+            let end = (i..toks.len())
+                .find(|&j| toks[j].text == ";")
+                .unwrap_or(toks.len() - 1);
+            for f in in_use.iter_mut().take(end + 1).skip(i) {
+                *f = true;
+            }
+            let stmt = &toks[i..=end];
+            let idents: Vec<&str> = stmt
+                .iter()
+                .filter(|t| t.ident)
+                .map(|t| t.text.as_str())
+                .collect();
+            let first = idents.iter().copied().find(|s| {
+                !matches!(
+                    *s,
+                    "use" | "extern" | "crate" | "pub" | "self" | "super" | "as"
+                )
+            });
+            let from_side = idents.iter().any(|s| aliases.iter().any(|a| a == s));
+            if from_side {
+                let names_it = idents
+                    .iter()
+                    .any(|s| target.names.contains(*s) || target.types.contains(*s));
+                let glob = stmt.iter().any(|t| t.text == "*");
+                from_target_side |= names_it || glob;
+                // `use vuln::bad as b`: `b` names it too, here and (when public) in the
+                // crates that read this one.
+                for w in stmt.windows(3) {
+                    if target.names.contains(&w[0].text) && w[1].text == "as" && w[2].ident {
+                        out.renamed.push(w[2].text.clone());
+                    }
+                }
+                if public {
+                    out.reexports = true;
+                }
+            } else if first.is_some_and(|f| others.contains(f)) {
+                for s in &idents {
+                    if target.names.contains(*s) {
+                        shadowed.insert(s.to_string());
+                    }
+                }
+            }
+            i = end + 1;
+        }
+        lexed.push(File {
+            rel,
+            text,
+            toks,
+            in_use,
+            shadowed,
+            from_target_side,
+        });
+    }
+    let mut names: BTreeSet<&str> = target.names.iter().map(String::as_str).collect();
+    let renamed = out.renamed.clone();
+    names.extend(renamed.iter().map(String::as_str));
+    for f in &lexed {
+        let base = if f.rel == "build.rs" {
+            "build-script"
+        } else if ["tests/", "benches/", "examples/"]
+            .iter()
+            .any(|p| f.rel.starts_with(p))
+        {
+            "test"
+        } else {
+            "runtime"
+        };
+        let toks = &f.toks;
+        for (i, t) in toks.iter().enumerate() {
+            if !t.ident || f.in_use[i] {
+                continue;
+            }
+            if target.types.contains(&t.text) {
+                out.names_type = true;
+            }
+            let is_macro_call =
+                target.macros.contains(&t.text) && toks.get(i + 1).is_some_and(|n| n.text == "!");
+            if !names.contains(t.text.as_str()) && !is_macro_call {
+                continue;
+            }
+            if i > 0 && toks[i - 1].text == "fn" {
+                continue; // a definition of its own
+            }
+            // The first segment of a qualified path: `other::bad` is another crate's.
+            let mut j = i;
+            while j >= 3 && toks[j - 1].text == ":" && toks[j - 2].text == ":" && toks[j - 3].ident
+            {
+                j -= 3;
+            }
+            if j != i {
+                if others.contains(&toks[j].text) {
+                    continue;
+                }
+            } else if f.shadowed.contains(&t.text) && !f.from_target_side {
+                continue;
+            }
+            let context = if t.test && base == "runtime" {
+                "test"
+            } else {
+                base
+            };
+            let line_text = f
+                .text
+                .lines()
+                .nth(t.line.saturating_sub(1))
+                .unwrap_or("")
+                .trim();
+            out.evidence.push(Evidence {
+                context,
+                krate: label.to_string(),
+                file: f.rel.to_string(),
+                line: t.line,
+                text: line_text.chars().take(160).collect(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The macros of the vulnerable crate whose bodies name a target function, directly or
+/// through another of its macros.
+fn macros_naming(
+    files: &[(String, String)],
+    names: &BTreeSet<String>,
+) -> Result<BTreeSet<String>, String> {
+    let mut bodies: Vec<(String, BTreeSet<String>)> = Vec::new();
+    for (rel, text) in files {
+        let toks = lex(text).map_err(|e| format!("{rel} {e}"))?;
+        let mut i = 0;
+        while i + 3 < toks.len() {
+            if toks[i].text == "macro_rules" && toks[i + 1].text == "!" && toks[i + 2].ident {
+                let name = toks[i + 2].text.clone();
+                // The body: the group that follows, to its matching close.
+                let open = i + 3;
+                let mut depth = 0i32;
+                let mut j = open;
+                let mut idents = BTreeSet::new();
+                while j < toks.len() {
+                    match toks[j].text.as_str() {
+                        "{" | "(" | "[" => depth += 1,
+                        "}" | ")" | "]" => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ if toks[j].ident => {
+                            idents.insert(toks[j].text.clone());
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                bodies.push((name, idents));
+                i = j;
+            }
+            i += 1;
+        }
+    }
+    let mut found: BTreeSet<String> = BTreeSet::new();
+    loop {
+        let before = found.len();
+        for (name, idents) in &bodies {
+            if idents
+                .iter()
+                .any(|s| names.contains(s) || found.contains(s))
+            {
+                found.insert(name.clone());
+            }
+        }
+        if found.len() == before {
+            return Ok(found);
+        }
+    }
+}
+
+/// Annotates every finding whose advisory lists affected functions (for its locked
+/// version) with a reachability verdict. Findings without function data get nothing.
+pub fn annotate(findings: &mut [Finding], lock: &Lockfile, roots: &SourceRoots) {
+    let wanted: Vec<usize> = findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !functions_of(f).is_empty())
+        .map(|(i, _)| i)
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let mut files: SourceCache = HashMap::new();
+    for i in wanted {
+        let f = &findings[i];
+        let r = verdict(f, lock, roots, &mut files);
+        findings[i].reachability = Some(r);
+    }
+}
+
+/// The affected functions that apply to the finding's locked version.
+fn functions_of(f: &Finding) -> Vec<String> {
+    let Some(a) = &f.advisory else {
+        return Vec::new();
+    };
+    let version = semver::Version::parse(&f.package.version).ok();
+    a.affected_functions
+        .iter()
+        .filter(|(_, reqs)| {
+            reqs.is_empty()
+                || version.as_ref().is_none_or(|v| {
+                    reqs.iter()
+                        .any(|r| semver::VersionReq::parse(r).is_ok_and(|r| r.matches(v)))
+                })
+        })
+        .map(|(p, _)| p.clone())
+        .collect()
+}
+
+/// A crate's folder and files, read once per audit.
+type Source = (std::path::PathBuf, std::sync::Arc<Vec<(String, String)>>);
+
+type SourceCache = HashMap<u32, Result<Source, String>>;
+
+fn source_of(
+    lock: &Lockfile,
+    roots: &SourceRoots,
+    i: u32,
+    cache: &mut SourceCache,
+) -> Result<Source, String> {
+    cache
+        .entry(i)
+        .or_insert_with(|| {
+            let p = &lock.packages[i as usize];
+            let label = format!(
+                "{} {}",
+                p.name,
+                crate::version_text::version_text(&p.version)
+            );
+            let dir = roots
+                .locate(p)
+                .ok_or_else(|| format!("the source of {label} is not on this machine"))?;
+            let files = read_rust_files(&dir).map_err(|e| format!("{label}: {e}"))?;
+            Ok((dir, std::sync::Arc::new(files)))
+        })
+        .clone()
+}
+
+fn verdict(
+    f: &Finding,
+    lock: &Lockfile,
+    roots: &SourceRoots,
+    cache: &mut SourceCache,
+) -> Reachability {
+    let functions = functions_of(f);
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    let mut types: BTreeSet<String> = BTreeSet::new();
+    for p in &functions {
+        let segs: Vec<&str> = p.split("::").collect();
+        if let Some(last) = segs.last() {
+            names.insert(last.to_string());
+        }
+        if segs.len() >= 3 {
+            let ty = segs[segs.len() - 2];
+            if ty.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+                types.insert(ty.to_string());
+            }
+        }
+    }
+    let v = f.package_index as u32;
+    let mut unknown: Vec<String> = Vec::new();
+    let macros = match source_of(lock, roots, v, cache) {
+        Ok((_, files)) => macros_naming(&files, &names).unwrap_or_else(|e| {
+            unknown.push(format!("the vulnerable crate's macros cannot be read: {e}"));
+            BTreeSet::new()
+        }),
+        Err(e) => {
+            unknown.push(format!("{e}, so its macros cannot be checked"));
+            BTreeSet::new()
+        }
+    };
+    // The packages from which the vulnerable one can be reached (its ancestors).
+    let mut reaches = vec![false; lock.packages.len()];
+    let mut stack = vec![v];
+    reaches[v as usize] = true;
+    while let Some(x) = stack.pop() {
+        for &d in &lock.graph.rdeps[x as usize] {
+            if !reaches[d as usize] {
+                reaches[d as usize] = true;
+                stack.push(d);
+            }
+        }
+    }
+    let mut evidence = Vec::new();
+    let mut crates_read = Vec::new();
+    let mut queue: Vec<(u32, u32)> = lock.graph.rdeps[v as usize]
+        .iter()
+        .map(|&d| (d, v))
+        .collect();
+    let mut seen: BTreeSet<(u32, u32)> = BTreeSet::new();
+    while let Some((d, parent)) = queue.pop() {
+        if !seen.insert((d, parent)) || d == v {
+            continue;
+        }
+        let dp = &lock.packages[d as usize];
+        let label = format!(
+            "{} {}",
+            dp.name,
+            crate::version_text::version_text(&dp.version)
+        );
+        let (dir, files) = match source_of(lock, roots, d, cache) {
+            Ok(x) => x,
+            Err(e) => {
+                unknown.push(e);
+                continue;
+            }
+        };
+        let parent_name = &lock.packages[parent as usize].name;
+        let aliases = dependency_aliases(&dir, parent_name);
+        let others: BTreeSet<String> = lock.graph.deps[d as usize]
+            .iter()
+            .filter(|&&x| !reaches[x as usize])
+            .map(|&x| lock.packages[x as usize].name.replace('-', "_"))
+            .filter(|n| !aliases.contains(n))
+            .collect();
+        let target = Target {
+            names: &names,
+            macros: &macros,
+            types: &types,
+        };
+        match read_crate(&label, &files, &target, &aliases, &others) {
+            Ok(o) => {
+                crates_read.push(label);
+                evidence.extend(o.evidence);
+                names.extend(o.renamed);
+                if o.reexports || (o.names_type && !types.is_empty()) {
+                    for &next in &lock.graph.rdeps[d as usize] {
+                        queue.push((next, d));
+                    }
+                }
+            }
+            Err(e) => unknown.push(e),
+        }
+    }
+    crates_read.sort();
+    crates_read.dedup();
+    let runtime = evidence.iter().any(|e| e.context == "runtime");
+    let (state, only_in, unknown_because) = if runtime {
+        ("referenced", None, None)
+    } else if !evidence.is_empty() {
+        let only = if evidence.iter().all(|e| e.context == "build-script") {
+            "build-script"
+        } else {
+            "test"
+        };
+        ("referenced", Some(only), None)
+    } else if !unknown.is_empty() {
+        unknown.sort();
+        unknown.dedup();
+        ("unknown", None, Some(unknown.join("; ")))
+    } else {
+        ("not-referenced", None, None)
+    };
+    // Runtime evidence first.
+    evidence.sort_by_key(|e| {
+        (
+            e.context != "runtime",
+            e.krate.clone(),
+            e.file.clone(),
+            e.line,
+        )
+    });
+    evidence.truncate(20);
+    Reachability {
+        state,
+        only_in,
+        functions,
+        evidence,
+        crates_read,
+        unknown_because,
+    }
+}
