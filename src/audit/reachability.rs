@@ -57,6 +57,9 @@ pub struct Evidence {
     pub line: usize,
     /// The line's text, trimmed.
     pub text: String,
+    /// The file on this machine (for SARIF locations inside the repository).
+    #[serde(skip)]
+    pub path: std::path::PathBuf,
 }
 
 /// A lexed token, flattened, with its line and whether it sits in `#[cfg(test)]` code.
@@ -175,6 +178,7 @@ struct Target<'a> {
 /// it depends on that cannot reach the vulnerable one.
 fn read_crate(
     label: &str,
+    dir: &std::path::Path,
     files: &[(String, String)],
     target: &Target,
     aliases: &[String],
@@ -325,6 +329,7 @@ fn read_crate(
                 file: f.rel.to_string(),
                 line: t.line,
                 text: line_text.chars().take(160).collect(),
+                path: dir.join(f.rel),
             });
         }
     }
@@ -538,7 +543,7 @@ fn verdict(
             macros: &macros,
             types: &types,
         };
-        match read_crate(&label, &files, &target, &aliases, &others) {
+        match read_crate(&label, &dir, &files, &target, &aliases, &others) {
             Ok(o) => {
                 crates_read.push(label);
                 evidence.extend(o.evidence);

@@ -47,7 +47,7 @@ pub fn sarif_value(r: &AuditReport, roots: &Roots) -> Value {
     let results: Vec<Value> = r
         .findings
         .iter()
-        .map(|f| result(r, f, rule_index[&rule_id(f)], &uri))
+        .map(|f| result(r, f, rule_index[&rule_id(f)], &uri, roots))
         .collect();
     json!({
         "$schema": SCHEMA,
@@ -166,7 +166,7 @@ fn rule(f: &Finding) -> Value {
     rule
 }
 
-fn result(r: &AuditReport, f: &Finding, rule_index: usize, uri: &str) -> Value {
+fn result(r: &AuditReport, f: &Finding, rule_index: usize, uri: &str, roots: &Roots) -> Value {
     let level = if r.is_denied(f) {
         "error"
     } else if f.kind == FindingKind::Vulnerability {
@@ -220,6 +220,33 @@ fn result(r: &AuditReport, f: &Finding, rule_index: usize, uri: &str) -> Value {
     });
     if let Some(rem) = &f.remediation {
         v["properties"]["remediation"] = json!(rem);
+    }
+    if let Some(reach) = &f.reachability {
+        v["properties"]["reachability"] = json!(reach);
+        // The calling lines that are in this repository (registry sources are not).
+        let related: Vec<Value> = reach
+            .evidence
+            .iter()
+            .filter_map(|e| {
+                let abs = std::fs::canonicalize(&e.path).ok()?;
+                let rel = abs.strip_prefix(&roots.repository).ok()?;
+                Some((e, artifact_uri(rel)))
+            })
+            .enumerate()
+            .map(|(i, (e, uri))| {
+                json!({
+                    "id": i,
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri, "uriBaseId": SRCROOT },
+                        "region": { "startLine": e.line.max(1) },
+                    },
+                    "message": { "text": format!("{} names {} ({})", e.krate, reach.functions.join(", "), e.context) },
+                })
+            })
+            .collect();
+        if !related.is_empty() {
+            v["relatedLocations"] = json!(related);
+        }
     }
     if f.ignored {
         let mut justification = f

@@ -310,3 +310,45 @@ fn hostile_sources_are_unknown_never_a_panic_and_links_are_not_followed() {
     let sources = cargo_depaudit::input::sources::read_rust_files(app.path()).unwrap();
     assert!(sources.is_empty(), "{sources:?}");
 }
+
+#[test]
+fn sarif_points_at_the_calling_line_in_the_repository() {
+    let w = World::new();
+    let (_, v) = w.case(
+        &["vuln", "inter"],
+        &[(
+            "src/main.rs",
+            "fn main() {\n    inter::go();\n    vuln::bad();\n}\n",
+        )],
+        &[],
+    );
+    assert_eq!(verdict(&v).0, "referenced");
+    let lock = v["lockfile"]["path"].as_str().unwrap().to_string();
+    let out = std::process::Command::new(bin())
+        .args(["-n", "--format", "sarif", "--db"])
+        .arg(w.dir.path().join("db"))
+        .args(["-f", &lock])
+        .env("CARGO_HOME", w.dir.path().join("home"))
+        .env("DEPAUDIT_CACHE_DIR", w.dir.path().join("cache"))
+        .output()
+        .unwrap();
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let result = &sarif["runs"][0]["results"][0];
+    let related = result["relatedLocations"]
+        .as_array()
+        .expect("relatedLocations");
+    // The app's own call, in the repository; inter's (in cargo's registry) is evidence
+    // in the properties only.
+    assert_eq!(related.len(), 1, "{result:#}");
+    let loc = &related[0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "src/main.rs");
+    assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    assert_eq!(loc["region"]["startLine"], 3);
+    let evidence = result["properties"]["reachability"]["evidence"]
+        .as_array()
+        .unwrap();
+    assert!(
+        evidence.iter().any(|e| e["crate"] == "inter 1.0.0"),
+        "{result:#}"
+    );
+}
