@@ -371,6 +371,9 @@ pub struct AuditArgs {
     /// Do not check for yanked crates.
     #[arg(long)]
     pub no_yanked: bool,
+    /// Do not read dependents' sources for reachability verdicts.
+    #[arg(long)]
+    pub no_reachability: bool,
     /// Drop findings reachable only through the members' dev-dependencies (needs
     /// `cargo metadata`; says how many were dropped).
     #[arg(long)]

@@ -185,6 +185,7 @@ pub fn prepare_audit(args: &AuditArgs, out: &mut Output) -> Result<Prepared, App
         workspace: target.workspace.map(Arc::new),
         check_yanked: !args.no_yanked,
         exclude_dev: args.exclude_dev,
+        reachability: !args.no_reachability,
         ..AuditOptions::default()
     };
     opts.apply_policy(&policy);

@@ -398,6 +398,8 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
         offline: args.offline,
         policy: args.policy.clone(),
         no_yanked: true,
+        // Re-audits judge which findings are gone; reading sources adds nothing there.
+        no_reachability: true,
         online_index: args.online_index,
         paths: "1".into(),
         color: "never".into(),
@@ -429,8 +431,6 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
     let prepare = |settings: &Settings, out: &mut Output| -> Result<Prepared, AppError> {
         let mut p = prepare_audit(&audit_args, out)?;
         p.opts.remediation = settings.clone();
-        // Re-audits judge which findings are gone; reading sources adds nothing there.
-        p.opts.reachability = false;
         Ok(p)
     };
     let mut first = prepare(&settings, out)?;
