@@ -248,14 +248,7 @@ pub fn summary(report: &HistoryReport) -> Value {
         .iter()
         .filter(|w| w.fixed.is_some() && w.days_after_disclosure == 0)
         .count();
-    let median = (!ttr.is_empty()).then(|| {
-        let n = ttr.len();
-        if n % 2 == 1 {
-            ttr[n / 2] as f64
-        } else {
-            (ttr[n / 2 - 1] + ttr[n / 2]) as f64 / 2.0
-        }
-    });
+    let median = crate::report::median(&ttr);
     let mut by_age: BTreeMap<&str, usize> = [("0-30", 0), ("31-90", 0), ("91-365", 0), ("366+", 0)]
         .into_iter()
         .collect();
@@ -396,27 +389,7 @@ fn text(report: &HistoryReport, summary: &Value, markdown: bool) -> String {
             ]
         })
         .collect();
-    if markdown {
-        out.push_str(&format!(
-            "| {} |\n|{}\n",
-            header.join(" | "),
-            "---|".repeat(header.len())
-        ));
-        for r in rows {
-            let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
-            out.push_str(&format!("| {} |\n", cells.join(" | ")));
-        }
-    } else {
-        let mut table = comfy_table::Table::new();
-        table
-            .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-            .set_header(header.to_vec());
-        for r in rows {
-            table.add_row(r);
-        }
-        out.push_str(&table.to_string());
-        out.push('\n');
-    }
+    out.push_str(&crate::report::grid(&header, rows, markdown));
     if !report.errors.is_empty() {
         out.push_str("\nRevisions that could not be read:\n");
         for e in &report.errors {
@@ -640,14 +613,7 @@ pub fn fleet(
         }
     }
     all_ttr.sort_unstable();
-    let median = (!all_ttr.is_empty()).then(|| {
-        let n = all_ttr.len();
-        if n % 2 == 1 {
-            all_ttr[n / 2] as f64
-        } else {
-            (all_ttr[n / 2 - 1] + all_ttr[n / 2]) as f64 / 2.0
-        }
-    });
+    let median = crate::report::median(&all_ttr);
     let fleet = json!({
         "type": "summary",
         "repositories": repos,
@@ -742,27 +708,11 @@ fn fleet_text(lines: &[Value], fleet: &Value, markdown: bool) -> String {
     let mut out = String::new();
     if markdown {
         out.push_str("## Fleet exposure history\n\n");
-        out.push_str(&head);
-        out.push_str(&format!(
-            "\n| {} |\n|{}\n",
-            header.join(" | "),
-            "---|".repeat(header.len())
-        ));
-        for r in rows {
-            let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
-            out.push_str(&format!("| {} |\n", cells.join(" | ")));
-        }
-    } else {
-        out.push_str(&head);
-        let mut table = comfy_table::Table::new();
-        table
-            .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-            .set_header(header.to_vec());
-        for r in rows {
-            table.add_row(r);
-        }
-        out.push_str(&table.to_string());
+    }
+    out.push_str(&head);
+    if markdown {
         out.push('\n');
     }
+    out.push_str(&crate::report::grid(&header, rows, markdown));
     out
 }

@@ -401,14 +401,7 @@ pub fn render_by_advisory(result: &ScanOutput, format: ScanFormat) -> String {
         }
         ScanFormat::Table | ScanFormat::Markdown => {
             let md = format == ScanFormat::Markdown;
-            let mut out = String::new();
-            if md {
-                out.push_str("### cargo-depaudit scan, by advisory\n\n| Advisory | Crate | Lockfile | Version | Fix |\n|---|---|---|---|---|\n");
-            }
-            let mut table = comfy_table::Table::new();
-            table
-                .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-                .set_header(vec!["Advisory", "Crate", "Lockfile", "Version", "Fix"]);
+            let mut rows = Vec::new();
             for g in &groups {
                 let a = &g["advisory"];
                 let title = format!(
@@ -425,26 +418,24 @@ pub fn render_by_advisory(result: &ScanOutput, format: ScanFormat) -> String {
                     if h["ignored"] == true {
                         fix = format!("(ignored) {fix}");
                     }
-                    let row = [
+                    rows.push(vec![
                         title.clone(),
                         h["crate"].as_str().unwrap_or_default().to_string(),
                         pathtext::for_text(h["path"].as_str().unwrap_or_default()),
                         h["version"].as_str().unwrap_or_default().to_string(),
                         fix,
-                    ];
-                    if md {
-                        let cells: Vec<String> =
-                            row.iter().map(|c| c.replace('|', "\\|")).collect();
-                        out.push_str(&format!("| {} |\n", cells.join(" | ")));
-                    } else {
-                        table.add_row(row.to_vec());
-                    }
+                    ]);
                 }
             }
-            if !md {
-                out.push_str(&table.to_string());
-                out.push('\n');
+            let mut out = String::new();
+            if md {
+                out.push_str("### cargo-depaudit scan, by advisory\n\n");
             }
+            out.push_str(&crate::report::grid(
+                &["Advisory", "Crate", "Lockfile", "Version", "Fix"],
+                rows,
+                md,
+            ));
             out
         }
     }

@@ -242,3 +242,39 @@ pub fn reachability_line(r: &crate::audit::reachability::Reachability) -> String
     }
     line
 }
+
+/// Rows under a header, as a terminal table or a Markdown table (cells with `|` escaped).
+pub fn grid(header: &[&str], rows: Vec<Vec<String>>, markdown: bool) -> String {
+    if markdown {
+        let mut out = format!(
+            "| {} |\n|{}\n",
+            header.join(" | "),
+            "---|".repeat(header.len())
+        );
+        for r in rows {
+            let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
+            out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+        return out;
+    }
+    let mut table = comfy_table::Table::new();
+    table
+        .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_header(header.to_vec());
+    for r in rows {
+        table.add_row(r);
+    }
+    let mut out = table.to_string();
+    out.push('\n');
+    out
+}
+
+/// The median of sorted numbers, `None` for none.
+pub fn median(sorted: &[i64]) -> Option<f64> {
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2] as f64),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) as f64 / 2.0),
+    }
+}
