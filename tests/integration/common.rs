@@ -100,3 +100,25 @@ pub fn finding_set(
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// Writes cargo's sparse-index cache file for crate `name` under the fake `$CARGO_HOME`
+/// `home`: each (version, yanked) as an entry with no dependencies.
+pub fn fake_index_cache(home: &Path, name: &str, versions: &[(&str, bool)]) {
+    let dir = home.join(format!(
+        "registry/index/index.crates.io-1949cf8c6b5b557f/.cache/{}",
+        match name.len() {
+            1 => "1".to_string(),
+            2 => "2".to_string(),
+            3 => format!("3/{}", &name[..1]),
+            _ => format!("{}/{}", &name[..2], &name[2..4]),
+        }
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut bytes = vec![3u8];
+    bytes.extend_from_slice(&2u32.to_le_bytes());
+    bytes.extend_from_slice(b"etag: \"x\"\0");
+    for (v, y) in versions {
+        bytes.extend_from_slice(format!("{v}\0{{\"name\":\"{name}\",\"vers\":\"{v}\",\"deps\":[],\"cksum\":\"0\",\"features\":{{}},\"yanked\":{y}}}\0").as_bytes());
+    }
+    std::fs::write(dir.join(name), bytes).unwrap();
+}

@@ -589,17 +589,11 @@ fn migration_honours_what_has_a_meaning_and_warns_about_the_rest() {
 /// A workspace whose lockfile has `sym` 1.0.0, yanked in a fake cargo index cache.
 fn yanked_sym() -> (tempfile::TempDir, impl Fn(&[&str]) -> crate::common::Run) {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp
-        .path()
-        .join("home/registry/index/index.crates.io-1949cf8c6b5b557f/.cache/3/s");
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut bytes = vec![3u8];
-    bytes.extend_from_slice(&2u32.to_le_bytes());
-    bytes.extend_from_slice(b"etag: \"x\"\0");
-    for (v, y) in [("1.0.0", true), ("1.0.1", false)] {
-        bytes.extend_from_slice(format!("{v}\0{{\"name\":\"sym\",\"vers\":\"{v}\",\"deps\":[],\"cksum\":\"0\",\"features\":{{}},\"yanked\":{y}}}\0").as_bytes());
-    }
-    std::fs::write(dir.join("sym"), bytes).unwrap();
+    crate::common::fake_index_cache(
+        &tmp.path().join("home"),
+        "sym",
+        &[("1.0.0", true), ("1.0.1", false)],
+    );
     std::fs::create_dir(tmp.path().join("ws")).unwrap();
     std::fs::write(
         tmp.path().join("ws/Cargo.lock"),

@@ -454,17 +454,11 @@ fn yanked_versions_in_the_replacing_registry_are_reported() {
 fn crates_io_cache_yanked_flags_are_read_offline() {
     // A fake $CARGO_HOME with cargo's sparse cache file for one crate.
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp
-        .path()
-        .join("home/registry/index/index.crates.io-1949cf8c6b5b557f/.cache/3/s");
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut bytes = vec![3u8];
-    bytes.extend_from_slice(&2u32.to_le_bytes());
-    bytes.extend_from_slice(b"etag: \"x\"\0");
-    for (v, y) in [("1.0.0", true), ("1.0.1", false)] {
-        bytes.extend_from_slice(format!("{v}\0{{\"name\":\"sym\",\"vers\":\"{v}\",\"deps\":[],\"cksum\":\"0\",\"features\":{{}},\"yanked\":{y}}}\0").as_bytes());
-    }
-    std::fs::write(dir.join("sym"), bytes).unwrap();
+    crate::common::fake_index_cache(
+        &tmp.path().join("home"),
+        "sym",
+        &[("1.0.0", true), ("1.0.1", false)],
+    );
     let lock = tmp.path().join("Cargo.lock");
     std::fs::write(
         &lock,
