@@ -205,6 +205,19 @@ fn baseline_marks_exactly_the_advisories_added_between_commits_as_new() {
     assert_eq!(lines(&third).pop().unwrap()["baseline"]["new"], 0);
 }
 
+/// `scan ROOT --db <fixture db> -n` plus the arguments given, with this cache.
+fn scanner<'a>(
+    root: &'a std::path::Path,
+    cache: &'a std::path::Path,
+) -> impl Fn(&[&str]) -> Run + 'a {
+    move |extra: &[&str]| {
+        let db = fixture_db();
+        let mut args = vec!["scan", s(root), "--db", s(&db), "-n"];
+        args.extend_from_slice(extra);
+        run_in(cache, &args)
+    }
+}
+
 /// A tree of `n` copies of the fixture lockfile and one unreadable lockfile.
 fn fixture_tree(n: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -262,12 +275,7 @@ fn md_rows(md: &str, heading: &str) -> Vec<Vec<String>> {
 fn markdown_scan_has_every_lockfile_the_same_findings_and_baseline_status() {
     let tree = fixture_tree(3);
     let cache = tempfile::tempdir().unwrap();
-    let db = fixture_db();
-    let scan = |extra: &[&str]| {
-        let mut args = vec!["scan", s(tree.path()), "--db", s(&db), "-n"];
-        args.extend_from_slice(extra);
-        run_in(cache.path(), &args)
-    };
+    let scan = scanner(tree.path(), cache.path());
     let jsonl = scan(&[]);
     assert_eq!(jsonl.code, 1, "{}", jsonl.stderr);
     let md = scan(&["--format", "markdown"]);
@@ -767,12 +775,7 @@ fn top_fixes_group_one_upgrade_across_starting_versions() {
 fn by_advisory_regroups_the_same_findings_and_advisory_answers_are_we_affected() {
     let dir = fixture_tree(3);
     let cache = tempfile::tempdir().unwrap();
-    let db = fixture_db();
-    let scan = |extra: &[&str]| {
-        let mut args = vec!["scan", s(dir.path()), "--db", s(&db), "-n"];
-        args.extend_from_slice(extra);
-        run_in(cache.path(), &args)
-    };
+    let scan = scanner(dir.path(), cache.path());
     let per_lockfile = scan(&[]);
     let mut want: BTreeSet<(String, String, String, String)> = BTreeSet::new();
     for l in lines(&per_lockfile)
@@ -870,11 +873,7 @@ fn merged_shards_equal_one_run_byte_for_byte() {
     let cache = tempfile::tempdir().unwrap();
     let db = fixture_db();
     let base = cache.path().join("base.jsonl");
-    let scan = |extra: &[&str]| {
-        let mut args = vec!["scan", s(dir.path()), "--db", s(&db), "-n"];
-        args.extend_from_slice(extra);
-        run_in(cache.path(), &args)
-    };
+    let scan = scanner(dir.path(), cache.path());
     // A baseline missing one repository's findings, so new and fixed are counted too.
     let first = scan(&[]);
     let trimmed: String = first
