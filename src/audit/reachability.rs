@@ -197,6 +197,9 @@ fn read_crate(
     }
     let mut lexed = Vec::with_capacity(files.len());
     for (rel, text) in files {
+        if !worth_lexing(text, target, aliases) {
+            continue;
+        }
         let toks = lex(text).map_err(|e| format!("{label}: {rel} {e}"))?;
         // Names imported from crates that cannot reach the vulnerable one, and whether
         // this file imports anything of the target's from the vulnerable side.
@@ -334,6 +337,31 @@ fn read_crate(
         }
     }
     Ok(out)
+}
+
+/// Whether a file can matter, by a plain text search before any lexing: it must hold a
+/// target name (function, its type or a macro naming it: every occurrence and rename
+/// needs one), or a public `use` / `extern crate` statement naming the crate (a
+/// re-export). A file with neither can add no evidence and lead nowhere, so skipping it
+/// changes no verdict.
+fn worth_lexing(text: &str, target: &Target, aliases: &[String]) -> bool {
+    let names = target
+        .names
+        .iter()
+        .chain(target.macros)
+        .chain(target.types);
+    if names.into_iter().any(|n| text.contains(n.as_str())) {
+        return true;
+    }
+    ["use", "extern"].iter().any(|kw| {
+        text.match_indices(kw).any(|(at, _)| {
+            let before = text[..at].trim_end();
+            let public = before.ends_with("pub") || before.ends_with(')');
+            let stmt = &text[at..];
+            let stmt = &stmt[..stmt.find(';').unwrap_or(stmt.len())];
+            public && aliases.iter().any(|a| stmt.contains(a.as_str()))
+        })
+    })
 }
 
 /// The macros of the vulnerable crate whose bodies name a target function, directly or
