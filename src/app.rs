@@ -24,6 +24,7 @@ pub fn run(cli: Cli, out: &mut Output) -> Result<i32, AppError> {
         Some(Command::Scan(args)) => run_scan(&args, out),
         Some(Command::Policy(args)) => run_policy(&args, out),
         Some(Command::Why(args)) => crate::commands::why::run(&args, out),
+        Some(Command::Bin(args)) => crate::commands::bin::run(&args, out),
         Some(Command::Fix(args)) => crate::commands::fix::run(&args, out),
         None => run_audit(&cli.audit, out),
     }
@@ -259,6 +260,7 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         &args.paths,
         &scan::Discover {
             all_dirs: args.all_dirs,
+            binaries: args.binaries,
         },
     );
     let jobs = args
@@ -271,6 +273,7 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         roots: &roots,
         fail_on_new_only,
         as_text: jsonl,
+        binaries: args.binaries,
     };
     // JSON Lines are written as the lockfiles are done, in order, rather than held to
     // the end (a scan of a thousand old lockfiles writes ~40 MiB).
@@ -279,10 +282,13 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     } else {
         None
     };
+    let audit_one: &scan::AuditOne<'_> = match args.binaries {
+        true => &|found| scan::audit_binary(&db, found, &policies.base),
+        false => &|found| scan::audit_lockfile(&db, found, &|path| policies.options(path)),
+    };
     let lines = scan::audit_each(
-        &db,
         &lockfiles,
-        &|path| policies.options(path),
+        audit_one,
         jobs,
         &|done| progress.tick(done),
         &|entry| how.line(entry),
@@ -308,9 +314,13 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         None => write_report(args.output.as_deref(), &text, out)?,
     }
     let pl = crate::report::plural;
+    let (one, many) = match args.binaries {
+        true => ("binary", "binaries"),
+        false => ("lockfile", "lockfiles"),
+    };
     out.status(&format!(
         "scanned {scanned} {}: {} failing {}, {} {}",
-        pl(scanned, "lockfile", "lockfiles"),
+        pl(scanned, one, many),
         result.failing,
         pl(result.failing, "finding", "findings"),
         result.errors,

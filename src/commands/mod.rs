@@ -1,7 +1,8 @@
 //! The commands with logic of their own beyond an audit: [`fix`] (apply remediation
-//! plans, judged by a re-audit), [`why`] (paths to a crate) and [`scan`] (many lockfiles
-//! in one run). `audit`, `fetch` and `policy` are short enough to live in `app`.
+//! plans, judged by a re-audit), [`why`] (paths to a crate), [`bin`] (compiled binaries)
+//! and [`scan`] (many lockfiles or binaries in one run). `audit`, `fetch` and `policy` are short enough to live in `app`.
 
+pub mod bin;
 pub mod fix;
 pub mod scan;
 pub mod why;

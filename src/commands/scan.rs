@@ -25,6 +25,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub struct Discover {
     /// Also descend into hidden folders, `target/` and `vendor/`.
     pub all_dirs: bool,
+    /// Find compiled binaries (by their first bytes, whatever their name) instead of
+    /// lockfiles; every folder is descended.
+    pub binaries: bool,
 }
 
 /// A lockfile a scan found, and its identity across scans: its path relative to the scan
@@ -116,8 +119,16 @@ fn walk(
             if ft.is_dir() {
                 let n = name.to_string_lossy();
                 let skipped = n.starts_with('.') || n == "target" || n == "vendor";
-                if opts.all_dirs || !skipped {
+                if opts.all_dirs || opts.binaries || !skipped {
                     stack.push(entry.path());
+                }
+            } else if ft.is_file() && opts.binaries {
+                // Only the first bytes of a file are read to tell whether it is one.
+                let path = entry.path();
+                match crate::input::binary::sniff_file(&path) {
+                    Ok(Some(_)) => found.push(path),
+                    Ok(None) => {}
+                    Err(e) => errors.push((path, e.to_string())),
                 }
             } else if ft.is_file() && name == "Cargo.lock" {
                 found.push(entry.path());
@@ -142,14 +153,42 @@ pub struct Entry {
 /// cannot be read is that lockfile's error, not the scan's end).
 pub type OptionsFor<'o> = dyn Fn(&Path) -> Result<Cow<'o, AuditOptions>, String> + Sync + 'o;
 
-/// Audits `lockfiles` with `jobs` threads and hands each result to `then` in the thread
-/// that audited it (so the report can be turned into something small right away), then
-/// to `in_order` in the input order, as soon as every earlier one has been (so output
-/// can be streamed instead of held); results keep the input order.
-pub fn audit_each<'o, T: Send>(
+/// One found file's audit (a lockfile's, a binary's), or its one-line error.
+pub type AuditOne<'o> = dyn Fn(&Found) -> Result<AuditReport, String> + Sync + 'o;
+
+/// A lockfile's audit with its options (see [`Policies::options`]).
+pub fn audit_lockfile(
     db: &Database,
+    found: &Found,
+    opts_for: &OptionsFor<'_>,
+) -> Result<AuditReport, String> {
+    let path = &found.path;
+    opts_for(path).and_then(|opts| {
+        lockfile::load(path)
+            .map(|lock| audit::audit(db, &lock, path, &opts, Vec::new()))
+            .map_err(|e| advisories_cache::load::one_line(&e))
+    })
+}
+
+/// A binary's audit with the fleet's options (a binary has no policy files beside it).
+pub fn audit_binary(
+    db: &Database,
+    found: &Found,
+    opts: &AuditOptions,
+) -> Result<AuditReport, String> {
+    crate::input::binary::load(&found.path)
+        .map(|b| crate::commands::bin::audit_binary(db, &b, &found.path, opts, None))
+        .map_err(|e| advisories_cache::load::one_line(&e))
+}
+
+/// Audits `lockfiles` (or binaries) with `jobs` threads, each with `audit_one`, and
+/// hands each result to `then` in the thread that audited it (so the report can be
+/// turned into something small right away), then to `in_order` in the input order, as
+/// soon as every earlier one has been (so output can be streamed instead of held);
+/// results keep the input order.
+pub fn audit_each<'o, T: Send>(
     lockfiles: &[Found],
-    opts_for: &OptionsFor<'o>,
+    audit_one: &AuditOne<'o>,
     jobs: usize,
     progress: &(dyn Fn(usize) + Sync),
     then: &(dyn Fn(Entry) -> T + Sync),
@@ -167,14 +206,9 @@ pub fn audit_each<'o, T: Send>(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(found) = lockfiles.get(i) else { break };
-                    let path = &found.path;
-                    let result = opts_for(path).and_then(|opts| {
-                        lockfile::load(path)
-                            .map(|lock| audit::audit(db, &lock, path, &opts, Vec::new()))
-                            .map_err(|e| advisories_cache::load::one_line(&e))
-                    });
+                    let result = audit_one(found);
                     let out = then(Entry {
-                        path: path.clone(),
+                        path: found.path.clone(),
                         key: found.key.clone(),
                         result,
                     });
@@ -316,7 +350,7 @@ pub fn read_baseline(path: &Path) -> Result<Baseline, String> {
                     .collect()
             });
         }
-        if v["type"] != "lockfile" {
+        if v["type"] != "lockfile" && v["type"] != "binary" {
             continue;
         }
         scan_lines += 1;
@@ -383,6 +417,8 @@ pub struct Lines<'a> {
     pub fail_on_new_only: bool,
     /// Keep each line as JSON Lines text (for `--format jsonl`) instead of a value.
     pub as_text: bool,
+    /// The scan is of binaries: lines are `"type": "binary"`.
+    pub binaries: bool,
 }
 
 /// One lockfile's line, and its share of the summary.
@@ -407,6 +443,8 @@ struct Tally {
     fixed: usize,
     error: bool,
     new_error: bool,
+    /// A binary whose package list is partial (or empty).
+    incomplete: bool,
 }
 
 impl Lines<'_> {
@@ -427,7 +465,8 @@ impl Lines<'_> {
                 .is_none_or(|b| !b.contains_key(&error_key(key))),
             ..Tally::default()
         };
-        let value = json!({"type": "lockfile", "path": path, "key": key, "packages": null, "findings": [], "error": msg});
+        let kind = if self.binaries { "binary" } else { "lockfile" };
+        let value = json!({"type": kind, "path": path, "key": key, "packages": null, "findings": [], "error": msg});
         self.finish(value, tally)
     }
 
@@ -500,7 +539,9 @@ impl Lines<'_> {
             findings: &report.findings,
             statuses: &statuses,
             fixed: fixed.as_deref(),
+            binary: report.binary.as_ref(),
         };
+        t.incomplete = report.binary.as_ref().is_some_and(|b| !b.complete);
         if self.as_text {
             return Line {
                 text: Some(crate::report::json::scan_line(&line)),
@@ -528,6 +569,7 @@ pub fn summarize(
     let mut by_severity: BTreeMap<&str, usize> = BTreeMap::new();
     let mut fixes: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let (mut failing, mut errors, mut new_count, mut fixed_count) = (0, 0, 0, 0);
+    let mut incomplete = 0;
     let mut new_errors = 0;
     let lockfiles = lines.len();
     let mut values = Vec::new();
@@ -550,6 +592,7 @@ pub fn summarize(
             e.1 += 1;
         }
         failing += t.failing;
+        incomplete += usize::from(t.incomplete);
         errors += usize::from(t.error);
         new_errors += usize::from(t.new_error);
         new_count += t.new;
@@ -580,6 +623,14 @@ pub fn summarize(
         "failing": failing,
         "roots": how.roots,
     });
+    if how.binaries {
+        // A scan of binaries counts binaries, and those whose list is partial.
+        if let Some(m) = summary.as_object_mut() {
+            m.remove("lockfiles");
+        }
+        summary["binaries"] = json!(lockfiles);
+        summary["incomplete"] = json!(incomplete);
+    }
     if how.baseline.is_some() {
         summary["baseline"] =
             json!({"new": new_count, "fixed": fixed_count, "new_errors": new_errors});
@@ -629,7 +680,11 @@ fn table(result: &ScanOutput) -> String {
     table
         .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
         .set_header(vec![
-            "Lockfile",
+            if result.summary.get("binaries").is_some() {
+                "Binary"
+            } else {
+                "Lockfile"
+            },
             "Packages",
             "Vulnerabilities",
             "Warnings",
@@ -697,10 +752,15 @@ fn markdown(result: &ScanOutput) -> String {
         "✅ **pass**"
     };
     let pl = crate::report::plural;
-    let n_locks = summary["lockfiles"].as_u64().unwrap_or(0) as usize;
+    let binaries = summary.get("binaries").is_some();
+    let (one, many) = match binaries {
+        true => ("binary", "binaries"),
+        false => ("lockfile", "lockfiles"),
+    };
+    let n_locks = summary[many].as_u64().unwrap_or(0) as usize;
     let mut out = format!(
         "### cargo-depaudit scan: {verdict}: {n_locks} {}, {vulns} {}, {warnings} {}, {} failing, {} {}\n\n",
-        pl(n_locks, "lockfile", "lockfiles"),
+        pl(n_locks, one, many),
         pl(vulns, "vulnerability", "vulnerabilities"),
         pl(warnings, "warning", "warnings"),
         result.failing,
@@ -728,7 +788,17 @@ fn markdown(result: &ScanOutput) -> String {
         ));
     }
 
-    out.push_str("\n#### Lockfiles\n\n| Lockfile | Packages | Vulnerabilities | Warnings |");
+    if let Some(n) = summary["incomplete"].as_u64().filter(|n| *n > 0) {
+        out.push_str(&format!(
+            "\n⚠️ {n} {} no embedded dependency list: only a partial crate list (or none) was checked\n",
+            pl(n as usize, "binary has", "binaries have")
+        ));
+    }
+    out.push_str(if binaries {
+        "\n#### Binaries\n\n| Binary | Packages | Vulnerabilities | Warnings |"
+    } else {
+        "\n#### Lockfiles\n\n| Lockfile | Packages | Vulnerabilities | Warnings |"
+    });
     out.push_str(if has_baseline { " New | Fixed |" } else { "" });
     out.push_str(" Error |\n|---|---|---|---|");
     out.push_str(if has_baseline { "---|---|" } else { "" });

@@ -12,6 +12,8 @@ pub fn render(r: &AuditReport) -> String {
     let mut out = String::new();
     let verdict = if r.fails() {
         format!("❌ **FAIL** ({})", r.failure_causes().join(", "))
+    } else if r.binary.as_ref().is_some_and(|b| !b.complete) {
+        "⚠️ **incomplete** (a partial crate list: no finding is not a clean bill)".to_string()
     } else {
         "✅ **pass**".to_string()
     };
@@ -41,6 +43,10 @@ pub fn render(r: &AuditReport) -> String {
             .map(|c| format!(", commit `{}`", &c[..c.len().min(10)]))
             .unwrap_or_default(),
     ));
+
+    if let Some(b) = &r.binary {
+        out.push_str(&format!("\nBinary: {}\n", b.describe(r.lockfile.packages)));
+    }
 
     let active: Vec<&Finding> = r.findings.iter().filter(|f| !f.ignored).collect();
     if !active.is_empty() {

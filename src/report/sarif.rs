@@ -47,7 +47,7 @@ pub fn sarif_value(r: &AuditReport, base: &Path) -> Value {
         .iter()
         .map(|f| result(r, f, rule_index[f.id()], &uri))
         .collect();
-    json!({
+    let mut log = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
@@ -67,7 +67,22 @@ pub fn sarif_value(r: &AuditReport, base: &Path) -> Value {
             "results": results,
             "columnKind": "unicodeCodePoints",
         }]
-    })
+    });
+    if let Some(b) = &r.binary {
+        let run = &mut log["runs"][0];
+        run["artifacts"][0]["mimeType"] = json!("application/octet-stream");
+        run["properties"] = json!({ "binary": b.to_json(), "complete": b.complete });
+        if !b.complete {
+            run["invocations"] = json!([{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": [{
+                    "level": "warning",
+                    "message": { "text": b.describe(r.lockfile.packages) },
+                }],
+            }]);
+        }
+    }
+    log
 }
 
 /// `security-severity` for GitHub: the CVSS score, else a default by kind.
