@@ -238,6 +238,37 @@ pub fn run(args: &BinArgs, out: &mut Output) -> Result<i32, AppError> {
     let targets = report_targets(args)?;
     let color = out.color_for(&args.color).map_err(AppError::Usage)?;
     let today = advisories_cache::info::today_days();
+    // The binaries first: each bad one is its error line, and the database is then
+    // opened for the crates they hold only.
+    let mut loaded = Vec::with_capacity(args.files.len());
+    let mut errors = 0;
+    for path in &args.files {
+        match binary::load(path) {
+            Ok(bin) if bin.info.data == DataSource::None => {
+                out.error(&format!(
+                    "{}: {}",
+                    crate::pathtext::display(path),
+                    binary::NO_DATA
+                ));
+                errors += 1;
+            }
+            Ok(bin) => loaded.push((path, bin)),
+            Err(e) => {
+                out.error(&e.to_string());
+                errors += 1;
+            }
+        }
+    }
+    if loaded.is_empty() {
+        // Every file had its error line; nothing could be audited.
+        return Ok(exit::ERROR);
+    }
+    let mut names: Vec<&str> = loaded
+        .iter()
+        .flat_map(|(_, b)| b.lock.packages.iter().map(|p| p.name.as_str()))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
     // With the workspace it was built from: its lockfile audited as usual (its policy
     // files, its database options), whose remediations the binaries' findings take.
     let (db, mut opts, source) = match &args.source {
@@ -276,7 +307,13 @@ pub fn run(args: &BinArgs, out: &mut Output) -> Result<i32, AppError> {
                 out.warn(w);
             }
             let opts = options_without_source(&p, &args.paths, !args.no_yanked, today)?;
-            let db = open_database(&args.db, args.offline, p.max_db_age_days.value, None, out)?;
+            let db = open_database(
+                &args.db,
+                args.offline,
+                p.max_db_age_days.value,
+                Some(&names),
+                out,
+            )?;
             for w in policy::unknown_ignores(&p.ignores, &db) {
                 out.warn(&w);
             }
@@ -284,29 +321,10 @@ pub fn run(args: &BinArgs, out: &mut Output) -> Result<i32, AppError> {
         }
     };
     opts.deny_build_only = args.deny_build_deps;
-    let mut reports = Vec::new();
-    let mut errors = 0;
-    for path in &args.files {
-        match binary::load(path) {
-            Ok(bin) if bin.info.data == DataSource::None => {
-                out.error(&format!(
-                    "{}: {}",
-                    crate::pathtext::display(path),
-                    binary::NO_DATA
-                ));
-                errors += 1;
-            }
-            Ok(bin) => reports.push(audit_binary(&db, &bin, path, &opts, source.as_ref())),
-            Err(e) => {
-                out.error(&e.to_string());
-                errors += 1;
-            }
-        }
-    }
-    if reports.is_empty() {
-        // Every file had its error line; nothing was audited.
-        return Ok(exit::ERROR);
-    }
+    let reports: Vec<AuditReport> = loaded
+        .iter()
+        .map(|(path, bin)| audit_binary(&db, bin, path, &opts, source.as_ref()))
+        .collect();
     for (format, path) in &targets {
         let terminal = path.is_none() && std::io::stdout().is_terminal();
         let text = render_all(

@@ -8,7 +8,8 @@
 //! checked by `auditable-serde`; nothing here parses a binary format by hand.
 //!
 //! Without embedded data, the crate versions the binary itself reveals (paths of
-//! registry sources in panic messages, read by `quitters`) stand in, and the result is
+//! registry sources in panic messages, read by `quitters`, or the paths a distribution's
+//! build leaves under `/usr/share/cargo/registry`) stand in, and the result is
 //! marked incomplete: a subset of what was built in, never a clean bill.
 //!
 //! The platform (format, OS family, architecture) comes from the header, so advisories
@@ -138,7 +139,7 @@ impl BinaryInfo {
                 crate::report::plural(packages, "package", "packages")
             ),
             DataSource::PanicMessages => format!(
-                "{head}: INCOMPLETE: no embedded dependency list (not built with cargo auditable); {packages} crate {} recovered from panic messages is a subset of what it contains, so no finding here does not mean none there",
+                "{head}: INCOMPLETE: no embedded dependency list (not built with cargo auditable); the {packages} crate {} recovered from its panic messages are a subset of what it contains, so no finding here does not mean none there",
                 crate::report::plural(packages, "version", "versions")
             ),
             DataSource::None => format!("{head}: {NO_DATA}"),
@@ -454,7 +455,10 @@ fn check_name(name: &str) -> Result<(), String> {
 /// The crate versions named in panic messages, as a lockfile without edges (every one
 /// from crates.io: only registry sources leave such paths).
 fn from_panic_messages(bytes: &[u8]) -> Option<Lockfile> {
-    let found = quitters::versions(bytes);
+    let mut found: std::collections::BTreeSet<(&str, semver::Version)> = quitters::versions(bytes);
+    if found.is_empty() {
+        found = distribution_paths(bytes);
+    }
     if found.is_empty() {
         return None;
     }
@@ -480,6 +484,47 @@ fn from_panic_messages(bytes: &[u8]) -> Option<Lockfile> {
         },
         build_only: Vec::new(),
     })
+}
+
+/// Where Debian (and distributions that follow it) unpack crates.io sources to build
+/// their packages: panic messages name `/usr/share/cargo/registry/NAME-VERSION/…`, a
+/// layout the panic-message reader above does not know.
+const DISTRIBUTION_REGISTRY: &[u8] = b"/usr/share/cargo/registry/";
+
+/// The crate versions named by paths under [`DISTRIBUTION_REGISTRY`].
+fn distribution_paths(bytes: &[u8]) -> std::collections::BTreeSet<(&str, semver::Version)> {
+    let mut out = std::collections::BTreeSet::new();
+    for at in memchr::memmem::find_iter(bytes, DISTRIBUTION_REGISTRY) {
+        let rest = &bytes[at + DISTRIBUTION_REGISTRY.len()..];
+        let rest = &rest[..rest.len().min(128)];
+        let Some(end) = memchr::memchr(b'/', rest) else {
+            continue;
+        };
+        let Ok(segment) = std::str::from_utf8(&rest[..end]) else {
+            continue;
+        };
+        // NAME-VERSION: the version starts after the first `-` that a digit follows and
+        // from which the rest is a version (crate names hold no `.`).
+        let split = segment.char_indices().find_map(|(i, c)| {
+            let version = segment.get(i + 1..)?;
+            (c == '-' && version.starts_with(|d: char| d.is_ascii_digit()))
+                .then(|| {
+                    semver::Version::parse(version)
+                        .ok()
+                        .map(|v| (&segment[..i], v))
+                })
+                .flatten()
+        });
+        if let Some((name, version)) = split
+            && !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            out.insert((name, version));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -514,5 +559,10 @@ mod tests {
         let lock = from_panic_messages(&bytes).unwrap();
         assert_eq!(lock.packages.len(), 1);
         assert_eq!(lock.packages[0].label(), "smallvec 1.6.0");
+        // A distribution's build: its own path to the unpacked crates.
+        let debian = b"\x7fELF/usr/share/cargo/registry/grep-searcher-0.1.10/src/lines.rs\0/usr/share/cargo/registry/regex-1.5.4/src/re.rs /usr/share/cargo/registry/bad-x.y/";
+        let lock = from_panic_messages(debian).unwrap();
+        let labels: Vec<String> = lock.packages.iter().map(|p| p.label()).collect();
+        assert_eq!(labels, ["grep-searcher 0.1.10", "regex 1.5.4"]);
     }
 }

@@ -47,7 +47,8 @@ pub fn render(r: &AuditReport, color: bool, tree: bool) -> String {
             out.push_str(&trees(r));
         }
     }
-    if let Some(b) = &r.binary {
+    // An incomplete list's line is the first note.
+    if let Some(b) = r.binary.as_ref().filter(|b| b.complete) {
         out.push_str(&format!("binary: {}\n", b.describe(r.lockfile.packages)));
     }
     for n in r.notes.iter().chain(&r.yanked_unknown) {

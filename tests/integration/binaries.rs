@@ -371,6 +371,20 @@ fn without_embedded_data_panic_messages_give_an_incomplete_list_in_every_format(
     );
     assert!(v["notes"][0].as_str().unwrap().contains("INCOMPLETE"));
 
+    // A distribution's build (Debian's layout of the unpacked crates) reveals them too.
+    let debian = write(
+        tmp.path(),
+        "debian",
+        &elf(
+            None,
+            b"/usr/share/cargo/registry/vulncrate-1.1.0/src/lib.rs\0",
+        ),
+    );
+    let r = bin_json(&debian, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.json()["binary"]["complete"], false);
+    assert_eq!(r.json()["lockfile"]["packages"], 1);
+
     // Nothing vulnerable among what it reveals: exit 0, but never a clean bill.
     let safe = write(
         tmp.path(),
