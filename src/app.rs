@@ -25,6 +25,7 @@ pub fn run(cli: Cli, out: &mut Output) -> Result<i32, AppError> {
         Some(Command::Policy(args)) => run_policy(&args, out),
         Some(Command::Why(args)) => crate::commands::why::run(&args, out),
         Some(Command::History(args)) => crate::commands::history::run(&args, out),
+        Some(Command::Bin(args)) => crate::commands::bin::run(&args, out),
         Some(Command::Fix(args)) => crate::commands::fix::run(&args, out),
         None => run_audit(&cli.audit, out),
     }
@@ -316,6 +317,7 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     };
     let discover = scan::Discover {
         all_dirs: args.all_dirs,
+        binaries: args.binaries,
     };
     let mut found = if args.git {
         scan::discover_git(&args.paths, args.refs.as_deref(), &discover)
@@ -358,6 +360,7 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         advisories: (!args.advisory.is_empty()).then_some(args.advisory.as_slice()),
         fail_on_new_only,
         as_text: jsonl,
+        binaries: args.binaries,
     };
     // JSON Lines are written as the lockfiles are done, in order, rather than held to
     // the end (a scan of a thousand old lockfiles writes ~40 MiB).
@@ -366,10 +369,13 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
     } else {
         None
     };
+    let audit_one: &scan::AuditOne<'_> = match args.binaries {
+        true => &|found| scan::audit_binary(&db, found, &policies.base),
+        false => &|f| scan::audit_lockfile(&db, f, &found.repos, &|f| policies.options(f)),
+    };
     let lines = scan::audit_each(
-        &db,
-        &found,
-        &|found| policies.options(found),
+        &found.lockfiles,
+        audit_one,
         jobs,
         &|done| progress.tick(done),
         &|entry| how.line(entry),
@@ -399,9 +405,13 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
         None => write_report(args.output.as_deref(), &text, out)?,
     }
     let pl = crate::report::plural;
+    let (one, many) = match args.binaries {
+        true => ("binary", "binaries"),
+        false => ("lockfile", "lockfiles"),
+    };
     out.status(&format!(
         "scanned {scanned} {}: {} failing {}, {} {}",
-        pl(scanned, "lockfile", "lockfiles"),
+        pl(scanned, one, many),
         result.failing,
         pl(result.failing, "finding", "findings"),
         result.errors,

@@ -32,8 +32,12 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Print the effective policy and where each setting comes from.
     Policy(PolicyArgs),
-    /// Audit every Cargo.lock under some folders (lockfile-only, in parallel).
+    /// Audit every Cargo.lock under some folders (lockfile-only, in parallel), or with
+    /// --binaries every compiled binary.
     Scan(ScanArgs),
+    /// Audit compiled binaries (ELF, Mach-O, PE, WebAssembly): the dependency list
+    /// cargo auditable embeds, else the crate versions the binary reveals (incomplete).
+    Bin(BinArgs),
     /// Print the dependency paths to any crate, vulnerable or not.
     Why(WhyArgs),
     /// Apply the remediations: `cargo update --precise`, and with
@@ -226,7 +230,8 @@ pub struct ScanArgs {
     /// `scan merge`: combine shards.
     #[command(subcommand)]
     pub merge: Option<ScanCommand>,
-    /// Folders (or lockfiles) to scan (a folder named `merge`: `./merge`).
+    /// Folders (or lockfiles, or with --binaries binaries) to scan (a folder named `merge`:
+    /// `./merge`).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Scan only shard K of N (0 <= K < N): the repositories whose name hashes to K, so
@@ -304,12 +309,66 @@ pub struct ScanArgs {
     /// Also descend into hidden folders, `target/` and `vendor/`.
     #[arg(long)]
     pub all_dirs: bool,
+    /// Audit the compiled binaries under the folders instead of lockfiles: files told
+    /// by their first bytes (ELF, Mach-O, PE, WebAssembly), whatever their name, in
+    /// every folder; one line per binary. Symbolic links and special files are skipped.
+    #[arg(long)]
+    pub binaries: bool,
     /// Do not check for yanked crates (read from cargo's local index cache).
     #[arg(long)]
     pub no_yanked: bool,
     /// No progress bar or status lines.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+}
+
+/// `bin` options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct BinArgs {
+    /// The binaries to audit.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The workspace the binaries were built from (its folder, Cargo.toml, or a
+    /// Cargo.lock read alone): its lockfile's remediation and its policy files are used.
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
+    /// Findings on build-time-only dependencies (build scripts, proc-macros: not in the
+    /// shipped code) fail the run too; they are reported either way.
+    #[arg(long)]
+    pub deny_build_deps: bool,
+    /// Database options.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Never fetch the database, even when there is none (alias: --no-fetch).
+    #[arg(long, short = 'n', alias = "no-fetch")]
+    pub offline: bool,
+    /// Output format; repeat it with --output to write several reports in one run.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Vec<Format>,
+    /// Same as --format json.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the report of the preceding --format to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Vec<PathBuf>,
+    /// Policy options.
+    #[command(flatten)]
+    pub policy: PolicyFlags,
+    /// Do not check for yanked crates.
+    #[arg(long)]
+    pub no_yanked: bool,
+    /// Dependency paths per finding: a number, or `all`.
+    #[arg(long, value_name = "N|all", default_value = "3")]
+    pub paths: String,
+    /// Do not print the dependency trees under the table.
+    #[arg(long)]
+    pub no_tree: bool,
+    /// Print nothing on standard error but errors.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: String,
 }
 
 /// Where the advisory database is.

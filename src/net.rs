@@ -80,6 +80,7 @@ pub fn needs_network_build(cli: &Cli) -> bool {
         Some(Command::Fix(a)) => (&a.db, a.offline, a.online_index),
         Some(Command::Scan(a)) => (&a.db, a.offline, false),
         Some(Command::History(a)) => (&a.db, a.offline, false),
+        Some(Command::Bin(a)) => (&a.db, a.offline, false),
         Some(Command::Policy(_) | Command::Why(_)) => return false,
     };
     online_index && !offline || db_needs_network(db, offline)

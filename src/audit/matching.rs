@@ -6,6 +6,7 @@
 //! given. Informational advisories become warnings of their kind.
 
 use crate::audit::findings::{Finding, FindingKind, PackageRef};
+use crate::input::binary::BinaryFormat;
 use crate::input::lockfile::Lockfile;
 use advisories_cache::record::{RecordHead, SourceKey, default_source_key, source_key};
 use advisories_cache::{AdvisoryRecord, Database, Severity};
@@ -20,6 +21,43 @@ pub struct MatchSettings {
     pub target_arch: Vec<String>,
     /// Drop advisories whose CVSS severity is below this (advisories without CVSS stay).
     pub min_severity: Option<Severity>,
+    /// The platform of an audited binary, from its header: advisories for other OS
+    /// families or architectures are dropped.
+    pub binary: Option<BinaryTarget>,
+}
+
+/// An audited binary's platform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BinaryTarget {
+    /// Its format, which decides the OS family.
+    pub format: BinaryFormat,
+    /// Its architecture (Rust's `target_arch` names), when the header names one.
+    pub arch: Option<&'static str>,
+}
+
+/// The OSes of Apple's targets (what `*apple*` triples name).
+const APPLE_OS: [&str; 5] = ["macos", "ios", "tvos", "watchos", "visionos"];
+
+impl BinaryTarget {
+    /// Does an advisory limited to `os` (empty: every OS) and `arch` (empty: every
+    /// architecture) apply to this binary? The OS rule is `cargo audit bin`'s: a PE runs
+    /// on Windows, a Mach-O on an Apple OS, an ELF on any other OS, and a WebAssembly
+    /// module only where the advisory names no OS (`unknown` or `none`). The
+    /// architecture must be one the advisory lists, when both are known.
+    pub fn applies(&self, os: &[&str], arch: &[&str]) -> bool {
+        let os_ok = os.is_empty()
+            || match self.format {
+                BinaryFormat::Pe => os.contains(&"windows"),
+                BinaryFormat::MachO => os.iter().any(|o| APPLE_OS.contains(o)),
+                BinaryFormat::Elf => os.iter().any(|o| *o != "windows" && !APPLE_OS.contains(o)),
+                BinaryFormat::Wasm => os.iter().any(|o| *o == "unknown" || *o == "none"),
+            };
+        let arch_ok = match self.arch {
+            Some(a) => arch.is_empty() || arch.contains(&a),
+            None => true,
+        };
+        os_ok && arch_ok
+    }
 }
 
 /// Finds every advisory finding for the lockfile (yanked crates are checked elsewhere).
@@ -109,7 +147,10 @@ fn applies_to_targets(adv: &RecordHead<'_>, s: &MatchSettings) -> bool {
         || s.target_arch
             .iter()
             .any(|a| adv.affected_arch.contains(&a.as_str()));
-    os_ok && arch_ok
+    let binary_ok = s
+        .binary
+        .is_none_or(|b| b.applies(&adv.affected_os, &adv.affected_arch));
+    os_ok && arch_ok && binary_ok
 }
 
 /// The (kind, url) of a lockfile source when it is the crates.io registry, else `None`.

@@ -63,6 +63,9 @@ pub struct AuditOptions {
     /// Read the registry data the audit will need on every CPU first (off for scans,
     /// whose lockfiles are already audited in parallel).
     pub prefetch_registry: bool,
+    /// Findings on build-time-only packages of a binary fail the run too (they are
+    /// reported either way; their code is not in the binary).
+    pub deny_build_only: bool,
 }
 
 impl AuditOptions {
@@ -74,6 +77,7 @@ impl AuditOptions {
             target_os: p.targets.value.os.clone(),
             target_arch: p.targets.value.arch.clone(),
             min_severity: None,
+            binary: self.matching.binary,
         };
         self.ignores = p.ignores.clone();
         self.denied_kinds = p.deny.value.kinds.clone();
@@ -117,6 +121,7 @@ impl Default for AuditOptions {
             remediate: true,
             remediation: Default::default(),
             prefetch_registry: true,
+            deny_build_only: false,
         }
     }
 }
@@ -134,6 +139,11 @@ pub fn audit(
 ) -> AuditReport {
     let mut findings = matching::find(db, lock, &opts.matching);
     findings.extend(extra);
+    if !lock.build_only.is_empty() {
+        for f in &mut findings {
+            f.build_only = lock.build_only.get(f.package_index) == Some(&true);
+        }
+    }
     let reqs = Requirements::new(lock, opts.workspace.as_deref(), opts.registry.as_deref());
     let mut yanked_unknown = None;
     if opts.check_yanked {
@@ -184,7 +194,14 @@ pub fn audit(
                 index_paths.iter().map(|p| paths::labels(lock, p)).collect(),
                 index_paths
                     .iter()
-                    .map(|p| p.windows(2).map(|w| edge_kind(&reqs, w[0], w[1])).collect())
+                    .map(|p| {
+                        p.windows(2)
+                            .map(|w| match lock.build_only.is_empty() {
+                                true => edge_kind(&reqs, w[0], w[1]),
+                                false => binary_edge_kind(lock, w[0], w[1]),
+                            })
+                            .collect()
+                    })
                     .collect(),
             )
         });
@@ -226,9 +243,32 @@ pub fn audit(
         deny_stale_ignores: opts.deny_stale_ignores,
         notes,
         yanked_unknown,
+        binary: None,
+        deny_build_only: opts.deny_build_only,
     };
     report.recount();
     report
+}
+
+/// The kind of the step `from → to` of a binary's embedded graph: `build` where a
+/// runtime package reaches a build-time-only one (a build script's or proc-macro's
+/// dependency), else `normal`.
+fn binary_edge_kind(
+    lock: &Lockfile,
+    from: u32,
+    to: u32,
+) -> Option<crate::audit::findings::EdgeKind> {
+    let build = |i: u32| lock.build_only.get(i as usize) == Some(&true);
+    let kind = if build(to) && !build(from) {
+        "build"
+    } else {
+        "normal"
+    };
+    Some(crate::audit::findings::EdgeKind {
+        kinds: vec![kind],
+        optional: false,
+        target: None,
+    })
 }
 
 /// Reads at once, on every CPU, the registry data the paths' step kinds and the
@@ -568,6 +608,8 @@ mod tests {
             notes: vec![],
             paths_note: String::new(),
             yanked_unknown: None,
+            binary: None,
+            deny_build_only: false,
         };
         r.recount();
         r

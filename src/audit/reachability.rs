@@ -345,11 +345,7 @@ fn read_crate(
 /// re-export). A file with neither can add no evidence and lead nowhere, so skipping it
 /// changes no verdict.
 fn worth_lexing(text: &str, target: &Target, aliases: &[String]) -> bool {
-    let names = target
-        .names
-        .iter()
-        .chain(target.macros)
-        .chain(target.types);
+    let names = target.names.iter().chain(target.macros).chain(target.types);
     if names.into_iter().any(|n| text.contains(n.as_str())) {
         return true;
     }

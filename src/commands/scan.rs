@@ -25,6 +25,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub struct Discover {
     /// Also descend into hidden folders, `target/` and `vendor/`.
     pub all_dirs: bool,
+    /// Find compiled binaries (by their first bytes, whatever their name) instead of
+    /// lockfiles; every folder is descended.
+    pub binaries: bool,
 }
 
 /// A lockfile a scan found, and its identity across scans: its path relative to the scan
@@ -242,8 +245,16 @@ fn walk(
             if ft.is_dir() {
                 let n = name.to_string_lossy();
                 let skipped = n.starts_with('.') || n == "target" || n == "vendor";
-                if opts.all_dirs || !skipped {
+                if opts.all_dirs || opts.binaries || !skipped {
                     stack.push(entry.path());
+                }
+            } else if ft.is_file() && opts.binaries {
+                // Only the first bytes of a file are read to tell whether it is one.
+                let path = entry.path();
+                match crate::input::binary::sniff_file(&path) {
+                    Ok(Some(_)) => found.push(path),
+                    Ok(None) => {}
+                    Err(e) => errors.push((path, e.to_string())),
                 }
             } else if ft.is_file() && name == "Cargo.lock" {
                 found.push(entry.path());
@@ -270,14 +281,41 @@ pub struct Entry {
 /// cannot be read is that lockfile's error, not the scan's end).
 pub type OptionsFor<'o> = dyn Fn(&Found) -> Result<Cow<'o, AuditOptions>, String> + Sync + 'o;
 
-/// Audits `lockfiles` with `jobs` threads and hands each result to `then` in the thread
-/// that audited it (so the report can be turned into something small right away), then
-/// to `in_order` in the input order, as soon as every earlier one has been (so output
-/// can be streamed instead of held); results keep the input order.
-pub fn audit_each<'o, T: Send>(
+/// One found file's audit (a lockfile's, a binary's), or its one-line error.
+pub type AuditOne<'o> = dyn Fn(&Found) -> Result<AuditReport, String> + Sync + 'o;
+
+/// A lockfile's audit with its options (see [`Policies::options`]).
+pub fn audit_lockfile(
     db: &Database,
-    found: &Discovered,
-    opts_for: &OptionsFor<'o>,
+    found: &Found,
+    repos: &[crate::input::git::Shared],
+    opts_for: &OptionsFor<'_>,
+) -> Result<AuditReport, String> {
+    let path = &found.path;
+    opts_for(found).and_then(|opts| {
+        load(found, repos).map(|lock| audit::audit(db, &lock, path, &opts, Vec::new()))
+    })
+}
+
+/// A binary's audit with the fleet's options (a binary has no policy files beside it).
+pub fn audit_binary(
+    db: &Database,
+    found: &Found,
+    opts: &AuditOptions,
+) -> Result<AuditReport, String> {
+    crate::input::binary::load(&found.path)
+        .map(|b| crate::commands::bin::audit_binary(db, &b, &found.path, opts, None))
+        .map_err(|e| advisories_cache::load::one_line(&e))
+}
+
+/// Audits `lockfiles` (or binaries) with `jobs` threads, each with `audit_one`, and
+/// hands each result to `then` in the thread that audited it (so the report can be
+/// turned into something small right away), then to `in_order` in the input order, as
+/// soon as every earlier one has been (so output can be streamed instead of held);
+/// results keep the input order.
+pub fn audit_each<'o, T: Send>(
+    lockfiles: &[Found],
+    audit_one: &AuditOne<'o>,
     jobs: usize,
     progress: &(dyn Fn(usize) + Sync),
     then: &(dyn Fn(Entry) -> T + Sync),
@@ -285,7 +323,6 @@ pub fn audit_each<'o, T: Send>(
 ) -> Vec<T> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let (lockfiles, repos) = (&found.lockfiles, &found.repos);
     let slots: Vec<Mutex<Option<T>>> = lockfiles.iter().map(|_| Mutex::new(None)).collect();
     // The first result not yet handed to `in_order`; whoever holds it hands on the run
     // of finished results that starts there.
@@ -296,13 +333,9 @@ pub fn audit_each<'o, T: Send>(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(found) = lockfiles.get(i) else { break };
-                    let path = &found.path;
-                    let result = opts_for(found).and_then(|opts| {
-                        load(found, repos)
-                            .map(|lock| audit::audit(db, &lock, path, &opts, Vec::new()))
-                    });
+                    let result = audit_one(found);
                     let out = then(Entry {
-                        path: path.clone(),
+                        path: found.path.clone(),
                         key: found.key.clone(),
                         git: found.git.clone(),
                         result,
@@ -558,7 +591,7 @@ pub fn read_baseline(path: &Path) -> Result<Baseline, String> {
                     .collect()
             });
         }
-        if v["type"] != "lockfile" {
+        if v["type"] != "lockfile" && v["type"] != "binary" {
             continue;
         }
         scan_lines += 1;
@@ -627,6 +660,8 @@ pub struct Lines<'a> {
     pub fail_on_new_only: bool,
     /// Keep each line as JSON Lines text (for `--format jsonl`) instead of a value.
     pub as_text: bool,
+    /// The scan is of binaries: lines are `"type": "binary"`.
+    pub binaries: bool,
 }
 
 /// One lockfile's line, and its share of the summary.
@@ -668,6 +703,8 @@ struct Tally {
     fixed: usize,
     error: bool,
     new_error: bool,
+    /// A binary whose package list is partial (or empty).
+    incomplete: bool,
 }
 
 impl Lines<'_> {
@@ -688,7 +725,8 @@ impl Lines<'_> {
                 .is_none_or(|b| !b.contains_key(&error_key(key))),
             ..Tally::default()
         };
-        let mut value = json!({"type": "lockfile", "path": path, "key": key, "packages": null, "findings": [], "error": msg});
+        let kind = if self.binaries { "binary" } else { "lockfile" };
+        let mut value = json!({"type": kind, "path": path, "key": key, "packages": null, "findings": [], "error": msg});
         if let Some(g) = git {
             value["git"] = json!(g);
         }
@@ -821,7 +859,9 @@ impl Lines<'_> {
             findings,
             statuses: &statuses,
             fixed: fixed.as_deref(),
+            binary: report.binary.as_ref(),
         };
+        t.incomplete = report.binary.as_ref().is_some_and(|b| !b.complete);
         if self.as_text {
             return Line {
                 text: Some(crate::report::json::scan_line(&line)),
@@ -847,6 +887,7 @@ pub fn summarize(
 ) -> ScanOutput {
     let mut totals = Totals {
         lockfiles: lines.len(),
+        binaries: how.binaries,
         ..Totals::default()
     };
     let mut values = Vec::new();
@@ -878,6 +919,7 @@ pub fn summarize(
             totals.add_fix(fix, n);
         }
         totals.failing += t.failing;
+        totals.incomplete += usize::from(t.incomplete);
         totals.errors += usize::from(t.error);
         totals.new_errors += usize::from(t.new_error);
         totals.new += t.new;
@@ -911,6 +953,9 @@ fn database_value(db: &Database) -> Value {
 #[derive(Debug, Default)]
 pub struct Totals {
     lockfiles: usize,
+    /// A scan of binaries: it counts `binaries`, and the `incomplete` ones.
+    binaries: bool,
+    incomplete: usize,
     errors: usize,
     failing: usize,
     new_errors: usize,
@@ -939,6 +984,8 @@ impl Totals {
     /// Adds another scan's (a shard's) counts.
     fn add(&mut self, other: Totals) {
         self.lockfiles += other.lockfiles;
+        self.binaries |= other.binaries;
+        self.incomplete += other.incomplete;
         self.errors += other.errors;
         self.failing += other.failing;
         self.new_errors += other.new_errors;
@@ -973,7 +1020,11 @@ impl Totals {
                 .collect()
         };
         let mut t = Totals {
-            lockfiles: n(&v["lockfiles"]).ok_or("no lockfile count")?,
+            lockfiles: n(&v["lockfiles"])
+                .or(n(&v["binaries"]))
+                .ok_or("no lockfile count")?,
+            binaries: !v["binaries"].is_null(),
+            incomplete: n(&v["incomplete"]).unwrap_or(0),
             errors: n(&v["errors"]).ok_or("no error count")?,
             failing: n(&v["failing"]).ok_or("no failing count")?,
             new_errors: n(&v["baseline"]["new_errors"]).unwrap_or(0),
@@ -1037,6 +1088,14 @@ impl Totals {
             "failing": self.failing,
             "roots": roots,
         });
+        if self.binaries {
+            // A scan of binaries counts binaries, and those whose list is partial.
+            if let Some(m) = summary.as_object_mut() {
+                m.remove("lockfiles");
+            }
+            summary["binaries"] = json!(self.lockfiles);
+            summary["incomplete"] = json!(self.incomplete);
+        }
         if baseline {
             summary["baseline"] =
                 json!({"new": self.new, "fixed": self.fixed, "new_errors": self.new_errors});
@@ -1065,7 +1124,7 @@ pub fn merge(files: &[PathBuf]) -> Result<ScanOutput, String> {
             let v: Value = serde_json::from_str(line)
                 .map_err(|e| format!("{shown} line {}: not JSON: {e}", n + 1))?;
             match v["type"].as_str() {
-                Some("lockfile") => {
+                Some("lockfile" | "binary") => {
                     let path = PathBuf::from(v["path"].as_str().unwrap_or_default());
                     if v["walk_error"] == true {
                         walk.push((path, v));
@@ -1174,7 +1233,11 @@ fn table(result: &ScanOutput) -> String {
     table
         .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
         .set_header(vec![
-            "Lockfile",
+            if result.summary.get("binaries").is_some() {
+                "Binary"
+            } else {
+                "Lockfile"
+            },
             "Packages",
             "Vulnerabilities",
             "Warnings",
@@ -1273,10 +1336,15 @@ fn markdown(result: &ScanOutput) -> String {
         "✅ **pass**"
     };
     let pl = crate::report::plural;
-    let n_locks = summary["lockfiles"].as_u64().unwrap_or(0) as usize;
+    let binaries = summary.get("binaries").is_some();
+    let (one, many) = match binaries {
+        true => ("binary", "binaries"),
+        false => ("lockfile", "lockfiles"),
+    };
+    let n_locks = summary[many].as_u64().unwrap_or(0) as usize;
     let mut out = format!(
         "### cargo-depaudit scan: {verdict}: {n_locks} {}, {vulns} {}, {warnings} {}, {} failing, {} {}\n\n",
-        pl(n_locks, "lockfile", "lockfiles"),
+        pl(n_locks, one, many),
         pl(vulns, "vulnerability", "vulnerabilities"),
         pl(warnings, "warning", "warnings"),
         result.failing,
@@ -1304,7 +1372,17 @@ fn markdown(result: &ScanOutput) -> String {
         ));
     }
 
-    out.push_str("\n#### Lockfiles\n\n| Lockfile | Packages | Vulnerabilities | Warnings |");
+    if let Some(n) = summary["incomplete"].as_u64().filter(|n| *n > 0) {
+        out.push_str(&format!(
+            "\n⚠️ {n} {} no embedded dependency list: only a partial crate list (or none) was checked\n",
+            pl(n as usize, "binary has", "binaries have")
+        ));
+    }
+    out.push_str(if binaries {
+        "\n#### Binaries\n\n| Binary | Packages | Vulnerabilities | Warnings |"
+    } else {
+        "\n#### Lockfiles\n\n| Lockfile | Packages | Vulnerabilities | Warnings |"
+    });
     out.push_str(if has_baseline { " New | Fixed |" } else { "" });
     out.push_str(" Error |\n|---|---|---|---|");
     out.push_str(if has_baseline { "---|---|" } else { "" });

@@ -41,6 +41,9 @@ pub fn finding_value(f: &Finding) -> Value {
     if let Some(r) = &f.reachability {
         v["reachability"] = json!(r);
     }
+    if f.build_only {
+        v["build_only"] = json!(true);
+    }
     if let Some(reason) = &f.ignore_reason {
         v["ignore_reason"] = json!(reason);
     }
@@ -58,7 +61,7 @@ pub fn finding_value(f: &Finding) -> Value {
 
 /// The whole report as a JSON value.
 pub fn report_value(r: &AuditReport) -> Value {
-    json!({
+    let mut v = json!({
         "database": r.database,
         "lockfile": r.lockfile,
         "findings": r.findings.iter().map(finding_value).collect::<Vec<_>>(),
@@ -67,7 +70,11 @@ pub fn report_value(r: &AuditReport) -> Value {
         "stale_ignores": r.stale_ignores,
         "notes": r.notes,
         "yanked_unknown": r.yanked_unknown,
-    })
+    });
+    if let Some(b) = &r.binary {
+        v["binary"] = b.to_json();
+    }
+    v
 }
 
 /// JSON with a trailing newline, indented when `pretty` (for a terminal), else on one
@@ -93,7 +100,13 @@ mod compact {
 
     /// A scan's line for an audited lockfile, as [`super::scan_line`] describes it.
     pub fn scan_line(out: &mut Vec<u8>, line: &super::ScanLine) {
-        out.extend_from_slice(b"{\"error\":null,\"findings\":");
+        out.push(b'{');
+        if let Some(b) = line.binary {
+            out.extend_from_slice(b"\"binary\":");
+            let _ = serde_json::to_writer(&mut *out, &b.to_json());
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"error\":null,\"findings\":");
         let with_status = line.findings.iter().zip(line.statuses);
         list(out, with_status, |out, (f, status)| {
             finding(out, f, *status)
@@ -110,7 +123,12 @@ mod compact {
         key_of(out, "packages");
         out.extend_from_slice(line.packages.to_string().as_bytes());
         text_field(out, "path", line.path);
-        text_field(out, "type", "lockfile");
+        let kind = if line.binary.is_some() {
+            "binary"
+        } else {
+            "lockfile"
+        };
+        text_field(out, "type", kind);
         out.push(b'}');
     }
 
@@ -131,6 +149,9 @@ mod compact {
                 opt_field(out, "url", a.url.as_deref().or(a.rustsec_url.as_deref()));
                 out.push(b'}');
             }
+        }
+        if f.build_only {
+            out.extend_from_slice(b",\"build_only\":true");
         }
         let optional = [
             ("ignore_expired", &f.ignore_expired),
@@ -384,6 +405,8 @@ pub struct ScanLine<'a> {
     pub statuses: &'a [Option<&'a str>],
     /// The baseline's findings no longer found (only against a baseline).
     pub fixed: Option<&'a [&'a Value]>,
+    /// The binary, in a scan of binaries.
+    pub binary: Option<&'a crate::input::binary::BinaryInfo>,
 }
 
 /// A scan's JSON Lines line for an audited lockfile, written by hand like [`render`]'s
@@ -425,6 +448,10 @@ pub fn scan_line_value(line: &ScanLine) -> Value {
     if let Some(git) = &line.git {
         value["git"] = git.clone();
     }
+    if let Some(b) = line.binary {
+        value["binary"] = b.to_json();
+        value["type"] = json!("binary");
+    }
     value
 }
 
@@ -434,9 +461,12 @@ struct Report<'a>(&'a AuditReport);
 impl Serialize for Report<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let r = self.0;
-        let mut m = s.serialize_map(Some(8))?;
+        let mut m = s.serialize_map(Some(8 + usize::from(r.binary.is_some())))?;
         // The small parts go through a Value, which sorts their keys.
         let sorted = |v: &dyn erased::Ser| v.value();
+        if let Some(b) = &r.binary {
+            m.serialize_entry("binary", &b.to_json())?;
+        }
         m.serialize_entry("database", &sorted(&r.database))?;
         m.serialize_entry("findings", &Findings(&r.findings))?;
         m.serialize_entry("lockfile", &sorted(&r.lockfile))?;
@@ -473,6 +503,8 @@ impl Serialize for Findings<'_> {
 #[derive(Serialize)]
 struct FindingJson<'a> {
     advisory: Option<AdvisoryJson<'a>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    build_only: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     ignore_expired: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -526,6 +558,7 @@ impl<'a> FindingJson<'a> {
                 title: &a.title,
                 url: a.url.as_deref().or(a.rustsec_url.as_deref()),
             }),
+            build_only: f.build_only,
             ignore_expired: f.ignore_expired.as_deref(),
             ignore_origin: f.ignore_origin.as_deref(),
             ignore_reason: f.ignore_reason.as_deref(),
@@ -606,6 +639,7 @@ mod tests {
             path_kinds: vec![vec![None], vec![]],
             remediation: None,
             reachability: None,
+            build_only: false,
         }
     }
 
@@ -667,6 +701,7 @@ mod tests {
         expired.ignore_expired = Some("2020-01-01".into());
         expired.ignore_origin = Some("--ignore".into());
         expired.package.source = None;
+        expired.build_only = true;
         // Every step kind and every optional field, so the typed path is checked on all.
         expired.remediation = Some(crate::audit::remediation::Remediation {
             outcome: crate::audit::remediation::Outcome::BumpParent,
@@ -700,7 +735,7 @@ mod tests {
             newer_compatible: Some("2.1.0".into()),
             alternatives: vec!["use c".into()],
         });
-        let report = AuditReport {
+        let mut report = AuditReport {
             database: DatabaseSummary {
                 path: "db".into(),
                 commit: Some("abc".into()),
@@ -737,15 +772,45 @@ mod tests {
             deny_stale_ignores: false,
             notes: vec!["a note".into()],
             yanked_unknown: Some("yanked status unknown for 1 crate".into()),
+            binary: None,
+            deny_build_only: false,
         };
         let want = serde_json::to_string_pretty(&report_value(&report)).unwrap() + "\n";
         assert_eq!(render(&report, true), want);
         let want = serde_json::to_string(&report_value(&report)).unwrap() + "\n";
         assert_eq!(render(&report, false), want);
+        // A binary's report has its `binary` object.
+        report.binary = Some(crate::input::binary::BinaryInfo {
+            format: crate::input::binary::BinaryFormat::MachO,
+            os: "apple",
+            arch: None,
+            data: crate::input::binary::DataSource::Embedded,
+            complete: true,
+            root: Some("app 0.1.0".into()),
+            format_revision: Some(1),
+        });
+        let want = serde_json::to_string(&report_value(&report)).unwrap() + "\n";
+        assert_eq!(render(&report, false), want);
+        assert_eq!(report_value(&report)["binary"]["complete"], json!(true));
+        report.binary = None;
         // A scan's line, with and without a baseline's statuses and fixed findings.
         let gone = json!({"id": "RUSTSEC-2019-0001", "path": "a\"b/Cargo.lock"});
         let statuses = [Some("new"), None, Some("unchanged"), Some("new")];
-        for (statuses, fixed) in [(&[None; 4], None), (&statuses, Some(&[&gone][..]))] {
+        let bin = crate::input::binary::BinaryInfo {
+            format: crate::input::binary::BinaryFormat::Elf,
+            os: "unix",
+            arch: Some("x86_64"),
+            data: crate::input::binary::DataSource::PanicMessages,
+            complete: false,
+            root: Some("app 0.1.0".into()),
+            format_revision: None,
+        };
+        let cases = [
+            (&[None; 4], None, None),
+            (&statuses, Some(&[&gone][..]), None),
+            (&statuses, Some(&[&gone][..]), Some(&bin)),
+        ];
+        for (statuses, fixed, binary) in cases {
             let line = ScanLine {
                 path: "repo/\u{1}\"x/Cargo.lock",
                 key: "x/\u{1}\"/Cargo.lock",
@@ -754,6 +819,7 @@ mod tests {
                 findings: &report.findings,
                 statuses,
                 fixed,
+                binary,
             };
             let want = scan_line_value(&line);
             assert_eq!(

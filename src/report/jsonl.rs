@@ -16,7 +16,7 @@ pub fn render(r: &AuditReport) -> String {
         out.push_str(&v.to_string());
         out.push('\n');
     }
-    let summary = json!({
+    let mut summary = json!({
         "type": "summary",
         "database": r.database,
         "lockfile": r.lockfile,
@@ -25,6 +25,9 @@ pub fn render(r: &AuditReport) -> String {
         "notes": r.notes,
         "fail": r.fails(),
     });
+    if let Some(b) = &r.binary {
+        summary["binary"] = b.to_json();
+    }
     out.push_str(&summary.to_string());
     out.push('\n');
     out

@@ -117,10 +117,17 @@ fn head(r: &AuditReport, roots: &Roots) -> String {
     let s = &r.summary;
     let verdict = if r.fails() {
         format!("❌ **FAIL** ({})", r.failure_causes().join(", "))
+    } else if r.binary.as_ref().is_some_and(|b| !b.complete) {
+        "⚠️ **incomplete** (a partial crate list: no finding is not a clean bill)".to_string()
     } else {
         "✅ **pass**".to_string()
     };
     let db = &r.database;
+    let binary = r
+        .binary
+        .as_ref()
+        .map(|b| format!("\nBinary: {}\n", b.describe(r.lockfile.packages)))
+        .unwrap_or_default();
     format!(
         "### cargo-depaudit: {verdict}: {} {}, {} {}, {} ignored, {} failing the policy\n\n`{}` ({} packages) · advisory database {} ({}, {} advisories{})\n",
         s.vulnerabilities,
@@ -142,7 +149,7 @@ fn head(r: &AuditReport, roots: &Roots) -> String {
             .as_deref()
             .map(|c| format!(", commit `{}`", &c[..c.len().min(10)]))
             .unwrap_or_default(),
-    )
+    ) + &binary
 }
 
 /// The distinct fixes, most findings fixed first: each a command line to run (or, for a

@@ -49,7 +49,7 @@ pub fn sarif_value(r: &AuditReport, roots: &Roots) -> Value {
         .iter()
         .map(|f| result(r, f, rule_index[&rule_id(f)], &uri, roots))
         .collect();
-    json!({
+    let mut log = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
@@ -76,7 +76,22 @@ pub fn sarif_value(r: &AuditReport, roots: &Roots) -> Value {
             "results": results,
             "columnKind": "unicodeCodePoints",
         }]
-    })
+    });
+    if let Some(b) = &r.binary {
+        let run = &mut log["runs"][0];
+        run["artifacts"][0]["mimeType"] = json!("application/octet-stream");
+        run["properties"] = json!({ "binary": b.to_json(), "complete": b.complete });
+        if !b.complete {
+            run["invocations"] = json!([{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": [{
+                    "level": "warning",
+                    "message": { "text": b.describe(r.lockfile.packages) },
+                }],
+            }]);
+        }
+    }
+    log
 }
 
 /// The rule of a finding: its advisory id, or `yanked/NAME@VERSION` for a yanked package

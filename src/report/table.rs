@@ -61,6 +61,10 @@ pub fn render(r: &AuditReport, color: bool, tree: bool) -> String {
             f.ignore_reason.as_deref().unwrap_or("not affected"),
         ));
     }
+    // An incomplete list's line is the first note.
+    if let Some(b) = r.binary.as_ref().filter(|b| b.complete) {
+        out.push_str(&format!("binary: {}\n", b.describe(r.lockfile.packages)));
+    }
     for n in r.notes.iter().chain(&r.yanked_unknown) {
         out.push_str(&format!("note: {n}\n"));
     }
@@ -144,8 +148,11 @@ pub fn trees(r: &AuditReport) -> String {
 /// `N vulnerabilities, M warnings … · database …`.
 pub fn summary_line(r: &AuditReport, color: bool) -> String {
     let s = &r.summary;
+    let incomplete = r.binary.as_ref().is_some_and(|b| !b.complete);
     let verdict = if r.fails() {
         format!("FAIL ({})", r.failure_causes().join(", "))
+    } else if incomplete {
+        "INCOMPLETE (a partial crate list: no finding is not a clean bill)".to_string()
     } else {
         "ok".to_string()
     };
@@ -156,7 +163,14 @@ pub fn summary_line(r: &AuditReport, color: bool) -> String {
             text.to_string()
         }
     };
-    let verdict = paint(&verdict, if r.fails() { "1;31" } else { "1;32" });
+    let verdict = paint(
+        &verdict,
+        match (r.fails(), incomplete) {
+            (true, _) => "1;31",
+            (false, true) => "1;33",
+            (false, false) => "1;32",
+        },
+    );
     let db = &r.database;
     let age = match db.age_days {
         Some(d) => format!("{d} days old"),

@@ -5,6 +5,7 @@
 
 mod audit;
 mod bad_input;
+mod binaries;
 mod common;
 mod corpus;
 mod fetch;

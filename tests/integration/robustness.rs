@@ -29,4 +29,4 @@ mod limits;
 mod readonly;
 #[cfg(unix)]
 mod spawn;
-mod support;
+pub mod support;

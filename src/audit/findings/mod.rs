@@ -114,6 +114,9 @@ pub struct Finding {
     pub remediation: Option<Remediation>,
     /// Whether a dependent names an affected function (advisories that list them).
     pub reachability: Option<crate::audit::reachability::Reachability>,
+    /// The package is only a build-time dependency of an audited binary (its code is
+    /// not in the binary): reported, and denied only when asked.
+    pub build_only: bool,
 }
 
 /// What is known about one step of a dependency path.
@@ -268,12 +271,19 @@ pub struct AuditReport {
     /// How many crates the yanked check could not decide (not in the index cache): in the
     /// report, never a warning — on a machine without cargo's cache it would be every run.
     pub yanked_unknown: Option<String>,
+    /// The audited binary, when a binary was audited rather than a lockfile.
+    pub binary: Option<crate::input::binary::BinaryInfo>,
+    /// Findings on a binary's build-time-only packages fail the run too.
+    pub deny_build_only: bool,
 }
 
 impl AuditReport {
     /// Does this finding fail the run?
     pub fn is_denied(&self, f: &Finding) -> bool {
-        !f.ignored && self.denied_kinds.contains(&f.kind) && self.meets_threshold(f)
+        !f.ignored
+            && (!f.build_only || self.deny_build_only)
+            && self.denied_kinds.contains(&f.kind)
+            && self.meets_threshold(f)
     }
 
     /// Is the finding's severity at or above the policy's threshold? Findings without an

@@ -14,6 +14,8 @@ pub enum Outcome {
     BumpParent,
     /// No fix is published, or none is compatible anywhere up the chain.
     NoFix,
+    /// A binary: rebuild it with a patched version of the crate.
+    Rebuild,
 }
 
 impl Outcome {
@@ -23,6 +25,7 @@ impl Outcome {
             Outcome::LockfileUpdate => "lockfile-update",
             Outcome::BumpParent => "bump-parent",
             Outcome::NoFix => "no-fix",
+            Outcome::Rebuild => "rebuild",
         }
     }
 }

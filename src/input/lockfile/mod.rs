@@ -177,6 +177,10 @@ pub struct Lockfile {
     pub packages: Vec<Package>,
     /// Resolved dependency edges.
     pub graph: DepGraph,
+    /// Per package, whether it is only a build-time dependency (build scripts,
+    /// proc-macros and what they use). Known for a binary's embedded dependency list
+    /// ([`crate::input::binary`]); empty for a `Cargo.lock`, which does not say.
+    pub build_only: Vec<bool>,
 }
 
 /// Why a lockfile could not be read.
@@ -399,6 +403,7 @@ pub fn from_raw(raw: &Borrowed<'_>, lines: &[u32]) -> Result<Lockfile, String> {
         version: format,
         packages,
         graph,
+        build_only: Vec::new(),
     })
 }
 

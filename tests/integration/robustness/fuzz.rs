@@ -1,6 +1,6 @@
 //! Mutation fuzzing of every input the tool reads: advisory files, policy files
 //! (`depaudit.toml`, `.cargo/audit.toml`, `deny.toml`), scan baselines (JSON Lines),
-//! compiled index files and lockfiles. Seeds are real files (`../shared/advisory-db`,
+//! compiled index files, lockfiles and compiled binaries. Seeds are real files (`../shared/advisory-db`,
 //! the corpus, files the binary wrote); mutations are truncation, bit flips, duplicated
 //! chunks and tables, huge strings, deep nesting, invalid UTF-8, control characters,
 //! dropped or swapped lines and stray tokens (see `support::mutate`).
@@ -745,4 +745,65 @@ fn walk_git(dir: &Path) -> &'static str {
             _ => "walked",
         }
     }
+}
+
+/// Binaries of every format, with the embedded list, with panic-message paths only, and
+/// with both; built here (see `binaries.rs`).
+fn binary_seeds() -> Vec<Seed> {
+    use crate::binaries::{demo_packages, elf, macho, panic_paths, pe, wasm, zlib};
+    let data = zlib(&demo_packages());
+    let paths = panic_paths(&["vulncrate-1.1.0", "safecrate-3.0.0"]);
+    [
+        ("app-elf", elf(Some(&data), &paths)),
+        ("app-macho", macho(Some(&data))),
+        ("app.exe", pe(&data)),
+        ("app.wasm", wasm(&data)),
+        ("plain-elf", elf(None, &paths)),
+        ("json-elf", elf(Some(&demo_packages()), b"")),
+    ]
+    .into_iter()
+    .map(|(rel, bytes)| Seed {
+        rel: rel.to_string(),
+        bytes,
+    })
+    .collect()
+}
+
+#[test]
+fn fuzz_binaries() {
+    let (cases, e2e) = fuzz_cases();
+    let seeds = binary_seeds();
+    let tally = in_process("binary", seeds.clone(), 0xb1a7, cases, |_, bytes| {
+        match cargo_depaudit::input::binary::parse_bytes(bytes) {
+            Ok(b) if b.info.complete => "embedded",
+            Ok(_) => "partial",
+            Err(reason) => {
+                assert!(!reason.contains('\n'), "one line: {reason}");
+                "rejected"
+            }
+        }
+    });
+    assert!(
+        tally.contains_key("embedded") && tally.contains_key("rejected"),
+        "{tally:?}"
+    );
+
+    let mut rng = Rng::new(0xb1a7e2e);
+    for i in 0..e2e {
+        let seed = rng.pick(&seeds).clone();
+        let (bytes, ops) = mutate(&seed.bytes, &mut rng);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(format!("fuzzcase-{i}.bin"));
+        std::fs::write(&file, &bytes).unwrap();
+        let mut cmd: Command = capped(HEAP_CAP);
+        cmd.args(["bin", s(&file), "--db", s(&fixture_db()), "-n"]);
+        let cache = tempfile::tempdir().unwrap();
+        let r = run_bounded(cmd, cache.path(), Duration::from_secs(60));
+        assert_clean(
+            &r,
+            &format!("fuzzcase-{i}.bin"),
+            &format!("binary e2e case {i} ({} with {ops:?})", seed.rel),
+        );
+    }
+    eprintln!("fuzz binary: {e2e} cases through the binary");
 }
