@@ -83,7 +83,7 @@ fn flatten(ts: TokenStream, test: bool, out: &mut Vec<Tok>) {
                     Delimiter::Bracket => ("[", "]"),
                     Delimiter::None => ("", ""),
                 };
-                let line = g.span().start().line;
+                let line = 0; // only identifiers need their line
                 if prev_hash && g.delimiter() == Delimiter::Bracket {
                     let attr = g.stream().to_string();
                     let is_test =
@@ -107,7 +107,7 @@ fn flatten(ts: TokenStream, test: bool, out: &mut Vec<Tok>) {
                     out.push(Tok {
                         text: close.into(),
                         ident: false,
-                        line: g.span().end().line,
+                        line: 0,
                         test,
                     });
                 }
@@ -130,7 +130,7 @@ fn flatten(ts: TokenStream, test: bool, out: &mut Vec<Tok>) {
                 out.push(Tok {
                     text: p.as_char().to_string(),
                     ident: false,
-                    line: p.span().start().line,
+                    line: 0,
                     test,
                 });
             }
@@ -138,7 +138,7 @@ fn flatten(ts: TokenStream, test: bool, out: &mut Vec<Tok>) {
                 out.push(Tok {
                     text: l.to_string(),
                     ident: false,
-                    line: l.span().start().line,
+                    line: 0,
                     test,
                 });
                 prev_hash = false;
@@ -176,9 +176,12 @@ struct Target<'a> {
 /// Reads one crate's files for the target, where `aliases` are the names its code gives
 /// the crate it depends on (the vulnerable one or a re-exporter) and `others` the crates
 /// it depends on that cannot reach the vulnerable one.
+#[allow(clippy::too_many_arguments)]
 fn read_crate(
     label: &str,
     dir: &std::path::Path,
+    index: u32,
+    lexed_files: &mut LexCache,
     files: &[(String, String)],
     target: &Target,
     aliases: &[String],
@@ -190,7 +193,7 @@ fn read_crate(
     struct File<'t> {
         rel: &'t str,
         text: &'t str,
-        toks: Vec<Tok>,
+        toks: std::rc::Rc<Vec<Tok>>,
         in_use: Vec<bool>,
         shadowed: BTreeSet<String>,
         from_target_side: bool,
@@ -200,7 +203,11 @@ fn read_crate(
         if !worth_lexing(text, target, aliases) {
             continue;
         }
-        let toks = lex(text).map_err(|e| format!("{label}: {rel} {e}"))?;
+        let toks = lexed_files
+            .entry((index, rel.clone()))
+            .or_insert_with(|| lex(text).map(std::rc::Rc::new))
+            .clone()
+            .map_err(|e| format!("{label}: {rel} {e}"))?;
         // Names imported from crates that cannot reach the vulnerable one, and whether
         // this file imports anything of the target's from the vulnerable side.
         let mut shadowed = BTreeSet::new();
@@ -346,7 +353,7 @@ fn read_crate(
 /// changes no verdict.
 fn worth_lexing(text: &str, target: &Target, aliases: &[String]) -> bool {
     let names = target.names.iter().chain(target.macros).chain(target.types);
-    if names.into_iter().any(|n| text.contains(n.as_str())) {
+    if names.into_iter().any(|n| has_word(text, n)) {
         return true;
     }
     ["use", "extern"].iter().any(|kw| {
@@ -360,45 +367,43 @@ fn worth_lexing(text: &str, target: &Target, aliases: &[String]) -> bool {
     })
 }
 
+/// Does `text` hold `word` as a whole identifier (not inside a longer one)?
+fn has_word(text: &str, word: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(ident) && !after.is_some_and(ident)
+    })
+}
+
 /// The macros of the vulnerable crate whose bodies name a target function, directly or
 /// through another of its macros.
 fn macros_naming(
     files: &[(String, String)],
     names: &BTreeSet<String>,
 ) -> Result<BTreeSet<String>, String> {
+    // Only files that define macros and name a function (or, in a later round, a macro
+    // found to name one) can hold such a macro.
     let mut bodies: Vec<(String, BTreeSet<String>)> = Vec::new();
-    for (rel, text) in files {
-        let toks = lex(text).map_err(|e| format!("{rel} {e}"))?;
-        let mut i = 0;
-        while i + 3 < toks.len() {
-            if toks[i].text == "macro_rules" && toks[i + 1].text == "!" && toks[i + 2].ident {
-                let name = toks[i + 2].text.clone();
-                // The body: the group that follows, to its matching close.
-                let open = i + 3;
-                let mut depth = 0i32;
-                let mut j = open;
-                let mut idents = BTreeSet::new();
-                while j < toks.len() {
-                    match toks[j].text.as_str() {
-                        "{" | "(" | "[" => depth += 1,
-                        "}" | ")" | "]" => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ if toks[j].ident => {
-                            idents.insert(toks[j].text.clone());
-                        }
-                        _ => {}
-                    }
-                    j += 1;
-                }
-                bodies.push((name, idents));
-                i = j;
+    let mut lexed = vec![false; files.len()];
+    let mut wanted: BTreeSet<String> = names.clone();
+    loop {
+        let before = bodies.len();
+        for (k, (rel, text)) in files.iter().enumerate() {
+            if lexed[k]
+                || !text.contains("macro_rules")
+                || !wanted.iter().any(|n| has_word(text, n))
+            {
+                continue;
             }
-            i += 1;
+            lexed[k] = true;
+            bodies.extend(macro_bodies(rel, text)?);
         }
+        if bodies.len() == before {
+            break;
+        }
+        wanted.extend(bodies.iter().map(|(n, _)| n.clone()));
     }
     let mut found: BTreeSet<String> = BTreeSet::new();
     loop {
@@ -417,6 +422,42 @@ fn macros_naming(
     }
 }
 
+/// The `macro_rules!` definitions of one file: (name, identifiers of its body).
+fn macro_bodies(rel: &str, text: &str) -> Result<Vec<(String, BTreeSet<String>)>, String> {
+    let toks = lex(text).map_err(|e| format!("{rel} {e}"))?;
+    let mut bodies = Vec::new();
+    let mut i = 0;
+    while i + 3 < toks.len() {
+        if toks[i].text == "macro_rules" && toks[i + 1].text == "!" && toks[i + 2].ident {
+            let name = toks[i + 2].text.clone();
+            // The body: the group that follows, to its matching close.
+            let mut depth = 0i32;
+            let mut j = i + 3;
+            let mut idents = BTreeSet::new();
+            while j < toks.len() {
+                match toks[j].text.as_str() {
+                    "{" | "(" | "[" => depth += 1,
+                    "}" | ")" | "]" => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ if toks[j].ident => {
+                        idents.insert(toks[j].text.clone());
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            bodies.push((name, idents));
+            i = j;
+        }
+        i += 1;
+    }
+    Ok(bodies)
+}
+
 /// Annotates every finding whose advisory lists affected functions (for its locked
 /// version) with a reachability verdict. Findings without function data get nothing.
 pub fn annotate(findings: &mut [Finding], lock: &Lockfile, roots: &SourceRoots) {
@@ -430,9 +471,10 @@ pub fn annotate(findings: &mut [Finding], lock: &Lockfile, roots: &SourceRoots) 
         return;
     }
     let mut files: SourceCache = HashMap::new();
+    let mut lexed: LexCache = HashMap::new();
     for i in wanted {
         let f = &findings[i];
-        let r = verdict(f, lock, roots, &mut files);
+        let r = verdict(f, lock, roots, &mut files, &mut lexed);
         findings[i].reachability = Some(r);
     }
 }
@@ -460,6 +502,9 @@ fn functions_of(f: &Finding) -> Vec<String> {
 type Source = (std::path::PathBuf, std::sync::Arc<Vec<(String, String)>>);
 
 type SourceCache = HashMap<u32, Result<Source, String>>;
+
+/// Files already lexed in this audit (several findings often read one dependent).
+type LexCache = HashMap<(u32, String), Result<std::rc::Rc<Vec<Tok>>, String>>;
 
 fn source_of(
     lock: &Lockfile,
@@ -490,6 +535,7 @@ fn verdict(
     lock: &Lockfile,
     roots: &SourceRoots,
     cache: &mut SourceCache,
+    lexed: &mut LexCache,
 ) -> Reachability {
     let functions = functions_of(f);
     let mut names: BTreeSet<String> = BTreeSet::new();
@@ -508,16 +554,9 @@ fn verdict(
     }
     let v = f.package_index as u32;
     let mut unknown: Vec<String> = Vec::new();
-    let macros = match source_of(lock, roots, v, cache) {
-        Ok((_, files)) => macros_naming(&files, &names).unwrap_or_else(|e| {
-            unknown.push(format!("the vulnerable crate's macros cannot be read: {e}"));
-            BTreeSet::new()
-        }),
-        Err(e) => {
-            unknown.push(format!("{e}, so its macros cannot be checked"));
-            BTreeSet::new()
-        }
-    };
+    // The vulnerable crate's macros are read when a dependent's source is there to be
+    // checked against them, not before.
+    let mut macros: Option<BTreeSet<String>> = None;
     // The packages from which the vulnerable one can be reached (its ancestors).
     let mut reaches = vec![false; lock.packages.len()];
     let mut stack = vec![v];
@@ -562,12 +601,22 @@ fn verdict(
             .map(|&x| lock.packages[x as usize].name.replace('-', "_"))
             .filter(|n| !aliases.contains(n))
             .collect();
+        let macros = macros.get_or_insert_with(|| match source_of(lock, roots, v, cache) {
+            Ok((_, files)) => macros_naming(&files, &names).unwrap_or_else(|e| {
+                unknown.push(format!("the vulnerable crate's macros cannot be read: {e}"));
+                BTreeSet::new()
+            }),
+            Err(e) => {
+                unknown.push(format!("{e}, so its macros cannot be checked"));
+                BTreeSet::new()
+            }
+        });
         let target = Target {
             names: &names,
-            macros: &macros,
+            macros,
             types: &types,
         };
-        match read_crate(&label, &dir, &files, &target, &aliases, &others) {
+        match read_crate(&label, &dir, d, lexed, &files, &target, &aliases, &others) {
             Ok(o) => {
                 crates_read.push(label);
                 evidence.extend(o.evidence);
