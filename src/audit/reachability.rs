@@ -71,7 +71,14 @@ struct Tok {
     test: bool,
 }
 
-fn flatten(ts: TokenStream, test: bool, out: &mut Vec<Tok>) {
+/// Groups nested deeper than this make a file unreadable (`unknown`), never a stack
+/// overflow.
+const MAX_NESTING: usize = 256;
+
+fn flatten(ts: TokenStream, test: bool, depth: usize, out: &mut Vec<Tok>) -> Result<(), String> {
+    if depth > MAX_NESTING {
+        return Err(format!("nests deeper than {MAX_NESTING} groups"));
+    }
     let mut pending_test = false;
     let mut prev_hash = false;
     for tt in ts {
@@ -102,7 +109,7 @@ fn flatten(ts: TokenStream, test: bool, out: &mut Vec<Tok>) {
                         test,
                     });
                 }
-                flatten(g.stream(), inner_test, out);
+                flatten(g.stream(), inner_test, depth + 1, out)?;
                 if !close.is_empty() {
                     out.push(Tok {
                         text: close.into(),
@@ -145,12 +152,13 @@ fn flatten(ts: TokenStream, test: bool, out: &mut Vec<Tok>) {
             }
         }
     }
+    Ok(())
 }
 
 fn lex(text: &str) -> Result<Vec<Tok>, String> {
     let ts = TokenStream::from_str(text).map_err(|e| format!("cannot be lexed ({e})"))?;
     let mut out = Vec::new();
-    flatten(ts, false, &mut out);
+    flatten(ts, false, 0, &mut out)?;
     Ok(out)
 }
 
@@ -456,6 +464,37 @@ fn macro_bodies(rel: &str, text: &str) -> Result<Vec<(String, BTreeSet<String>)>
         i += 1;
     }
     Ok(bodies)
+}
+
+/// What one file of a dependent contributes when `names` are the affected functions and
+/// `krate` the vulnerable crate's name in code: the lines that name them, or why the
+/// file cannot be read. (The unit the analysis is built from; fuzzed on its own.)
+pub fn occurrences(
+    rel: &str,
+    text: &str,
+    names: &[&str],
+    krate: &str,
+) -> Result<Vec<usize>, String> {
+    let names: BTreeSet<String> = names.iter().map(|n| n.to_string()).collect();
+    let none = BTreeSet::new();
+    let target = Target {
+        names: &names,
+        macros: &none,
+        types: &none,
+    };
+    let files = [(rel.to_string(), text.to_string())];
+    let mut lexed = HashMap::new();
+    let o = read_crate(
+        "fuzzed 0.0.0",
+        std::path::Path::new(""),
+        0,
+        &mut lexed,
+        &files,
+        &target,
+        &[krate.to_string()],
+        &BTreeSet::new(),
+    )?;
+    Ok(o.evidence.iter().map(|e| e.line).collect())
 }
 
 /// Annotates every finding whose advisory lists affected functions (for its locked

@@ -807,3 +807,50 @@ fn fuzz_binaries() {
     }
     eprintln!("fuzz binary: {e2e} cases through the binary");
 }
+
+/// Rust sources as a dependent's files: mutated, they are read for the affected names
+/// without a panic, a hang or a stack overflow (a file that cannot be lexed is an error,
+/// which makes a verdict `unknown`). The unmutated seeds name the function.
+#[test]
+fn fuzz_dependent_sources() {
+    let (cases, _) = fuzz_cases();
+    let seeds: Vec<Seed> = [
+        ("src/main.rs", "use vuln::bad as b;\nfn main() {\n    b();\n    vuln::bad();\n}\n"),
+        ("src/lib.rs", "pub use vuln::*;\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() { super::bad(); }\n}\n"),
+        ("src/m.rs", "macro_rules! m { () => { vuln::bad() } }\nfn f(p: vuln::Parser) { p.bad(); m!(); }\n"),
+        ("build.rs", "fn main() { let x = r#\"bad\"#; vuln::bad(); /* bad */ }\n"),
+    ]
+    .iter()
+    .map(|(rel, text)| Seed {
+        rel: rel.to_string(),
+        bytes: text.as_bytes().to_vec(),
+    })
+    .collect();
+    for s in &seeds {
+        let text = std::str::from_utf8(&s.bytes).unwrap();
+        let found =
+            cargo_depaudit::audit::reachability::occurrences(&s.rel, text, &["bad"], "vuln");
+        assert!(found.is_ok_and(|l| !l.is_empty()), "{}", s.rel);
+    }
+    let deep = format!(
+        "fn main() {{ vuln::bad{}{} }}",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    assert!(
+        cargo_depaudit::audit::reachability::occurrences("deep.rs", &deep, &["bad"], "vuln")
+            .is_err()
+    );
+    let tally = in_process("sources", seeds, 0x50ce, cases, |seed, bytes| {
+        let text = String::from_utf8_lossy(bytes);
+        match cargo_depaudit::audit::reachability::occurrences(&seed.rel, &text, &["bad"], "vuln") {
+            Ok(lines) if lines.is_empty() => "none",
+            Ok(_) => "named",
+            Err(_) => "unreadable",
+        }
+    });
+    assert!(
+        tally.contains_key("named") && tally.contains_key("unreadable"),
+        "{tally:?}"
+    );
+}
