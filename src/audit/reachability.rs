@@ -29,6 +29,9 @@ use std::str::FromStr;
 /// every JSON object of the reports is written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Reachability {
+    /// For a binary: `present-in-binary`, `absent-from-binary` (evidence, not proof:
+    /// functions get inlined) or `no-symbols` (stripped: nothing to tell).
+    pub binary: Option<&'static str>,
     /// The crates read (`name version`).
     pub crates_read: Vec<String>,
     /// Where the functions are named (at most 20; runtime ones first).
@@ -519,7 +522,7 @@ pub fn annotate(findings: &mut [Finding], lock: &Lockfile, roots: &SourceRoots) 
 }
 
 /// The affected functions that apply to the finding's locked version.
-fn functions_of(f: &Finding) -> Vec<String> {
+pub fn functions_of(f: &Finding) -> Vec<String> {
     let Some(a) = &f.advisory else {
         return Vec::new();
     };
@@ -610,6 +613,16 @@ fn verdict(
     }
     let mut evidence = Vec::new();
     let mut crates_read = Vec::new();
+    if lock.graph.rdeps[v as usize].is_empty() {
+        // Nothing to read is not evidence of anything: a root package, or a graph that
+        // does not say who depends on the crate.
+        let p = &lock.packages[v as usize];
+        unknown.push(format!(
+            "nothing depends on {} {} in the graph, so no dependent could be read",
+            p.name,
+            crate::version_text::version_text(&p.version)
+        ));
+    }
     let mut queue: Vec<(u32, u32)> = lock.graph.rdeps[v as usize]
         .iter()
         .map(|&d| (d, v))
@@ -699,6 +712,7 @@ fn verdict(
     });
     evidence.truncate(20);
     Reachability {
+        binary: None,
         state,
         only_in,
         functions,

@@ -21,6 +21,49 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 
+/// For each finding whose advisory lists affected functions, whether the binary's
+/// symbols name one. It relaxes nothing: with no verdict from sources it is `unknown`.
+fn symbols(findings: &mut [crate::audit::findings::Finding], path: &Path) {
+    use crate::audit::reachability::{Reachability, functions_of};
+    let wanted: Vec<(usize, Vec<String>)> = findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (i, functions_of(f)))
+        .filter(|(_, fs)| !fs.is_empty())
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    // The binary is read once for every function of every finding.
+    let all: Vec<String> = wanted
+        .iter()
+        .flat_map(|(_, fs)| fs.iter().cloned())
+        .collect();
+    let present = crate::input::binary::symbols_present(path, &all);
+    let mut at = 0;
+    for (i, functions) in wanted {
+        let mine = present.as_ref().map(|p| &p[at..at + functions.len()]);
+        at += functions.len();
+        let state = match mine {
+            None => "no-symbols",
+            Some(found) if found.iter().any(|&p| p) => "present-in-binary",
+            Some(_) => "absent-from-binary",
+        };
+        let r = findings[i]
+            .reachability
+            .get_or_insert_with(|| Reachability {
+                binary: None,
+                crates_read: Vec::new(),
+                evidence: Vec::new(),
+                functions: functions.clone(),
+                only_in: None,
+                state: "unknown",
+                unknown_because: Some("no dependent's source was read for this binary".into()),
+            });
+        r.binary = Some(state);
+    }
+}
+
 /// Audits one binary read with [`binary::load`]: the lockfile audit with the binary's
 /// platform, no lockfile remediation (a binary is not updated in place) but a rebuild
 /// one, or the `source` workspace's where it has the same finding.
@@ -37,6 +80,8 @@ pub fn audit_binary(
         arch: bin.info.arch,
     });
     o.remediate = false;
+    // Sources can speak only through the embedded graph's dependents.
+    o.reachability &= bin.info.data == DataSource::Embedded;
     // A binary has no members: its roots are the packages nothing depends on (the
     // embedded root), and no manifest says anything about its edges.
     o.members = None;
@@ -49,6 +94,7 @@ pub fn audit_binary(
         DataSource::None => "no dependency information in the binary".into(),
     };
     rebuild_remediations(&mut report.findings, source);
+    symbols(&mut report.findings, path);
     if !bin.info.complete {
         report
             .notes

@@ -233,6 +233,42 @@ pub fn load(path: &Path) -> Result<Binary, BinaryError> {
     })
 }
 
+/// Whether each Rust path (`vuln::bad`, `vuln::Parser::parse`) has a symbol in the
+/// binary, matched on its last two segments as both manglings write them (`4vuln3bad`,
+/// `6Parser5parse`); `None` when the binary has no symbol table to tell (stripped, or
+/// not an object file). Absence is evidence, not proof: a function may be inlined.
+pub fn symbols_present(path: &Path, paths: &[String]) -> Option<Vec<bool>> {
+    use object::{Object, ObjectSymbol};
+    let bytes = read_bounded(path).ok()?;
+    let file = object::File::parse(&*bytes).ok()?;
+    let patterns: Vec<Vec<u8>> = paths
+        .iter()
+        .map(|p| {
+            let segs: Vec<String> = p.split("::").map(|s| s.replace('-', "_")).collect();
+            segs[segs.len().saturating_sub(2)..]
+                .iter()
+                .map(|s| format!("{}{s}", s.len()))
+                .collect::<String>()
+                .into_bytes()
+        })
+        .collect();
+    // A symbol table says something only when it names what the binary defines (a
+    // stripped binary keeps only its dynamic imports, which are not its own code).
+    let any = file
+        .symbols()
+        .any(|s| s.is_definition() && s.name_bytes().is_ok_and(|n| !n.is_empty()));
+    let mut found = vec![false; paths.len()];
+    for sym in file.symbols().chain(file.dynamic_symbols()) {
+        let Ok(name) = sym.name_bytes() else { continue };
+        for (i, p) in patterns.iter().enumerate() {
+            if !found[i] && name.windows(p.len()).any(|w| w == p.as_slice()) {
+                found[i] = true;
+            }
+        }
+    }
+    any.then_some(found)
+}
+
 fn read_bounded(path: &Path) -> Result<Vec<u8>, BinaryError> {
     use std::io::Read;
     let io = |source| BinaryError::Io {

@@ -352,3 +352,78 @@ fn sarif_points_at_the_calling_line_in_the_repository() {
         "{result:#}"
     );
 }
+
+/// An ELF with the embedded list (app → vuln 1.0.0) and these function symbols.
+fn elf_with_symbols(symbols: &[&str]) -> Vec<u8> {
+    use object::write::{Object, Symbol, SymbolSection};
+    let list = crate::binaries::dep_json(&[
+        ("app", "0.1.0", "local", "runtime", &[1], true),
+        ("vuln", "1.0.0", "crates.io", "runtime", &[], false),
+    ]);
+    let mut obj = Object::new(
+        object::BinaryFormat::Elf,
+        object::Architecture::X86_64,
+        object::Endianness::Little,
+    );
+    let dep = obj.add_section(
+        Vec::new(),
+        b".dep-v0".to_vec(),
+        object::SectionKind::ReadOnlyData,
+    );
+    obj.append_section_data(dep, &crate::binaries::zlib(&list), 1);
+    let text = obj.add_section(Vec::new(), b".text".to_vec(), object::SectionKind::Text);
+    let at = obj.append_section_data(text, &[0xc3; 16], 1);
+    for (i, name) in symbols.iter().enumerate() {
+        obj.add_symbol(Symbol {
+            name: name.as_bytes().to_vec(),
+            value: at + i as u64,
+            size: 1,
+            kind: object::SymbolKind::Text,
+            scope: object::SymbolScope::Linkage,
+            weak: false,
+            section: SymbolSection::Section(text),
+            flags: object::SymbolFlags::None,
+        });
+    }
+    obj.write().unwrap()
+}
+
+#[test]
+fn a_binary_says_whether_the_affected_symbols_are_in_it_and_relaxes_nothing() {
+    let w = World::new();
+    let state = |symbols: &[&str]| {
+        let file = w.dir.path().join(format!("app-{}", symbols.len()));
+        std::fs::write(&file, elf_with_symbols(symbols)).unwrap();
+        let out = std::process::Command::new(bin())
+            .args(["bin", "-n", "--json", "--db"])
+            .arg(w.dir.path().join("db"))
+            .arg(&file)
+            .env("CARGO_HOME", w.dir.path().join("empty-home"))
+            .env("DEPAUDIT_CACHE_DIR", w.dir.path().join("cache"))
+            .output()
+            .unwrap();
+        let run = finish(out);
+        assert_eq!(
+            run.code, 1,
+            "a vulnerability fails whatever the symbols: {}",
+            run.stderr
+        );
+        let v = run.json();
+        let r = &v["findings"][0]["reachability"];
+        (
+            r["binary"].as_str().unwrap_or("none").to_string(),
+            r["state"].as_str().unwrap_or("none").to_string(),
+        )
+    };
+    let (b, s) = state(&["_ZN4vuln3bad17h0123456789abcdefE", "main"]);
+    assert_eq!((b.as_str(), s.as_str()), ("present-in-binary", "unknown"));
+    let (b, _) = state(&["_RNvMs_NtCs1234_4vuln6Parser5parse", "main"]);
+    assert_eq!(b, "present-in-binary", "v0 mangling of a method");
+    let (b, _) = state(&[
+        "_ZN4vuln4good17h0123456789abcdefE",
+        "_ZN5other3bad17h0123456789abcdefE",
+    ]);
+    assert_eq!(b, "absent-from-binary", "another crate's bad is not vuln's");
+    let (b, _) = state(&[]);
+    assert_eq!(b, "no-symbols", "stripped: nothing to tell");
+}
