@@ -80,8 +80,10 @@ pub fn audit_binary(
         arch: bin.info.arch,
     });
     o.remediate = false;
-    // Sources can speak only through the embedded graph's dependents.
-    o.reachability &= bin.info.data == DataSource::Embedded;
+    // A deployed binary is judged by its own symbols, not by whatever sources of its
+    // dependencies this machine happens to hold.
+    let symbols_wanted = o.reachability;
+    o.reachability = false;
     // A binary has no members: its roots are the packages nothing depends on (the
     // embedded root), and no manifest says anything about its edges.
     o.members = None;
@@ -94,7 +96,9 @@ pub fn audit_binary(
         DataSource::None => "no dependency information in the binary".into(),
     };
     rebuild_remediations(&mut report.findings, source);
-    symbols(&mut report.findings, path);
+    if symbols_wanted {
+        symbols(&mut report.findings, path);
+    }
     if !bin.info.complete {
         report
             .notes
