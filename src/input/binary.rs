@@ -262,10 +262,8 @@ pub fn symbols_present(path: &Path, paths: &[String]) -> Option<Vec<bool>> {
     }
     // The names sit together in the string tables: one search each over the bytes of
     // every symbol name is the same as searching the names one by one, only faster.
-    let finders: Vec<memchr::memmem::Finder> = patterns
-        .iter()
-        .map(|p| memchr::memmem::Finder::new(p))
-        .collect();
+    let finders: Vec<memchr::memmem::Finder> =
+        patterns.iter().map(memchr::memmem::Finder::new).collect();
     // ELF keeps every name in `.strtab` / `.dynstr`: search those bytes whole.
     let tables: Vec<&[u8]> = [".strtab", ".dynstr"]
         .iter()
