@@ -112,18 +112,7 @@ fn report_targets(args: &AuditArgs) -> Result<Vec<(Format, Option<PathBuf>)>, Ap
         return Ok(args.reports.clone());
     }
     // Built without `cli::parse` (no argument positions): pair by order.
-    let mut formats = args.format.clone();
-    if args.json {
-        formats.push(Format::Json);
-    }
-    let f = formats.into_iter().enumerate().map(|(i, f)| (2 * i, f));
-    let o = args
-        .output
-        .iter()
-        .cloned()
-        .enumerate()
-        .map(|(i, o)| (2 * i + 1, o));
-    crate::cli::pair_reports(f.collect(), o.collect()).map_err(AppError::Usage)
+    crate::cli::reports_by_order(&args.format, args.json, &args.output).map_err(AppError::Usage)
 }
 
 fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {

@@ -568,6 +568,26 @@ fn reports_in_order(
     pair_reports(formats, outputs)
 }
 
+/// Pairs `--format`s (and `--json`) with `--output`s by their order alone, for argument
+/// values built without their command-line positions.
+pub fn reports_by_order(
+    formats: &[Format],
+    json: bool,
+    outputs: &[PathBuf],
+) -> Result<Vec<(Format, Option<PathBuf>)>, String> {
+    let mut formats = formats.to_vec();
+    if json {
+        formats.push(Format::Json);
+    }
+    let f = formats.into_iter().enumerate().map(|(i, f)| (2 * i, f));
+    let o = outputs
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, o)| (2 * i + 1, o));
+    pair_reports(f.collect(), o.collect())
+}
+
 /// Pairs formats and output files given as (argument index, value): an `--output` goes
 /// with the latest `--format` before it that has none, else with the next `--format`.
 /// With no format at all, outputs get the table. At most one report goes to stdout.

@@ -412,18 +412,7 @@ pub fn run(args: &BinArgs, out: &mut Output) -> Result<i32, AppError> {
 }
 
 fn report_targets(args: &BinArgs) -> Result<Vec<(Format, Option<std::path::PathBuf>)>, AppError> {
-    let mut formats = args.format.clone();
-    if args.json {
-        formats.push(Format::Json);
-    }
-    let f = formats.into_iter().enumerate().map(|(i, f)| (2 * i, f));
-    let o = args
-        .output
-        .iter()
-        .cloned()
-        .enumerate()
-        .map(|(i, o)| (2 * i + 1, o));
-    crate::cli::pair_reports(f.collect(), o.collect()).map_err(AppError::Usage)
+    crate::cli::reports_by_order(&args.format, args.json, &args.output).map_err(AppError::Usage)
 }
 
 /// Several binaries' reports in one format: one after another (JSON: one document per
