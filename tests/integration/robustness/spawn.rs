@@ -159,6 +159,26 @@ fn lockfile_only_modes_start_no_process() {
         "scan --git",
         vec!["scan", "--git", s(&story_path), "--db", s(&db), "-n"],
     ));
+    // A binary is read, never run (`bin` without --source starts nothing).
+    let binary = tmp.path().join("app-bin");
+    std::fs::write(
+        &binary,
+        crate::binaries::elf(
+            Some(&crate::binaries::zlib(&crate::binaries::demo_packages())),
+            b"",
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    runs.push(("bin", vec!["bin", s(&binary), "--db", s(&db), "-n"]));
+    runs.push((
+        "scan --binaries",
+        vec!["scan", "--binaries", s(tmp.path()), "--db", s(&db), "-n"],
+    ));
     if let Some(url) = &url {
         runs.push((
             "fetch",
