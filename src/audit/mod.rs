@@ -212,11 +212,12 @@ pub fn audit(
         crate::audit::remediation::remediate(&mut findings, &reqs, &opts.remediation);
     }
     if opts.reachability {
-        let roots = crate::input::sources::SourceRoots::for_lockfile(
+        reachability::annotate(
+            &mut findings,
+            lock,
             lockfile_path,
             opts.workspace.as_deref(),
         );
-        reachability::annotate(&mut findings, lock, &roots);
         if opts.reachability_gate {
             gate_unreferenced(&mut findings);
         }

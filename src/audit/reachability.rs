@@ -502,7 +502,13 @@ pub fn occurrences(
 
 /// Annotates every finding whose advisory lists affected functions (for its locked
 /// version) with a reachability verdict. Findings without function data get nothing.
-pub fn annotate(findings: &mut [Finding], lock: &Lockfile, roots: &SourceRoots) {
+/// Where sources are looked for is worked out only when some finding needs them.
+pub fn annotate(
+    findings: &mut [Finding],
+    lock: &Lockfile,
+    lockfile: &std::path::Path,
+    ws: Option<&crate::input::workspace::WorkspaceInfo>,
+) {
     let wanted: Vec<usize> = findings
         .iter()
         .enumerate()
@@ -512,6 +518,7 @@ pub fn annotate(findings: &mut [Finding], lock: &Lockfile, roots: &SourceRoots) 
     if wanted.is_empty() {
         return;
     }
+    let roots = &SourceRoots::for_lockfile(lockfile, ws);
     let mut files: SourceCache = HashMap::new();
     let mut lexed: LexCache = HashMap::new();
     for i in wanted {
