@@ -20,10 +20,8 @@
 use crate::audit::findings::Finding;
 use crate::input::lockfile::Lockfile;
 use crate::input::sources::{SourceRoots, dependency_aliases, read_rust_files};
-use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
-use std::str::FromStr;
 
 /// A reachability verdict with its evidence. Fields are declared in sorted order, as
 /// every JSON object of the reports is written.
@@ -65,103 +63,172 @@ pub struct Evidence {
     pub path: std::path::PathBuf,
 }
 
-/// A lexed token, flattened, with its line and whether it sits in `#[cfg(test)]` code.
-#[derive(Debug, Clone)]
-struct Tok {
-    text: String,
+/// A lexed token with its line and whether it sits in `#[cfg(test)]` code. Only
+/// identifiers need their line.
+#[derive(Debug, Clone, Copy)]
+struct Tok<'t> {
+    text: &'t str,
     ident: bool,
     line: usize,
     test: bool,
 }
 
-/// Groups nested deeper than this make a file unreadable (`unknown`), never a stack
-/// overflow.
+/// Groups nested deeper than this make a file unreadable (`unknown`).
 const MAX_NESTING: usize = 256;
 
-fn flatten(ts: TokenStream, test: bool, depth: usize, out: &mut Vec<Tok>) -> Result<(), String> {
-    if depth > MAX_NESTING {
-        return Err(format!("nests deeper than {MAX_NESTING} groups"));
-    }
-    let mut pending_test = false;
-    let mut prev_hash = false;
-    for tt in ts {
-        match tt {
-            TokenTree::Group(g) => {
-                let (open, close) = match g.delimiter() {
-                    Delimiter::Parenthesis => ("(", ")"),
-                    Delimiter::Brace => ("{", "}"),
-                    Delimiter::Bracket => ("[", "]"),
-                    Delimiter::None => ("", ""),
-                };
-                let line = 0; // only identifiers need their line
-                if prev_hash && g.delimiter() == Delimiter::Bracket {
-                    let attr = g.stream().to_string();
-                    let is_test =
-                        attr.starts_with("cfg") && attr.contains("test") && !attr.contains("not");
-                    pending_test |= is_test;
-                }
-                let inner_test = test || (pending_test && g.delimiter() == Delimiter::Brace);
-                if g.delimiter() == Delimiter::Brace {
-                    pending_test = false;
-                }
-                if !open.is_empty() {
-                    out.push(Tok {
-                        text: open.into(),
-                        ident: false,
-                        line,
-                        test,
-                    });
-                }
-                flatten(g.stream(), inner_test, depth + 1, out)?;
-                if !close.is_empty() {
-                    out.push(Tok {
-                        text: close.into(),
-                        ident: false,
-                        line: 0,
-                        test,
-                    });
-                }
-                prev_hash = false;
-            }
-            TokenTree::Ident(i) => {
-                out.push(Tok {
-                    text: i.to_string(),
-                    ident: true,
-                    line: i.span().start().line,
-                    test,
-                });
-                prev_hash = false;
-            }
-            TokenTree::Punct(p) => {
-                if p.as_char() == ';' {
-                    pending_test = false;
-                }
-                prev_hash = p.as_char() == '#';
-                out.push(Tok {
-                    text: p.as_char().to_string(),
-                    ident: false,
-                    line: 0,
-                    test,
-                });
-            }
-            TokenTree::Literal(l) => {
-                out.push(Tok {
-                    text: l.to_string(),
-                    ident: false,
-                    line: 0,
-                    test,
-                });
-                prev_hash = false;
-            }
-        }
-    }
-    Ok(())
+/// One open group while lexing: its closing delimiter, whether its tokens are test code,
+/// and its own state (a `#[cfg(test)]` attribute seen and waiting for its item's braces,
+/// whether the previous token was `#`, where an attribute's text starts).
+struct Group {
+    close: &'static str,
+    test: bool,
+    pending_test: bool,
+    prev_hash: bool,
+    attribute_from: Option<usize>,
 }
 
-fn lex(text: &str) -> Result<Vec<Tok>, String> {
-    let ts = TokenStream::from_str(text).map_err(|e| format!("cannot be lexed ({e})"))?;
-    let mut out = Vec::new();
-    flatten(ts, false, 0, &mut out)?;
+/// The tokens of one file as the analysis reads them: identifiers, punctuation (one
+/// character each), delimiters and literals; whitespace and comments (doc comments
+/// too) dropped. The tokens inside the braces of an item under `#[cfg(test)]` (or any
+/// `cfg` naming `test` without `not`) are marked `test`. An unterminated literal or
+/// comment, a character that is no token, unbalanced delimiters or nesting deeper than
+/// [`MAX_NESTING`] make the file unreadable.
+fn lex(text: &str) -> Result<Vec<Tok<'_>>, String> {
+    use ra_ap_rustc_lexer::{FrontmatterAllowed, LiteralKind as L, TokenKind as K, tokenize};
+    let mut out = Vec::with_capacity(text.len() / 6);
+    let mut stack = vec![Group {
+        close: "",
+        test: false,
+        pending_test: false,
+        prev_hash: false,
+        attribute_from: None,
+    }];
+    let (mut at, mut line) = (0usize, 1usize);
+    for token in tokenize(text, FrontmatterAllowed::No) {
+        let start = at;
+        at += token.len as usize;
+        let t = &text[start..at];
+        let here = line;
+        line += memchr::memchr_iter(b'\n', t.as_bytes()).count();
+        let bad = |what: &str| Err(format!("cannot be lexed ({what} at line {here})"));
+        let ident = match token.kind {
+            K::Whitespace | K::LineComment { .. } => continue,
+            K::BlockComment { terminated, .. } => {
+                if !terminated {
+                    return bad("an unterminated comment");
+                }
+                continue;
+            }
+            K::Literal { kind, .. } => {
+                let terminated = match kind {
+                    L::Char { terminated }
+                    | L::Byte { terminated }
+                    | L::Str { terminated }
+                    | L::ByteStr { terminated }
+                    | L::CStr { terminated } => terminated,
+                    L::RawStr { n_hashes }
+                    | L::RawByteStr { n_hashes }
+                    | L::RawCStr { n_hashes } => n_hashes.is_some(),
+                    L::Int { .. } | L::Float { .. } => true,
+                };
+                if !terminated {
+                    return bad("an unterminated literal");
+                }
+                false
+            }
+            K::Ident | K::RawIdent | K::UnknownPrefix | K::ForcedKeywordIdent => true,
+            K::Lifetime { .. } | K::RawLifetime | K::UnknownPrefixLifetime => false,
+            K::OpenParen | K::OpenBrace | K::OpenBracket => {
+                let top = stack
+                    .last_mut()
+                    .expect("the file's own level is never popped");
+                let attribute = top.prev_hash && t == "[";
+                let test = top.test || (top.pending_test && t == "{");
+                if t == "{" {
+                    top.pending_test = false;
+                }
+                top.prev_hash = false;
+                out.push(Tok {
+                    text: t,
+                    ident: false,
+                    line: here,
+                    test: top.test,
+                });
+                stack.push(Group {
+                    close: match t {
+                        "(" => ")",
+                        "[" => "]",
+                        _ => "}",
+                    },
+                    test,
+                    pending_test: false,
+                    prev_hash: false,
+                    attribute_from: attribute.then_some(at),
+                });
+                if stack.len() > MAX_NESTING + 1 {
+                    return Err(format!("nests deeper than {MAX_NESTING} groups"));
+                }
+                continue;
+            }
+            K::CloseParen | K::CloseBrace | K::CloseBracket => {
+                let group = stack.pop().filter(|g| g.close == t);
+                let (Some(group), Some(top)) = (group, stack.last_mut()) else {
+                    return bad(&format!("an unbalanced `{t}`"));
+                };
+                if let Some(from) = group.attribute_from {
+                    let attr = text[from..start].trim_start();
+                    top.pending_test |=
+                        attr.starts_with("cfg") && attr.contains("test") && !attr.contains("not");
+                }
+                out.push(Tok {
+                    text: t,
+                    ident: false,
+                    line: here,
+                    test: top.test,
+                });
+                continue;
+            }
+            K::Unknown | K::InvalidIdent | K::Frontmatter { .. } => {
+                return bad("a character that is no Rust token");
+            }
+            K::Eof => break,
+            // Punctuation, one character each (`::` is two `:`), `##` included.
+            _ => {
+                let top = stack
+                    .last_mut()
+                    .expect("the file's own level is never popped");
+                for (k, c) in t.char_indices() {
+                    if c == ';' {
+                        top.pending_test = false;
+                    }
+                    top.prev_hash = c == '#';
+                    out.push(Tok {
+                        text: &t[k..k + c.len_utf8()],
+                        ident: false,
+                        line: here,
+                        test: top.test,
+                    });
+                }
+                continue;
+            }
+        };
+        let top = stack
+            .last_mut()
+            .expect("the file's own level is never popped");
+        top.prev_hash = false;
+        out.push(Tok {
+            text: t,
+            ident,
+            line: here,
+            test: top.test,
+        });
+    }
+    if let Some(open) = stack.get(1) {
+        return Err(format!(
+            "cannot be lexed (a group is not closed: `{}` expected at the end)",
+            open.close
+        ));
+    }
     Ok(out)
 }
 
@@ -191,8 +258,6 @@ struct Target<'a> {
 fn read_crate(
     label: &str,
     dir: &std::path::Path,
-    index: u32,
-    lexed_files: &mut LexCache,
     files: &[(String, String)],
     target: &Target,
     aliases: &[String],
@@ -204,7 +269,7 @@ fn read_crate(
     struct File<'t> {
         rel: &'t str,
         text: &'t str,
-        toks: std::rc::Rc<Vec<Tok>>,
+        toks: Vec<Tok<'t>>,
         in_use: Vec<bool>,
         shadowed: BTreeSet<String>,
         from_target_side: bool,
@@ -214,11 +279,7 @@ fn read_crate(
         if !worth_lexing(text, target, aliases) {
             continue;
         }
-        let toks = lexed_files
-            .entry((index, rel.clone()))
-            .or_insert_with(|| lex(text).map(std::rc::Rc::new))
-            .clone()
-            .map_err(|e| format!("{label}: {rel} {e}"))?;
+        let toks = lex(text).map_err(|e| format!("{label}: {rel} {e}"))?;
         // Names imported from crates that cannot reach the vulnerable one, and whether
         // this file imports anything of the target's from the vulnerable side.
         let mut shadowed = BTreeSet::new();
@@ -227,7 +288,7 @@ fn read_crate(
         let mut i = 0;
         while i < toks.len() {
             let t = &toks[i];
-            let after_path = i > 0 && matches!(toks[i - 1].text.as_str(), "." | ":");
+            let after_path = i > 0 && matches!(toks[i - 1].text, "." | ":");
             let is_use = t.ident
                 && (t.text == "use"
                     || (t.text == "extern" && toks.get(i + 1).is_some_and(|n| n.text == "crate")))
@@ -244,11 +305,7 @@ fn read_crate(
                 *f = true;
             }
             let stmt = &toks[i..=end];
-            let idents: Vec<&str> = stmt
-                .iter()
-                .filter(|t| t.ident)
-                .map(|t| t.text.as_str())
-                .collect();
+            let idents: Vec<&str> = stmt.iter().filter(|t| t.ident).map(|t| t.text).collect();
             let first = idents.iter().copied().find(|s| {
                 !matches!(
                     *s,
@@ -265,8 +322,8 @@ fn read_crate(
                 // `use vuln::bad as b`: `b` names it too, here and (when public) in the
                 // crates that read this one.
                 for w in stmt.windows(3) {
-                    if target.names.contains(&w[0].text) && w[1].text == "as" && w[2].ident {
-                        out.renamed.push(w[2].text.clone());
+                    if target.names.contains(w[0].text) && w[1].text == "as" && w[2].ident {
+                        out.renamed.push(w[2].text.to_string());
                     }
                 }
                 if public {
@@ -309,12 +366,12 @@ fn read_crate(
             if !t.ident || f.in_use[i] {
                 continue;
             }
-            if target.types.contains(&t.text) {
+            if target.types.contains(t.text) {
                 out.names_type = true;
             }
             let is_macro_call =
-                target.macros.contains(&t.text) && toks.get(i + 1).is_some_and(|n| n.text == "!");
-            if !names.contains(t.text.as_str()) && !is_macro_call {
+                target.macros.contains(t.text) && toks.get(i + 1).is_some_and(|n| n.text == "!");
+            if !names.contains(t.text) && !is_macro_call {
                 continue;
             }
             if i > 0 && toks[i - 1].text == "fn" {
@@ -327,10 +384,10 @@ fn read_crate(
                 j -= 3;
             }
             if j != i {
-                if others.contains(&toks[j].text) {
+                if others.contains(toks[j].text) {
                     continue;
                 }
-            } else if f.shadowed.contains(&t.text) && !f.from_target_side {
+            } else if f.shadowed.contains(t.text) && !f.from_target_side {
                 continue;
             }
             let context = if t.test && base == "runtime" {
@@ -338,12 +395,7 @@ fn read_crate(
             } else {
                 base
             };
-            let line_text = f
-                .text
-                .lines()
-                .nth(t.line.saturating_sub(1))
-                .unwrap_or("")
-                .trim();
+            let line_text = line_of(f.text, t.text);
             out.evidence.push(Evidence {
                 context,
                 krate: label.to_string(),
@@ -368,7 +420,7 @@ fn worth_lexing(text: &str, target: &Target, aliases: &[String]) -> bool {
         return true;
     }
     ["use", "extern"].iter().any(|kw| {
-        text.match_indices(kw).any(|(at, _)| {
+        memchr::memmem::find_iter(text.as_bytes(), kw).any(|at| {
             let before = text[..at].trim_end();
             let public = before.ends_with("pub") || before.ends_with(')');
             let stmt = &text[at..];
@@ -378,10 +430,20 @@ fn worth_lexing(text: &str, target: &Target, aliases: &[String]) -> bool {
     })
 }
 
+/// The line of `text` that holds `token` (a slice of it), trimmed.
+fn line_of<'t>(text: &'t str, token: &str) -> &'t str {
+    let at = (token.as_ptr() as usize)
+        .saturating_sub(text.as_ptr() as usize)
+        .min(text.len());
+    let start = memchr::memrchr(b'\n', &text.as_bytes()[..at]).map_or(0, |n| n + 1);
+    let end = memchr::memchr(b'\n', &text.as_bytes()[at..]).map_or(text.len(), |n| at + n);
+    text[start..end].trim()
+}
+
 /// Does `text` hold `word` as a whole identifier (not inside a longer one)?
 fn has_word(text: &str, word: &str) -> bool {
     let ident = |c: char| c.is_alphanumeric() || c == '_';
-    text.match_indices(word).any(|(at, _)| {
+    memchr::memmem::find_iter(text.as_bytes(), word).any(|at| {
         let before = text[..at].chars().next_back();
         let after = text[at + word.len()..].chars().next();
         !before.is_some_and(ident) && !after.is_some_and(ident)
@@ -440,13 +502,13 @@ fn macro_bodies(rel: &str, text: &str) -> Result<Vec<(String, BTreeSet<String>)>
     let mut i = 0;
     while i + 3 < toks.len() {
         if toks[i].text == "macro_rules" && toks[i + 1].text == "!" && toks[i + 2].ident {
-            let name = toks[i + 2].text.clone();
+            let name = toks[i + 2].text.to_string();
             // The body: the group that follows, to its matching close.
             let mut depth = 0i32;
             let mut j = i + 3;
             let mut idents = BTreeSet::new();
             while j < toks.len() {
-                match toks[j].text.as_str() {
+                match toks[j].text {
                     "{" | "(" | "[" => depth += 1,
                     "}" | ")" | "]" => {
                         depth -= 1;
@@ -455,7 +517,7 @@ fn macro_bodies(rel: &str, text: &str) -> Result<Vec<(String, BTreeSet<String>)>
                         }
                     }
                     _ if toks[j].ident => {
-                        idents.insert(toks[j].text.clone());
+                        idents.insert(toks[j].text.to_string());
                     }
                     _ => {}
                 }
@@ -486,12 +548,9 @@ pub fn occurrences(
         types: &none,
     };
     let files = [(rel.to_string(), text.to_string())];
-    let mut lexed = HashMap::new();
     let o = read_crate(
         "fuzzed 0.0.0",
         std::path::Path::new(""),
-        0,
-        &mut lexed,
         &files,
         &target,
         &[krate.to_string()],
@@ -520,10 +579,9 @@ pub fn annotate(
     }
     let roots = &SourceRoots::for_lockfile(lockfile, ws);
     let mut files: SourceCache = HashMap::new();
-    let mut lexed: LexCache = HashMap::new();
     for i in wanted {
         let f = &findings[i];
-        let r = verdict(f, lock, roots, &mut files, &mut lexed);
+        let r = verdict(f, lock, roots, &mut files);
         findings[i].reachability = Some(r);
     }
 }
@@ -551,9 +609,6 @@ pub fn functions_of(f: &Finding) -> Vec<String> {
 type Source = (std::path::PathBuf, std::sync::Arc<Vec<(String, String)>>);
 
 type SourceCache = HashMap<u32, Result<Source, String>>;
-
-/// Files already lexed in this audit (several findings often read one dependent).
-type LexCache = HashMap<(u32, String), Result<std::rc::Rc<Vec<Tok>>, String>>;
 
 fn source_of(
     lock: &Lockfile,
@@ -584,7 +639,6 @@ fn verdict(
     lock: &Lockfile,
     roots: &SourceRoots,
     cache: &mut SourceCache,
-    lexed: &mut LexCache,
 ) -> Reachability {
     let functions = functions_of(f);
     let mut names: BTreeSet<String> = BTreeSet::new();
@@ -675,7 +729,7 @@ fn verdict(
             macros,
             types: &types,
         };
-        match read_crate(&label, &dir, d, lexed, &files, &target, &aliases, &others) {
+        match read_crate(&label, &dir, &files, &target, &aliases, &others) {
             Ok(o) => {
                 crates_read.push(label);
                 evidence.extend(o.evidence);
@@ -726,5 +780,49 @@ fn verdict(
         evidence,
         crates_read,
         unknown_because,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{lex, occurrences};
+
+    #[test]
+    fn comments_are_not_code_and_lines_are_counted_across_them() {
+        let text =
+            "/// calls bad()\n/* bad() in a\n block */ fn f() {\n    vuln::bad(r\"bad\");\n}\n";
+        assert_eq!(occurrences("lib.rs", text, &["bad"], "vuln"), Ok(vec![4]));
+    }
+
+    #[test]
+    fn only_the_braces_after_a_test_cfg_are_test_code() {
+        let text = "#[cfg(test)]\nmod t { fn a() { bad(); } }\n#[cfg(not(test))]\nfn b() { bad(); }\nfn c() { bad(); }";
+        let toks = lex(text).unwrap();
+        let flags: Vec<(usize, bool)> = toks
+            .iter()
+            .filter(|t| t.text == "bad")
+            .map(|t| (t.line, t.test))
+            .collect();
+        assert_eq!(flags, [(2, true), (4, false), (5, false)]);
+    }
+
+    #[test]
+    fn what_is_not_rust_tokens_is_refused_with_its_line() {
+        for (text, what) in [
+            ("fn f() {\n bad( }", "unbalanced `}` at line 2"),
+            (
+                "fn f() {\n let s = \"open;\n}",
+                "unterminated literal at line 2",
+            ),
+            ("fn f() { /* open", "unterminated comment at line 1"),
+            ("fn f() {", "a group is not closed"),
+        ] {
+            let e = lex(text).unwrap_err();
+            assert!(e.contains(what), "{text:?}: {e}");
+        }
+        let deep = format!("{}{}", "(".repeat(300), ")".repeat(300));
+        assert!(lex(&deep).unwrap_err().contains("nests deeper than 256"));
+        let within = format!("{}{}", "(".repeat(256), ")".repeat(256));
+        assert!(lex(&within).is_ok());
     }
 }

@@ -563,7 +563,9 @@ impl Planner<'_, '_> {
                     .filter(|(v, yanked)| self.eligible(&dp.name, &dp.version, v, *yanked))
                     .filter(|(v, _)| {
                         registry.version_entry(&dp.name, v).is_some_and(|e| {
-                            e.requirements_on(&xp.name).all(|r| r.kind == DepKind::Dev)
+                            e.requirements_on(&xp.name)
+                                .iter()
+                                .all(|r| r.kind == DepKind::Dev)
                         })
                     })
                     .map(|(v, _)| v.clone())
@@ -641,7 +643,7 @@ impl Planner<'_, '_> {
             return Ok(fit);
         };
         let cv = Shown(c);
-        for dep in entry.deps.iter().filter(|d| d.kind != DepKind::Dev) {
+        for dep in entry.deps().iter().filter(|d| d.kind != DepKind::Dev) {
             let locked: Vec<u32> = (0..lock.packages.len() as u32)
                 .filter(|&i| lock.packages[i as usize].name == dep.package)
                 .collect();
@@ -989,7 +991,9 @@ impl Planner<'_, '_> {
                                 let still_depends = registry
                                     .version_entry(&dp.name, &sub.chosen)
                                     .is_none_or(|e| {
-                                        e.requirements_on(&xp.name).any(|r| r.kind != DepKind::Dev)
+                                        e.requirements_on(&xp.name)
+                                            .iter()
+                                            .any(|r| r.kind != DepKind::Dev)
                                     });
                                 why.push(if still_depends {
                                     format!(

@@ -136,12 +136,12 @@ impl<'a> Requirements<'a> {
     /// Calls `f` with the declarations that resolved `from → to`: those package `to`'s
     /// version satisfies, or all of `from`'s declarations on that crate if none does (only
     /// a stale lockfile does that). `None` when nothing says. The declarations are
-    /// borrowed from the manifest or the index entry, not copied.
+    /// borrowed from the manifest or the index entry's requirements on `to`.
     pub fn edge<R>(&self, from: u32, to: u32, f: impl FnOnce(&[Declared<'_>]) -> R) -> Option<R> {
         let p = &self.lock.packages[from as usize];
         let target = &self.lock.packages[to as usize];
         let name = target.name.as_str();
-        let entry; // keeps the index entry the declarations borrow from
+        let on; // keeps the index entry's requirements the declarations borrow from
         let mut all: Vec<Declared<'_>> = if p.source.is_none() {
             let ws = self.workspace?;
             let m = ws.member(&p.name, &crate::version_text::version_text(&p.version))?;
@@ -151,8 +151,11 @@ impl<'a> Requirements<'a> {
                 .map(Declared::from)
                 .collect()
         } else if self.is_crates_io(from) {
-            entry = self.registry?.version_entry(&p.name, &p.version)?;
-            entry.requirements_on(name).map(Declared::from).collect()
+            on = self
+                .registry?
+                .version_entry(&p.name, &p.version)?
+                .requirements_on(name);
+            on.iter().map(Declared::from).collect()
         } else {
             return None;
         };

@@ -386,14 +386,10 @@ impl Digest {
         let text = crate::version_text::version_text(version);
         match self.with_fresh(name, |f, base| Fresh::find(&f.entries, base, &text))? {
             None => Some(None),
-            Some(place) => {
-                let (yanked, deps) = packed::decode_entry(self.blob_at(place)?)?;
-                Some(Some(IndexVersion {
-                    version: version.clone(),
-                    yanked,
-                    deps,
-                }))
-            }
+            Some(place) => Some(Some(IndexVersion::packed(
+                version.clone(),
+                self.blob_at(place)?,
+            )?)),
         }
     }
 
@@ -421,7 +417,7 @@ impl Digest {
         self.note(name, |r| {
             r.entries.push((
                 Text(Cow::Owned(version.to_string())),
-                entry.map(|e| Blob(Cow::Owned(packed::encode_entry(e.yanked, &e.deps)))),
+                entry.map(|e| Blob(Cow::Owned(e.encoded()))),
             ))
         });
     }

@@ -376,11 +376,10 @@ struct RawDep {
 
 pub fn parse_entry(json: &[u8]) -> Option<IndexVersion> {
     let raw: RawEntry = serde_json::from_slice(json).ok()?;
-    Some(IndexVersion {
-        version: semver::Version::parse(&raw.vers).ok()?,
-        yanked: raw.yanked.unwrap_or(false),
-        deps: raw
-            .deps
+    Some(IndexVersion::new(
+        semver::Version::parse(&raw.vers).ok()?,
+        raw.yanked.unwrap_or(false),
+        raw.deps
             .into_iter()
             .filter_map(|d| {
                 Some(IndexDep {
@@ -392,7 +391,7 @@ pub fn parse_entry(json: &[u8]) -> Option<IndexVersion> {
                 })
             })
             .collect(),
-    })
+    ))
 }
 
 /// The features one entry offers: its `features` and `features2` tables, and the
@@ -481,14 +480,7 @@ pub fn manifest_version(t: &toml::Table) -> Option<(String, IndexVersion)> {
             }
         }
     }
-    Some((
-        name,
-        IndexVersion {
-            version,
-            yanked: false,
-            deps,
-        },
-    ))
+    Some((name, IndexVersion::new(version, false, deps)))
 }
 
 fn collect_dep_tables(t: &toml::Table, target: Option<&str>, out: &mut Vec<IndexDep>) {

@@ -23,21 +23,95 @@ use std::sync::{Arc, Mutex};
 const MAX_INDEX_FILE: u64 = 32 * 1024 * 1024;
 
 /// One published version.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct IndexVersion {
     /// The version.
     pub version: semver::Version,
     /// Yanked from the registry.
     pub yanked: bool,
     /// Its dependencies.
-    pub deps: Vec<IndexDep>,
+    deps: Deps,
+}
+
+/// A version's dependencies: decoded, or still in the digest's compact form (checked
+/// when read), decoded per question. A warm audit's remediation search asks hundreds of
+/// releases what they require of one crate; building every dependency of each to answer
+/// was most of its allocations.
+#[derive(Debug, Clone)]
+enum Deps {
+    Decoded(Vec<IndexDep>),
+    Packed(Box<[u8]>, Box<[packed::DepAt]>),
 }
 
 impl IndexVersion {
+    /// A version with its decoded dependencies.
+    pub fn new(version: semver::Version, yanked: bool, deps: Vec<IndexDep>) -> IndexVersion {
+        IndexVersion {
+            version,
+            yanked,
+            deps: Deps::Decoded(deps),
+        }
+    }
+
+    /// A version whose dependencies are in [`packed`] form, when that form is whole.
+    fn packed(version: semver::Version, bytes: &[u8]) -> Option<IndexVersion> {
+        // Checked in full once, so a damaged entry is refused here, not when asked.
+        let (yanked, at) = packed::index_entry(bytes)?;
+        Some(IndexVersion {
+            version,
+            yanked,
+            deps: Deps::Packed(bytes.into(), at.into()),
+        })
+    }
+
+    /// Every dependency.
+    pub fn deps(&self) -> std::borrow::Cow<'_, [IndexDep]> {
+        match &self.deps {
+            Deps::Decoded(d) => std::borrow::Cow::Borrowed(d),
+            Deps::Packed(b, at) => {
+                std::borrow::Cow::Owned(at.iter().filter_map(|d| packed::dep_at(b, d)).collect())
+            }
+        }
+    }
+
     /// The requirements this version places on crate `name` (by package name), with
     /// their kinds; a crate can be required more than once (per target, per kind).
-    pub fn requirements_on<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a IndexDep> {
-        self.deps.iter().filter(move |d| d.package == name)
+    pub fn requirements_on(&self, name: &str) -> Vec<IndexDep> {
+        match &self.deps {
+            Deps::Decoded(d) => d.iter().filter(|d| d.package == name).cloned().collect(),
+            Deps::Packed(b, at) => at
+                .iter()
+                .filter(|d| d.name(b) == name.as_bytes())
+                .filter_map(|d| packed::dep_at(b, d))
+                .collect(),
+        }
+    }
+
+    /// The compact form of its yanked flag and dependencies.
+    fn encoded(&self) -> Vec<u8> {
+        match &self.deps {
+            Deps::Packed(b, _) => b.to_vec(),
+            Deps::Decoded(d) => packed::encode_entry(self.yanked, d),
+        }
+    }
+}
+
+impl PartialEq for IndexVersion {
+    fn eq(&self, other: &IndexVersion) -> bool {
+        self.version == other.version && self.yanked == other.yanked && self.deps() == other.deps()
+    }
+}
+
+impl Eq for IndexVersion {}
+
+/// Shown with its dependencies decoded, whatever form holds them.
+impl std::fmt::Debug for IndexVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexVersion")
+            .field("version", &self.version)
+            .field("yanked", &self.yanked)
+            .field("deps", &self.deps())
+            .finish()
     }
 }
 
@@ -364,6 +438,7 @@ impl Registry {
         // The decoded entry is kept (several candidates are checked against it).
         let answer = self.version_entry(name, version).map(|e| {
             e.requirements_on(dep)
+                .iter()
                 .filter(|d| d.kind != DepKind::Dev)
                 .all(|d| d.req.matches(c))
         });

@@ -162,43 +162,88 @@ pub fn entry_yanked(bytes: &[u8]) -> Option<bool> {
     }
 }
 
-/// An encoded entry's yanked flag and dependencies.
-pub fn decode_entry(bytes: &[u8]) -> Option<(bool, Vec<IndexDep>)> {
+/// An encoded entry's yanked flag and dependencies, all built.
+#[cfg(test)]
+fn decode_entry(bytes: &[u8]) -> Option<(bool, Vec<IndexDep>)> {
+    let (yanked, at) = index_entry(bytes)?;
+    let deps = at.iter().map(|d| dep_at(bytes, d)).collect::<Option<_>>()?;
+    Some((yanked, deps))
+}
+
+/// Where one dependency of an encoded entry starts, and its package name's bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct DepAt {
+    start: u32,
+    name: (u32, u32),
+}
+
+impl DepAt {
+    /// Its package name's bytes within the entry.
+    pub fn name<'a>(&self, bytes: &'a [u8]) -> &'a [u8] {
+        bytes
+            .get(self.name.0 as usize..self.name.1 as usize)
+            .unwrap_or_default()
+    }
+}
+
+/// Checks a whole encoded entry without building anything: its yanked flag and where
+/// each dependency starts. One dependency is then built with [`dep_at`], so asking a
+/// release what it requires of one crate allocates nothing for the others.
+pub fn index_entry(bytes: &[u8]) -> Option<(bool, Vec<DepAt>)> {
     let mut r = Reader(bytes);
     let yanked = entry_yanked(bytes)?;
     r.byte()?;
     let n = r.count(3)?;
-    let mut deps = Vec::with_capacity(n);
+    let mut at = Vec::with_capacity(n);
     for _ in 0..n {
-        let flags = r.byte()?;
-        let kind = match flags & 3 {
-            0 => DepKind::Normal,
-            1 => DepKind::Build,
-            2 => DepKind::Dev,
-            _ => return None,
-        };
-        let package = r.text()?.to_string();
-        let target = if flags & 8 != 0 {
-            Some(r.text()?.to_string())
-        } else {
-            None
-        };
-        let req = if flags & 16 != 0 {
-            VersionReq::parse(r.text()?).ok()?
-        } else {
-            let m = r.count(2)?;
-            let mut comparators = Vec::with_capacity(m);
-            for _ in 0..m {
-                let f = r.byte()?;
-                let op = *OPS.get(usize::from(f & 15))?;
-                let major = r.num()?;
-                let minor = if f & 16 != 0 { Some(r.num()?) } else { None };
-                let patch = if f & 32 != 0 { Some(r.num()?) } else { None };
-                let pre = if f & 64 != 0 {
-                    prerelease(r.text()?).filter(|p| !p.is_empty())?
-                } else {
-                    Prerelease::EMPTY
-                };
+        let start = u32::try_from(bytes.len() - r.0.len()).ok()?;
+        let (name, _) = dep(&mut r, bytes.len(), false)?;
+        at.push(DepAt { start, name });
+    }
+    r.0.is_empty().then_some((yanked, at))
+}
+
+/// The dependency that starts at `at` (from [`index_entry`] of the same bytes).
+pub fn dep_at(bytes: &[u8], at: &DepAt) -> Option<IndexDep> {
+    let mut r = Reader(bytes.get(at.start as usize..)?);
+    dep(&mut r, bytes.len(), true)?.1
+}
+
+/// Reads one dependency of a `total`-byte entry, checking every part; builds it only
+/// when `build`. Also gives where its package name lies in the entry.
+fn dep(r: &mut Reader<'_>, total: usize, build: bool) -> Option<((u32, u32), Option<IndexDep>)> {
+    let flags = r.byte()?;
+    let kind = match flags & 3 {
+        0 => DepKind::Normal,
+        1 => DepKind::Build,
+        2 => DepKind::Dev,
+        _ => return None,
+    };
+    let package = r.text()?;
+    let end = u32::try_from(total - r.0.len()).ok()?;
+    let name = (end - package.len() as u32, end);
+    let target = if flags & 8 != 0 {
+        Some(r.text()?)
+    } else {
+        None
+    };
+    let req = if flags & 16 != 0 {
+        VersionReq::parse(r.text()?).ok()?
+    } else {
+        let m = r.count(2)?;
+        let mut comparators = Vec::with_capacity(if build { m } else { 0 });
+        for _ in 0..m {
+            let f = r.byte()?;
+            let op = *OPS.get(usize::from(f & 15))?;
+            let major = r.num()?;
+            let minor = if f & 16 != 0 { Some(r.num()?) } else { None };
+            let patch = if f & 32 != 0 { Some(r.num()?) } else { None };
+            let pre = if f & 64 != 0 {
+                prerelease(r.text()?).filter(|p| !p.is_empty())?
+            } else {
+                Prerelease::EMPTY
+            };
+            if build {
                 comparators.push(Comparator {
                     op,
                     major,
@@ -207,17 +252,17 @@ pub fn decode_entry(bytes: &[u8]) -> Option<(bool, Vec<IndexDep>)> {
                     pre,
                 });
             }
-            VersionReq { comparators }
-        };
-        deps.push(IndexDep {
-            package,
-            req,
-            kind,
-            optional: flags & 4 != 0,
-            target,
-        });
-    }
-    r.0.is_empty().then_some((yanked, deps))
+        }
+        VersionReq { comparators }
+    };
+    let built = build.then(|| IndexDep {
+        package: package.to_string(),
+        req,
+        kind,
+        optional: flags & 4 != 0,
+        target: target.map(str::to_string),
+    });
+    Some((name, built))
 }
 
 /// The compact form of a published list.
@@ -328,6 +373,19 @@ mod tests {
             let bytes = encode_entry(yanked, &deps);
             assert_eq!(entry_yanked(&bytes), Some(yanked));
             assert_eq!(decode_entry(&bytes), Some((yanked, deps.clone())));
+            // One crate's requirements: exactly those the whole decoding holds for it.
+            for name in ["crate-0", "crate-7", "crate-10", "absent"] {
+                let on: Vec<IndexDep> =
+                    deps.iter().filter(|d| d.package == name).cloned().collect();
+                let (y, at) = index_entry(&bytes).unwrap();
+                assert_eq!(y, yanked);
+                let built: Vec<IndexDep> = at
+                    .iter()
+                    .filter(|d| d.name(&bytes) == name.as_bytes())
+                    .map(|d| dep_at(&bytes, d).unwrap())
+                    .collect();
+                assert_eq!(built, on);
+            }
         }
         assert_eq!(
             decode_entry(&encode_entry(false, &[])),
@@ -367,6 +425,8 @@ mod tests {
                 &entry,
                 (|b: &[u8]| decode_entry(b).is_some()) as fn(&[u8]) -> bool,
             ),
+            // Only indexed, a damaged entry is refused just the same.
+            (&entry, |b: &[u8]| index_entry(b).is_some()),
             (&list, |b: &[u8]| decode_published(b).is_some()),
         ] {
             assert!(decode(bytes));

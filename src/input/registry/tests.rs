@@ -97,13 +97,14 @@ fn cache_file_versions_deps_and_yanked() {
     ]);
     let v = parse_cache_file(&bytes).unwrap();
     assert_eq!(v.len(), 2, "the malformed entry is skipped");
-    assert_eq!(v[0].deps.len(), 2);
+    assert_eq!(v[0].deps().len(), 2);
     assert_eq!(
-        v[0].deps[1].package, "tokio",
+        v[0].deps()[1].package,
+        "tokio",
         "renamed deps use the real name"
     );
-    assert_eq!(v[0].deps[1].kind, DepKind::Dev);
-    assert_eq!(v[0].deps[1].target.as_deref(), Some("cfg(unix)"));
+    assert_eq!(v[0].deps()[1].kind, DepKind::Dev);
+    assert_eq!(v[0].deps()[1].target.as_deref(), Some("cfg(unix)"));
     assert!(v[1].yanked);
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("h2");
@@ -368,7 +369,7 @@ fn digest_answers_like_the_files_and_never_outlives_a_change() {
     std::fs::write(&path, bytes).unwrap();
     let fourth = registry();
     assert_eq!(fourth.is_yanked("h2", &v), Some(true));
-    assert_eq!(fourth.version_entry("h2", &v).unwrap().deps, entry.deps);
+    assert_eq!(fourth.version_entry("h2", &v).unwrap().deps(), entry.deps());
 }
 
 /// Every crate's answers, as one value to compare.
