@@ -106,19 +106,10 @@ fn run_policy(args: &PolicyArgs, out: &mut Output) -> Result<i32, AppError> {
     Ok(exit::OK)
 }
 
-/// The reports to write: (format, file or standard output).
-fn report_targets(args: &AuditArgs) -> Result<Vec<(Format, Option<PathBuf>)>, AppError> {
-    if !args.reports.is_empty() {
-        return Ok(args.reports.clone());
-    }
-    // Built without `cli::parse` (no argument positions): pair by order.
-    crate::cli::reports_by_order(&args.format, args.json, &args.output).map_err(AppError::Usage)
-}
-
 fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
-    out.quiet = args.quiet;
-    let targets = report_targets(args)?;
-    let color = out.color_for(&args.color).map_err(AppError::Usage)?;
+    out.quiet = args.common.quiet;
+    let targets = args.common.report_targets().map_err(AppError::Usage)?;
+    let color = out.color_for(&args.common.color).map_err(AppError::Usage)?;
     let prepared = prepare_audit(args, out)?;
     let report = prepared.audit();
     prepared.opts.save_registry_digest();
@@ -142,7 +133,7 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
             &report,
             *format,
             color && path.is_none(),
-            !args.no_tree,
+            !args.common.no_tree,
             terminal,
             &inventory,
         );

@@ -336,39 +336,9 @@ pub struct BinArgs {
     /// shipped code) fail the run too; they are reported either way.
     #[arg(long)]
     pub deny_build_deps: bool,
-    /// Database options.
+    /// The options `audit` has too.
     #[command(flatten)]
-    pub db: DbArgs,
-    /// Never fetch the database, even when there is none (alias: --no-fetch).
-    #[arg(long, short = 'n', alias = "no-fetch")]
-    pub offline: bool,
-    /// Output format; repeat it with --output to write several reports in one run.
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Vec<Format>,
-    /// Same as --format json.
-    #[arg(long)]
-    pub json: bool,
-    /// Write the report of the preceding --format to FILE instead of standard output.
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Vec<PathBuf>,
-    /// Policy options.
-    #[command(flatten)]
-    pub policy: PolicyFlags,
-    /// Do not check for yanked crates.
-    #[arg(long)]
-    pub no_yanked: bool,
-    /// Dependency paths per finding: a number, or `all`.
-    #[arg(long, value_name = "N|all", default_value = "3")]
-    pub paths: String,
-    /// Do not print the dependency trees under the table.
-    #[arg(long)]
-    pub no_tree: bool,
-    /// Print nothing on standard error but errors.
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
-    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, value_name = "WHEN", default_value = "auto")]
-    pub color: String,
+    pub common: CommonArgs,
 }
 
 /// Where the advisory database is.
@@ -400,6 +370,29 @@ pub struct AuditArgs {
         conflicts_with = "manifest_path"
     )]
     pub file: Option<PathBuf>,
+    /// Read only Cargo.lock: never run `cargo metadata` or any other process.
+    #[arg(long)]
+    pub lockfile_only: bool,
+    /// Do not read dependents' sources for reachability verdicts.
+    #[arg(long)]
+    pub no_reachability: bool,
+    /// Drop findings reachable only through the members' dev-dependencies (needs
+    /// `cargo metadata`; says how many were dropped).
+    #[arg(long)]
+    pub exclude_dev: bool,
+    /// For remediation and the yanked check, ask the crates.io sparse index over the
+    /// network about crates cargo's local cache lacks (never done otherwise).
+    #[arg(long, conflicts_with = "offline")]
+    pub online_index: bool,
+    /// The options `bin` has too.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// The options of every run that audits and reports (`audit`, the bare command, `bin`):
+/// the database, which reports go where, the policy flags and how findings are shown.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CommonArgs {
     /// Database options.
     #[command(flatten)]
     pub db: DbArgs,
@@ -424,23 +417,9 @@ pub struct AuditArgs {
     /// Policy options.
     #[command(flatten)]
     pub policy: PolicyFlags,
-    /// Read only Cargo.lock: never run `cargo metadata` or any other process.
-    #[arg(long)]
-    pub lockfile_only: bool,
     /// Do not check for yanked crates.
     #[arg(long)]
     pub no_yanked: bool,
-    /// Do not read dependents' sources for reachability verdicts.
-    #[arg(long)]
-    pub no_reachability: bool,
-    /// Drop findings reachable only through the members' dev-dependencies (needs
-    /// `cargo metadata`; says how many were dropped).
-    #[arg(long)]
-    pub exclude_dev: bool,
-    /// For remediation and the yanked check, ask the crates.io sparse index over the
-    /// network about crates cargo's local cache lacks (never done otherwise).
-    #[arg(long, conflicts_with = "offline")]
-    pub online_index: bool,
     /// Dependency paths per finding: a number, or `all`.
     #[arg(long, value_name = "N|all", default_value = "3")]
     pub paths: String,
@@ -453,6 +432,17 @@ pub struct AuditArgs {
     /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: String,
+}
+
+impl CommonArgs {
+    /// The reports to write: (format, file or standard output), as [`parse`] paired
+    /// them, or by order for options built in code.
+    pub fn report_targets(&self) -> Result<Vec<(Format, Option<PathBuf>)>, String> {
+        if !self.reports.is_empty() {
+            return Ok(self.reports.clone());
+        }
+        reports_by_order(&self.format, self.json, &self.output)
+    }
 }
 
 /// Policy flags; they override `depaudit.toml`.
@@ -531,38 +521,39 @@ pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStri
 }
 
 /// Parses the command line with clap, pairing each `--output` with its `--format` by
-/// position.
+/// position (for `audit`, the bare command and `bin`).
 pub fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
     let matches = Cli::command().try_get_matches_from(args)?;
     let mut cli = Cli::from_arg_matches(&matches)?;
-    let (sub, audit) = match &mut cli.command {
-        Some(Command::Audit(a)) => (matches.subcommand_matches("audit"), a),
+    let (sub, common) = match &mut cli.command {
+        Some(Command::Audit(a)) => (matches.subcommand_matches("audit"), &mut a.common),
+        Some(Command::Bin(a)) => (matches.subcommand_matches("bin"), &mut a.common),
         Some(_) => return Ok(cli),
-        None => (Some(&matches), &mut cli.audit),
+        None => (Some(&matches), &mut cli.audit.common),
     };
     let Some(m) = sub else { return Ok(cli) };
-    audit.reports = reports_in_order(m, audit)
+    common.reports = reports_in_order(m, common)
         .map_err(|msg| Cli::command().error(clap::error::ErrorKind::ArgumentConflict, msg))?;
     Ok(cli)
 }
 
-/// The reports `audit` asks for, paired by the positions of their arguments in `m`.
+/// The reports asked for, paired by the positions of their arguments in `m`.
 fn reports_in_order(
     m: &clap::ArgMatches,
-    audit: &AuditArgs,
+    args: &CommonArgs,
 ) -> Result<Vec<(Format, Option<PathBuf>)>, String> {
     let mut formats: Vec<(usize, Format)> = match m.indices_of("format") {
-        Some(idx) => idx.zip(audit.format.iter().copied()).collect(),
+        Some(idx) => idx.zip(args.format.iter().copied()).collect(),
         None => Vec::new(),
     };
-    if audit.json
+    if args.json
         && let Some(i) = m.index_of("json")
     {
         formats.push((i, Format::Json));
     }
     let outputs: Vec<(usize, PathBuf)> = match m.indices_of("output") {
-        Some(idx) => idx.zip(audit.output.iter().cloned()).collect(),
+        Some(idx) => idx.zip(args.output.iter().cloned()).collect(),
         None => Vec::new(),
     };
     pair_reports(formats, outputs)
@@ -654,11 +645,11 @@ mod tests {
         let mut argv = vec!["cargo-depaudit"];
         argv.extend_from_slice(args);
         let cli = parse(argv.into_iter().map(Into::into).collect()).map_err(|e| e.to_string())?;
-        let audit = match cli.command {
-            Some(Command::Audit(a)) => a,
-            _ => cli.audit,
-        };
-        Ok(audit.reports)
+        Ok(match cli.command {
+            Some(Command::Audit(a)) => a.common.reports,
+            Some(Command::Bin(b)) => b.common.reports,
+            _ => cli.audit.common.reports,
+        })
     }
 
     #[test]
@@ -690,5 +681,13 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.contains("given twice"), "{e}");
+        // `bin` pairs by position as `audit` does: the output follows the second format.
+        assert_eq!(
+            parse_reports(&[
+                "bin", "app", "--format", "json", "--format", "sarif", "-o", "b.sarif"
+            ])
+            .unwrap(),
+            vec![(Format::Json, None), (Format::Sarif, p("b.sarif"))]
+        );
     }
 }

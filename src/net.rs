@@ -75,12 +75,16 @@ fn not_here(what: &str) -> AppError {
 pub fn needs_network_build(cli: &Cli) -> bool {
     let (db, offline, online_index) = match &cli.command {
         Some(Command::Fetch(_)) => return true,
-        None => (&cli.audit.db, cli.audit.offline, cli.audit.online_index),
-        Some(Command::Audit(a)) => (&a.db, a.offline, a.online_index),
+        None => (
+            &cli.audit.common.db,
+            cli.audit.common.offline,
+            cli.audit.online_index,
+        ),
+        Some(Command::Audit(a)) => (&a.common.db, a.common.offline, a.online_index),
         Some(Command::Fix(a)) => (&a.db, a.offline, a.online_index),
         Some(Command::Scan(a)) => (&a.db, a.offline, false),
         Some(Command::History(a)) => (&a.db, a.offline, false),
-        Some(Command::Bin(a)) => (&a.db, a.offline, false),
+        Some(Command::Bin(a)) => (&a.common.db, a.common.offline, false),
         Some(Command::Policy(_) | Command::Why(_)) => return false,
     };
     online_index && !offline || db_needs_network(db, offline)

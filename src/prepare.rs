@@ -149,7 +149,7 @@ impl Prepared {
 /// Locates the lockfile, loads the policy and the database, and sets up the index data
 /// (the registry cargo would use here) and, unless lockfile-only, the members' manifests.
 pub fn prepare_audit(args: &AuditArgs, out: &mut Output) -> Result<Prepared, AppError> {
-    let paths_limit = parse_paths_limit(&args.paths)?;
+    let paths_limit = parse_paths_limit(&args.common.paths)?;
     let target = crate::input::workspace::resolve(
         args.file.as_deref(),
         args.manifest_path.as_deref(),
@@ -157,15 +157,21 @@ pub fn prepare_audit(args: &AuditArgs, out: &mut Output) -> Result<Prepared, App
     )?;
     let lockfile_path = target.lockfile.clone();
     let today = advisories_cache::info::today_days();
-    let policy = load_policy(&lockfile_path, &args.policy, args.db.max_db_age, today, out)?;
+    let policy = load_policy(
+        &lockfile_path,
+        &args.common.policy,
+        args.common.db.max_db_age,
+        today,
+        out,
+    )?;
     let lock = lockfile::load(&lockfile_path)?;
     // Each crate once: a name locked in several versions is checked and read once.
     let mut names: Vec<&str> = lock.packages.iter().map(|p| p.name.as_str()).collect();
     names.sort_unstable();
     names.dedup();
     let db = open_database(
-        &args.db,
-        args.offline,
+        &args.common.db,
+        args.common.offline,
         policy.max_db_age_days.value,
         Some(&names),
         out,
@@ -174,7 +180,7 @@ pub fn prepare_audit(args: &AuditArgs, out: &mut Output) -> Result<Prepared, App
         out.warn(&w);
     }
     let mut registry = Registry::for_workspace(Some(&target.config_dir()));
-    if args.online_index && !args.offline {
+    if args.online_index && !args.common.offline {
         registry = registry.with_online_index(crate::net::online_index());
     }
     let mut opts = AuditOptions {
@@ -183,7 +189,7 @@ pub fn prepare_audit(args: &AuditArgs, out: &mut Output) -> Result<Prepared, App
         members: target.members(),
         registry: Some(Arc::new(registry)),
         workspace: target.workspace.map(Arc::new),
-        check_yanked: !args.no_yanked,
+        check_yanked: !args.common.no_yanked,
         exclude_dev: args.exclude_dev,
         reachability: !args.no_reachability,
         ..AuditOptions::default()

@@ -284,9 +284,9 @@ pub fn options_without_source(
 
 /// `cargo depaudit bin FILE…`.
 pub fn run(args: &BinArgs, out: &mut Output) -> Result<i32, AppError> {
-    out.quiet = args.quiet;
-    let targets = report_targets(args)?;
-    let color = out.color_for(&args.color).map_err(AppError::Usage)?;
+    out.quiet = args.common.quiet;
+    let targets = args.common.report_targets().map_err(AppError::Usage)?;
+    let color = out.color_for(&args.common.color).map_err(AppError::Usage)?;
     let today = advisories_cache::info::today_days();
     // The binaries first: each bad one is its error line, and the database is then
     // opened for the crates they hold only.
@@ -335,12 +335,7 @@ pub fn run(args: &BinArgs, out: &mut Output) -> Result<i32, AppError> {
             let a = AuditArgs {
                 manifest_path: manifest,
                 file,
-                db: args.db.clone(),
-                offline: args.offline,
-                policy: args.policy.clone(),
-                no_yanked: args.no_yanked,
-                paths: args.paths.clone(),
-                quiet: args.quiet,
+                common: args.common.clone(),
                 ..Default::default()
             };
             let prepared = prepare_audit(&a, out)?;
@@ -350,16 +345,17 @@ pub fn run(args: &BinArgs, out: &mut Output) -> Result<i32, AppError> {
         None => {
             let flags = policy::Overrides {
                 skip_workspace_files: true,
-                ..crate::prepare::overrides(&args.policy, args.db.max_db_age)
+                ..crate::prepare::overrides(&args.common.policy, args.common.db.max_db_age)
             };
             let p = policy::load(Path::new(""), &flags, today)?;
             for w in &p.warnings {
                 out.warn(w);
             }
-            let opts = options_without_source(&p, &args.paths, !args.no_yanked, today)?;
+            let opts =
+                options_without_source(&p, &args.common.paths, !args.common.no_yanked, today)?;
             let db = open_database(
-                &args.db,
-                args.offline,
+                &args.common.db,
+                args.common.offline,
                 p.max_db_age_days.value,
                 Some(&names),
                 out,
@@ -391,7 +387,7 @@ pub fn run(args: &BinArgs, out: &mut Output) -> Result<i32, AppError> {
             &inventories,
             *format,
             color && path.is_none(),
-            !args.no_tree,
+            !args.common.no_tree,
             terminal,
         );
         crate::app::write_report(path.as_deref(), &text, out)?;
@@ -409,10 +405,6 @@ pub fn run(args: &BinArgs, out: &mut Output) -> Result<i32, AppError> {
     } else {
         exit::OK
     })
-}
-
-fn report_targets(args: &BinArgs) -> Result<Vec<(Format, Option<std::path::PathBuf>)>, AppError> {
-    crate::cli::reports_by_order(&args.format, args.json, &args.output).map_err(AppError::Usage)
 }
 
 /// Several binaries' reports in one format: one after another (JSON: one document per

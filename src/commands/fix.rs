@@ -394,15 +394,18 @@ pub fn run(args: &FixArgs, out: &mut Output) -> Result<i32, AppError> {
     out.quiet = args.quiet;
     let mut audit_args = AuditArgs {
         manifest_path: args.manifest_path.clone(),
-        db: args.db.clone(),
-        offline: args.offline,
-        policy: args.policy.clone(),
-        no_yanked: true,
         // Re-audits judge which findings are gone; reading sources adds nothing there.
         no_reachability: true,
         online_index: args.online_index,
-        paths: "1".into(),
-        color: "never".into(),
+        common: crate::cli::CommonArgs {
+            db: args.db.clone(),
+            offline: args.offline,
+            policy: args.policy.clone(),
+            no_yanked: true,
+            paths: "1".into(),
+            color: "never".into(),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let manifest = args
