@@ -568,20 +568,20 @@ pub fn annotate(
     lockfile: &std::path::Path,
     ws: Option<&crate::input::workspace::WorkspaceInfo>,
 ) {
-    let wanted: Vec<usize> = findings
+    let wanted: Vec<(usize, Vec<String>)> = findings
         .iter()
         .enumerate()
-        .filter(|(_, f)| !functions_of(f).is_empty())
-        .map(|(i, _)| i)
+        .map(|(i, f)| (i, functions_of(f)))
+        .filter(|(_, functions)| !functions.is_empty())
         .collect();
     if wanted.is_empty() {
         return;
     }
     let roots = &SourceRoots::for_lockfile(lockfile, ws);
     let mut files: SourceCache = HashMap::new();
-    for i in wanted {
+    for (i, functions) in wanted {
         let f = &findings[i];
-        let r = verdict(f, lock, roots, &mut files);
+        let r = verdict(f, functions, lock, roots, &mut files);
         findings[i].reachability = Some(r);
     }
 }
@@ -634,13 +634,14 @@ fn source_of(
         .clone()
 }
 
+/// The verdict on finding `f`, whose advisory lists `functions` for its version.
 fn verdict(
     f: &Finding,
+    functions: Vec<String>,
     lock: &Lockfile,
     roots: &SourceRoots,
     cache: &mut SourceCache,
 ) -> Reachability {
-    let functions = functions_of(f);
     let mut names: BTreeSet<String> = BTreeSet::new();
     let mut types: BTreeSet<String> = BTreeSet::new();
     for p in &functions {
