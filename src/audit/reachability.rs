@@ -94,7 +94,7 @@ struct Group {
 /// comment, a character that is no token, unbalanced delimiters or nesting deeper than
 /// [`MAX_NESTING`] make the file unreadable.
 fn lex(text: &str) -> Result<Vec<Tok<'_>>, String> {
-    use ra_ap_rustc_lexer::{FrontmatterAllowed, LiteralKind as L, TokenKind as K, tokenize};
+    use ra_ap_rustc_lexer::{Cursor, FrontmatterAllowed, LiteralKind as L, TokenKind as K};
     let mut out = Vec::with_capacity(text.len() / 6);
     let mut stack = vec![Group {
         close: "",
@@ -104,9 +104,17 @@ fn lex(text: &str) -> Result<Vec<Tok<'_>>, String> {
         attribute_from: None,
     }];
     let (mut at, mut line) = (0usize, 1usize);
-    for token in tokenize(text, FrontmatterAllowed::No) {
+    let mut cursor = Cursor::new(text, FrontmatterAllowed::No);
+    loop {
+        let token = cursor.advance_token();
         let start = at;
         at += token.len as usize;
+        if token.kind == K::GuardedStrPrefix {
+            // `#"` or `##`: before the 2024 edition a `#` and then what follows (a string
+            // literal in `m!(#"x")`), so one `#` is taken and lexing goes on after it.
+            at = start + 1;
+            cursor = Cursor::new(&text[at..], FrontmatterAllowed::No);
+        }
         let t = &text[start..at];
         let here = line;
         line += memchr::memchr_iter(b'\n', t.as_bytes()).count();
@@ -192,7 +200,7 @@ fn lex(text: &str) -> Result<Vec<Tok<'_>>, String> {
                 return bad("a character that is no Rust token");
             }
             K::Eof => break,
-            // Punctuation, one character each (`::` is two `:`), `##` included.
+            // Punctuation, one character each (`::` is two `:`).
             _ => {
                 let top = stack
                     .last_mut()
@@ -793,6 +801,12 @@ mod tests {
         let text =
             "/// calls bad()\n/* bad() in a\n block */ fn f() {\n    vuln::bad(r\"bad\");\n}\n";
         assert_eq!(occurrences("lib.rs", text, &["bad"], "vuln"), Ok(vec![4]));
+    }
+
+    #[test]
+    fn a_hash_before_a_string_is_punctuation_then_the_string() {
+        let text = "fn f() {\n    m!(#\"x\" bad(), ##y);\n}";
+        assert_eq!(occurrences("lib.rs", text, &["bad"], "vuln"), Ok(vec![2]));
     }
 
     #[test]
