@@ -137,7 +137,7 @@ fn run_audit(args: &AuditArgs, out: &mut Output) -> Result<i32, AppError> {
             terminal,
             &inventory,
         );
-        write_report(path.as_deref(), &rendered, out)?;
+        crate::report::write(path.as_deref(), &rendered, out)?;
     }
     if targets.iter().all(|(_, p)| p.is_some()) {
         out.status(&report::table::summary_line(&report, false));
@@ -169,7 +169,7 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
             crate::cli::ScanBy::Advisory => scan::render_by_advisory(&result, m.format),
             crate::cli::ScanBy::Lockfile => scan::render(&result, m.format),
         };
-        write_report(m.output.as_deref(), &text, out)?;
+        crate::report::write(m.output.as_deref(), &text, out)?;
         let fails = result.failing > 0 || result.errors > 0;
         return Ok(if fails { exit::FINDINGS } else { exit::OK });
     }
@@ -382,9 +382,9 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
             .into_inner()
             .unwrap_or_else(|e| e.into_inner())
             .finish(&text)?,
-        None => write_report(args.output.as_deref(), &text, out)?,
+        None => crate::report::write(args.output.as_deref(), &text, out)?,
     }
-    let pl = crate::report::plural;
+    let pl = crate::words::plural;
     let (one, many) = match args.binaries {
         true => ("binary", "binaries"),
         false => ("lockfile", "lockfiles"),
@@ -413,7 +413,7 @@ fn run_scan(args: &crate::cli::ScanArgs, out: &mut Output) -> Result<i32, AppErr
 }
 
 /// A report written piece by piece, to a file or standard output (where a closed pipe
-/// is not an error, as for [`write_report`]). The first write error is kept and
+/// is not an error, as for [`crate::report::write`]). The first write error is kept and
 /// returned at the end; nothing more is written after it.
 struct ReportStream {
     to: std::io::BufWriter<Box<dyn Write + Send>>,
@@ -465,20 +465,6 @@ impl ReportStream {
                 path: path.map_or("standard output".into(), |p| p.display().to_string()),
                 source,
             }),
-        }
-    }
-}
-
-/// Writes a rendered report to `path`, or to standard output.
-pub fn write_report(path: Option<&Path>, text: &str, out: &mut Output) -> Result<(), AppError> {
-    match path {
-        Some(p) => std::fs::write(p, text).map_err(|source| AppError::Write {
-            path: p.display().to_string(),
-            source,
-        }),
-        None => {
-            out.stdout(text);
-            Ok(())
         }
     }
 }

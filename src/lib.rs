@@ -25,3 +25,4 @@ pub mod prepare;
 pub mod progress;
 pub mod report;
 pub mod version_text;
+pub mod words;

@@ -492,14 +492,14 @@ pub fn apply_ignores(
     for f in findings.iter_mut() {
         // Every rule that covers a finding counts as used, even when another rule wins.
         for (i, r) in ignores.iter().enumerate() {
-            if r.covers(f) {
+            if covers(r, f) {
                 used[i] = true;
             }
         }
         // An active rule wins over an expired one for the same finding.
         let active = ignores
             .iter()
-            .position(|r| r.covers(f) && !r.expired(today));
+            .position(|r| covers(r, f) && !r.expired(today));
         if let Some(i) = active {
             let rule = &ignores[i];
             f.ignored = true;
@@ -507,7 +507,7 @@ pub fn apply_ignores(
             f.ignore_origin = Some(rule.origin.clone());
             f.ignore_until = rule.until.clone();
             f.ignore_vex = rule.vex.clone();
-        } else if let Some(i) = ignores.iter().position(|r| r.covers(f)) {
+        } else if let Some(i) = ignores.iter().position(|r| covers(r, f)) {
             let rule = &ignores[i];
             let until = rule.until.clone().unwrap_or_default();
             f.ignore_expired = Some(until.clone());
@@ -528,6 +528,23 @@ pub fn apply_ignores(
         .map(|(r, _)| format!("{} ({})", r.label(), r.origin))
         .collect();
     (stale, notes)
+}
+
+/// Does `rule` cover the finding (ignoring its expiry)?
+pub fn covers(rule: &crate::input::policy::IgnoreRule, f: &Finding) -> bool {
+    let id_ok = match rule.kind {
+        // A crate acceptance needs its crate: it never covers every crate.
+        Some(kind) if rule.id.is_empty() => f.kind == kind && rule.krate.is_some(),
+        _ => f
+            .advisory
+            .as_ref()
+            .is_some_and(|a| a.id == rule.id || a.aliases.contains(&rule.id)),
+    };
+    let crate_ok = rule.krate.as_ref().is_none_or(|c| *c == f.package.name);
+    let version_ok = rule.version.as_ref().is_none_or(|req| {
+        semver::Version::parse(&f.package.version).is_ok_and(|v| req.matches(&v))
+    });
+    id_ok && crate_ok && version_ok
 }
 
 #[cfg(test)]
@@ -623,19 +640,19 @@ mod tests {
             Some(advisory("RUSTSEC-2020-0001", &["CVE-2020-1111"], None)),
             "1.2.3",
         );
-        assert!(rule("RUSTSEC-2020-0001", None).covers(&f));
-        assert!(rule("CVE-2020-1111", None).covers(&f));
-        assert!(!rule("RUSTSEC-2020-0002", None).covers(&f));
+        assert!(covers(&rule("RUSTSEC-2020-0001", None), &f));
+        assert!(covers(&rule("CVE-2020-1111", None), &f));
+        assert!(!covers(&rule("RUSTSEC-2020-0002", None), &f));
         let scoped = |krate: Option<&str>, req: Option<&str>| IgnoreRule {
             krate: krate.map(String::from),
             version: req.map(|r| semver::VersionReq::parse(r).unwrap()),
             ..rule("CVE-2020-1111", None)
         };
-        assert!(scoped(Some("demo"), Some("=1.2.3")).covers(&f));
-        assert!(!scoped(None, Some("<1.2.3")).covers(&f));
-        assert!(!scoped(Some("other"), None).covers(&f));
+        assert!(covers(&scoped(Some("demo"), Some("=1.2.3")), &f));
+        assert!(!covers(&scoped(None, Some("<1.2.3")), &f));
+        assert!(!covers(&scoped(Some("other"), None), &f));
         let yanked = finding(FindingKind::Yanked, None, "1.2.3");
-        assert!(!rule("RUSTSEC-2020-0001", None).covers(&yanked));
+        assert!(!covers(&rule("RUSTSEC-2020-0001", None), &yanked));
     }
 
     #[test]

@@ -24,7 +24,7 @@ use std::sync::Arc;
 /// For each finding whose advisory lists affected functions, whether the binary's
 /// symbols name one. It relaxes nothing: with no verdict from sources it is `unknown`.
 fn symbols(findings: &mut [crate::audit::findings::Finding], path: &Path) {
-    use crate::audit::reachability::{Reachability, functions_of};
+    use crate::audit::{findings::Reachability, reachability::functions_of};
     let wanted: Vec<(usize, Vec<String>)> = findings
         .iter()
         .enumerate()
@@ -390,7 +390,7 @@ pub fn run(args: &BinArgs, out: &mut Output) -> Result<i32, AppError> {
             !args.common.no_tree,
             terminal,
         );
-        crate::app::write_report(path.as_deref(), &text, out)?;
+        crate::report::write(path.as_deref(), &text, out)?;
     }
     if targets.iter().all(|(_, p)| p.is_some()) {
         for r in &reports {

@@ -328,9 +328,9 @@ fn text(report: &HistoryReport, summary: &Value, markdown: bool) -> String {
         for_text(&report.refname),
         &report.head[..report.head.len().min(12)],
         report.commits,
-        crate::report::plural(report.commits, "commit", "commits"),
+        crate::words::plural(report.commits, "commit", "commits"),
         report.lockfile_revisions,
-        crate::report::plural(report.lockfile_revisions, "revision", "revisions"),
+        crate::words::plural(report.lockfile_revisions, "revision", "revisions"),
         report.as_of
     );
     if markdown {
@@ -486,7 +486,7 @@ pub fn run(
         out.warn(s);
     }
     let text = render(&report, args.format);
-    crate::app::write_report(args.output.as_deref(), &text, out)?;
+    crate::report::write(args.output.as_deref(), &text, out)?;
     Ok(if has_open(&report) {
         exit::FINDINGS
     } else {
@@ -644,7 +644,7 @@ pub fn fleet(
             args.format == crate::cli::ScanFormat::Markdown,
         ),
     };
-    crate::app::write_report(args.output.as_deref(), &text, out)?;
+    crate::report::write(args.output.as_deref(), &text, out)?;
     Ok(if open > 0 || errors > 0 {
         exit::FINDINGS
     } else {

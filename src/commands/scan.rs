@@ -1281,7 +1281,7 @@ fn by_version(v: &BTreeSet<String>) -> Vec<&String> {
 /// A top fix as a line: the upgrade, what it removes, where it starts from, and a mark
 /// when it is not one verified `cargo update`.
 fn fix_line(f: &Value) -> String {
-    let pl = crate::report::plural;
+    let pl = crate::words::plural;
     let n = f["findings"].as_u64().unwrap_or(0) as usize;
     let k = f["lockfiles"].as_u64().unwrap_or(0) as usize;
     let from: Vec<&str> = f["from"]
@@ -1335,7 +1335,7 @@ fn markdown(result: &ScanOutput) -> String {
     } else {
         "✅ **pass**"
     };
-    let pl = crate::report::plural;
+    let pl = crate::words::plural;
     let binaries = summary.get("binaries").is_some();
     let (one, many) = match binaries {
         true => ("binary", "binaries"),

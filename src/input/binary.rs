@@ -136,11 +136,11 @@ impl BinaryInfo {
         match self.data {
             DataSource::Embedded => format!(
                 "{head}: embedded dependency list of {packages} {}",
-                crate::report::plural(packages, "package", "packages")
+                crate::words::plural(packages, "package", "packages")
             ),
             DataSource::PanicMessages => format!(
                 "{head}: INCOMPLETE: no embedded dependency list (not built with cargo auditable); the {packages} crate {} recovered from its panic messages are a subset of what it contains, so no finding here does not mean none there",
-                crate::report::plural(packages, "version", "versions")
+                crate::words::plural(packages, "version", "versions")
             ),
             DataSource::None => format!("{head}: {NO_DATA}"),
         }

@@ -12,8 +12,8 @@
 //! cargo deny's other checks (`[bans]`, `[licenses]`, `[sources]`) and its `[output]` are
 //! not advisories and are left alone without a word.
 
-use crate::audit::findings::FindingKind;
-use crate::input::policy::{
+use crate::input::findingkind::FindingKind;
+use crate::input::policy_rules::{
     FilePolicy, IgnoreRule, PolicyError, Scope, Targets, add_triple, deny_list, line_of,
     parse_threshold, parse_version_scope, push_unique, split_crate_spec, valid_id,
 };
@@ -280,7 +280,7 @@ impl<'a> Reader<'a> {
             PolicyError::Invalid {
                 path: path.to_path_buf(),
                 line: line_of(text, span.start),
-                key: crate::input::policy::key_at(text, span.start)
+                key: crate::input::policy_rules::key_at(text, span.start)
                     .unwrap_or_else(|| "(document)".into()),
                 message: e.message().trim().replace('\n', " "),
             }

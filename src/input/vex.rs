@@ -18,7 +18,8 @@
 //! text), no expiry, and the origin `FILE, statement N` (OpenVEX) or `FILE, vulnerability
 //! N` (CycloneDX), which the `policy` command and every report's ignored findings show.
 
-use crate::input::policy::{IgnoreRule, PolicyError, valid_id};
+pub use crate::input::policy_rules::VexClaim;
+use crate::input::policy_rules::{IgnoreRule, PolicyError, valid_id};
 use crate::input::purl::{self, CargoPurl};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -47,18 +48,6 @@ pub const CYCLONEDX_JUSTIFICATIONS: [&str; 9] = [
     "protected_at_perimeter",
     "protected_by_mitigating_control",
 ];
-
-/// What a VEX statement that suppresses a finding said, in both formats' terms, so the
-/// SBOM and VEX outputs can say it again.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VexClaim {
-    /// CycloneDX `analysis.state`: `not_affected` or `false_positive`.
-    pub state: &'static str,
-    /// CycloneDX `analysis.justification`, when one was given (or maps from OpenVEX's).
-    pub cyclonedx_justification: Option<&'static str>,
-    /// OpenVEX `justification`, when one was given (or maps from CycloneDX's).
-    pub openvex_justification: Option<&'static str>,
-}
 
 /// OpenVEX justification → CycloneDX justification.
 pub fn cyclonedx_of(openvex: &str) -> Option<&'static str> {

@@ -520,7 +520,7 @@ struct FindingJson<'a> {
     path_kinds: &'a [Vec<Option<crate::audit::findings::EdgeKind>>],
     paths: &'a [Vec<String>],
     #[serde(skip_serializing_if = "Option::is_none")]
-    reachability: Option<&'a crate::audit::reachability::Reachability>,
+    reachability: Option<&'a crate::audit::findings::Reachability>,
     /// Its fields are declared in sorted order, as [`finding_value`]'s keys are.
     #[serde(skip_serializing_if = "Option::is_none")]
     remediation: Option<&'a crate::audit::remediation::Remediation>,

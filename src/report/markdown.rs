@@ -7,8 +7,9 @@
 //! Files are named relative to the workspace (the lockfile relative to its repository),
 //! never by a machine path.
 
-use super::{Roots, plural};
+use super::Roots;
 use crate::audit::findings::{AuditReport, Finding, FindingKind, Remediation, Step};
+use crate::words::plural;
 use std::path::Path;
 
 /// GitHub's limit on a comment's body.

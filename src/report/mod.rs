@@ -144,11 +144,6 @@ pub fn describe_edge(k: &crate::audit::findings::EdgeKind) -> String {
     parts.join(", ")
 }
 
-/// `one` for 1, else `many`: counts in every text format read as written.
-pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
-}
-
 /// Where the audited lockfile sits: its workspace root and the repository that holds it,
 /// both absolute. Reports name files relative to these, never by a machine path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -220,7 +215,7 @@ pub fn normalize(p: &std::path::Path) -> std::path::PathBuf {
 
 /// A reachability verdict in one line: the state and the first piece of evidence, or why
 /// it is unknown.
-pub fn reachability_line(r: &crate::audit::reachability::Reachability) -> String {
+pub fn reachability_line(r: &crate::audit::findings::Reachability) -> String {
     let mut line = format!("reachability: {}", r.state);
     if let Some(only) = r.only_in {
         line.push_str(&format!(" ({only} only)"));
@@ -276,5 +271,23 @@ pub fn median(sorted: &[i64]) -> Option<f64> {
         0 => None,
         _ if n % 2 == 1 => Some(sorted[n / 2] as f64),
         _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) as f64 / 2.0),
+    }
+}
+
+/// Writes a rendered report to `path`, or to standard output.
+pub fn write(
+    path: Option<&std::path::Path>,
+    text: &str,
+    out: &mut crate::output::Output,
+) -> Result<(), crate::error::AppError> {
+    match path {
+        Some(p) => std::fs::write(p, text).map_err(|source| crate::error::AppError::Write {
+            path: p.display().to_string(),
+            source,
+        }),
+        None => {
+            out.stdout(text);
+            Ok(())
+        }
     }
 }

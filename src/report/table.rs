@@ -1,8 +1,8 @@
 //! The terminal table: one row per finding (vulnerabilities first), then a one-line
 //! summary that includes the database's age.
 
-use super::plural;
 use crate::audit::findings::{AuditReport, FindingKind};
+use crate::words::plural;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
 /// Renders the table, the dependency trees (unless `tree` is off) and the summary.

@@ -3,6 +3,7 @@
 
 #![allow(clippy::print_stderr)] // tests say on stderr why they skip
 
+mod architecture;
 mod audit;
 mod bad_input;
 mod binaries;

@@ -3,60 +3,14 @@
 //! public contract (see the README's JSON schema); a test pins them.
 
 mod remedy;
+mod verdict;
 pub use remedy::{Outcome, Remediation, Step};
+pub use verdict::{Evidence, Reachability};
+
+pub use crate::input::findingkind::FindingKind;
 
 use advisories_cache::{AdvisoryRecord, Severity};
 use serde::Serialize;
-
-/// What kind of problem a finding is. The order is the report order: vulnerabilities
-/// first, then the warning kinds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FindingKind {
-    /// A security vulnerability.
-    #[default]
-    Vulnerability,
-    /// Unsound API (informational).
-    Unsound,
-    /// Unmaintained crate (informational).
-    Unmaintained,
-    /// Other notice (informational).
-    Notice,
-    /// The locked version was yanked from the registry.
-    Yanked,
-}
-
-impl FindingKind {
-    /// The stable lower-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FindingKind::Vulnerability => "vulnerability",
-            FindingKind::Unsound => "unsound",
-            FindingKind::Unmaintained => "unmaintained",
-            FindingKind::Notice => "notice",
-            FindingKind::Yanked => "yanked",
-        }
-    }
-
-    /// All kinds, in report order.
-    pub const ALL: [FindingKind; 5] = [
-        FindingKind::Vulnerability,
-        FindingKind::Unsound,
-        FindingKind::Unmaintained,
-        FindingKind::Notice,
-        FindingKind::Yanked,
-    ];
-
-    /// Parses a stable name.
-    pub fn parse(s: &str) -> Option<Self> {
-        FindingKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// Is this one of the warning (non-vulnerability) kinds?
-    pub fn is_warning(self) -> bool {
-        self != FindingKind::Vulnerability
-    }
-}
 
 /// The package a finding is about.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -113,7 +67,7 @@ pub struct Finding {
     /// What removes it (advisory findings).
     pub remediation: Option<Remediation>,
     /// Whether a dependent names an affected function (advisories that list them).
-    pub reachability: Option<crate::audit::reachability::Reachability>,
+    pub reachability: Option<Reachability>,
     /// The package is only a build-time dependency of an audited binary (its code is
     /// not in the binary): reported, and denied only when asked.
     pub build_only: bool,
