@@ -221,7 +221,6 @@ struct Target<'a> {
 /// Reads one crate's files for the target, where `aliases` are the names its code gives
 /// the crate it depends on (the vulnerable one or a re-exporter) and `others` the crates
 /// it depends on that cannot reach the vulnerable one.
-#[allow(clippy::too_many_arguments)]
 fn read_crate(
     label: &str,
     dir: &std::path::Path,

@@ -566,6 +566,21 @@ fn a_cyclonedx_vex_suppresses_only_not_affected_and_false_positive() {
     );
 }
 
+/// An OpenVEX document's status per vulnerability name.
+fn statuses_of(vex: &Value) -> BTreeMap<String, String> {
+    vex["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["vulnerability"]["name"].as_str().unwrap().to_string(),
+                s["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn our_openvex_round_trips_as_vex_input() {
     // Ignores from the policy file and a flag, exported as OpenVEX, then read back by a
@@ -582,17 +597,7 @@ fn our_openvex_round_trips_as_vex_input() {
         ])
     );
     let vex = audit_doc(&ws, "openvex", &["--ignore", "GHSA-2222-3333-4444"]);
-    let statuses: BTreeMap<String, String> = vex["statements"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["vulnerability"]["name"].as_str().unwrap().to_string(),
-                s["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let statuses = statuses_of(&vex);
     assert_eq!(statuses["RUSTSEC-2023-9001"], "not_affected");
     assert_eq!(statuses["RUSTSEC-2023-9003"], "affected");
     assert_eq!(statuses.len(), open.len() + ignored.len());
@@ -605,17 +610,7 @@ fn our_openvex_round_trips_as_vex_input() {
     assert_eq!(open2, open);
     // And that second run's OpenVEX says the same.
     let vex2 = audit_doc(&ws, "openvex", &["--vex", "ours.vex.json"]);
-    let statuses2: BTreeMap<String, String> = vex2["statements"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["vulnerability"]["name"].as_str().unwrap().to_string(),
-                s["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let statuses2 = statuses_of(&vex2);
     assert_eq!(statuses2, statuses);
     let dir = tempfile::tempdir().unwrap();
     let files: Vec<PathBuf> = [&vex, &vex2]

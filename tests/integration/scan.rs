@@ -556,6 +556,15 @@ fn the_scan_table_shows_no_null_and_scan_takes_paths_like_audit() {
 }
 
 /// Runs a scan in `cwd` with the fixture database.
+/// The keys of a scan's lockfile lines.
+fn lockfile_keys(lines: &[serde_json::Value]) -> BTreeSet<String> {
+    lines
+        .iter()
+        .filter(|v| v["type"] == "lockfile")
+        .map(|v| v["key"].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn scan_in(cwd: &std::path::Path, cache: &std::path::Path, args: &[&str]) -> Run {
     let db = fixture_db();
     let mut cmd = std::process::Command::new(bin());
@@ -583,12 +592,12 @@ fn a_baseline_is_keyed_by_path_in_the_root_however_the_root_is_spelled() {
     let first = scan_in(top.path(), cache.path(), &["fleet", "-o", s(&base)]);
     assert_eq!(first.code, 1, "{}", first.stderr);
     let written = std::fs::read_to_string(&base).unwrap();
-    let keys: BTreeSet<String> = written
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|v| v["type"] == "lockfile")
-        .map(|v| v["key"].as_str().unwrap().to_string())
-        .collect();
+    let keys = lockfile_keys(
+        &written
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .collect::<Vec<_>>(),
+    );
     assert_eq!(
         keys,
         BTreeSet::from(["a/Cargo.lock".to_string(), "b/c/Cargo.lock".to_string()])
@@ -625,11 +634,7 @@ fn a_baseline_is_keyed_by_path_in_the_root_however_the_root_is_spelled() {
     );
     // Several roots: each key starts with its root's folder name.
     let r = scan_in(top.path(), cache.path(), &["fleet/a", "fleet/b"]);
-    let keys: BTreeSet<String> = lines(&r)
-        .iter()
-        .filter(|v| v["type"] == "lockfile")
-        .map(|v| v["key"].as_str().unwrap().to_string())
-        .collect();
+    let keys = lockfile_keys(&lines(&r));
     assert_eq!(
         keys,
         BTreeSet::from(["a/Cargo.lock".to_string(), "b/c/Cargo.lock".to_string()])
